@@ -1,1 +1,80 @@
-fn main() {}
+//! `noesis-sync`: the Noesis sync engine without the desktop app, for scripts,
+//! servers and tests. Every command is a thin layer over `noesis-engine`.
+
+mod commands;
+mod context;
+mod output;
+mod password;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Sync the Noesis local cache with the central PostgreSQL.
+#[derive(Parser, Debug)]
+#[command(name = "noesis-sync", version, about, long_about = None)]
+pub struct Cli {
+    /// Central server, e.g. postgres://noesis_user@192.168.4.25:5433/noesis. The
+    /// password may be in the URL, in PGPASSWORD, or in the OS keychain (see
+    /// `login`). Defaults to the server this device was last logged in to.
+    #[arg(long, env = "NOESIS_DATABASE_URL", global = true, hide_env_values = true)]
+    database_url: Option<String>,
+
+    /// Folder holding this device's cache (cache.sqlite3) and identity.
+    /// Default: the OS application-data folder (e.g. ~/.local/share/Noesis).
+    #[arg(long, env = "NOESIS_DATA_DIR", global = true)]
+    data_dir: Option<PathBuf>,
+
+    /// Print machine-readable JSON on stdout instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+
+    /// Log detail on stderr: error, warn, info, debug or trace.
+    #[arg(long, env = "NOESIS_LOG", global = true, default_value = "warn")]
+    log_level: String,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Apply the central schema (idempotent) and report the server version,
+    /// pgvector status and privileges. Run once as the database owner.
+    Setup(commands::setup::SetupArgs),
+    /// Show this device, pending changes, and per-table row counts and checksums,
+    /// locally and on the server, so two devices can be compared.
+    Status,
+    /// Store the server password in the OS keychain (read from the terminal, or
+    /// one line of stdin), after checking it works, and remember the server.
+    Login(commands::login::LoginArgs),
+    /// Remove the stored password for the server from the OS keychain.
+    Logout,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli.log_level);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let json = cli.json;
+    match runtime.block_on(commands::run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            output::print_error(&e, json);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(format!("{level},sqlx=warn"))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}

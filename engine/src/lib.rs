@@ -1,1 +1,17 @@
-pub fn hello() {}
+//! The Noesis Desktop engine: the local cache, the central PostgreSQL schema,
+//! sync and migration. It knows nothing of Tauri; the `noesis-sync` CLI, the
+//! tests and the desktop shell all call it. See ARCHITECTURE.md for the map.
+
+pub mod cache;
+pub mod canonical;
+pub mod central;
+pub mod credentials;
+pub mod data_dir;
+pub mod error;
+pub mod secret;
+pub mod status;
+pub mod tables;
+pub mod timestamp;
+
+pub use error::{Error, Result};
+pub use secret::{DatabaseUrl, Secret};

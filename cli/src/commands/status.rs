@@ -1,0 +1,44 @@
+//! `noesis-sync status`.
+
+use noesis_engine::status::status;
+
+use crate::context::Context;
+use crate::output::print_json;
+
+/// Prints device, cache and server status.
+pub async fn run(ctx: &Context) -> anyhow::Result<()> {
+    let cache = ctx.cache()?;
+    let target = match ctx.server_url(Some(&cache))? {
+        Some(url) => Some(noesis_engine::central::ServerTarget::resolve(&url)?),
+        None => None,
+    };
+    let report = status(&cache, target.as_ref()).await?;
+    if ctx.json {
+        print_json(&report);
+        return Ok(());
+    }
+    println!("Device:   {} ({})", report.device.name, report.device.id);
+    println!("Cache:    {}", report.cache_path);
+    println!("Pending:  {} local change(s) not yet pushed", report.pending_changes);
+    match &report.server {
+        None => println!("Server:   none configured (working from the local cache only)"),
+        Some(s) => match (&s.schema, &s.error) {
+            (Some(schema), _) => println!("Server:   {} reachable, schema version {}", s.url, schema.schema_version),
+            (_, Some(e)) => println!("Server:   {} {}: {}", s.url, if s.reachable { "unusable" } else { "unreachable" }, e.message),
+            _ => println!("Server:   {}", s.url),
+        },
+    }
+    println!();
+    println!("{:<18} {:>10} {:<34} {:>10} {:<34}", "table", "local", "local checksum", "server", "server checksum");
+    for t in &report.tables {
+        println!(
+            "{:<18} {:>10} {:<34} {:>10} {:<34}",
+            t.table,
+            t.local_rows,
+            t.local_checksum,
+            t.central_rows.map(|n| n.to_string()).unwrap_or_else(|| "-".into()),
+            t.central_checksum.clone().unwrap_or_else(|| "-".into()),
+        );
+    }
+    Ok(())
+}

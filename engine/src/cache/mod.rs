@@ -1,0 +1,89 @@
+//! The local cache: one SQLite file per data dir, `<data-dir>/cache.sqlite3`,
+//! that the app reads and edits instantly, online or offline.
+//!
+//! It holds the synced tables under their central names (see
+//! `migrations/0001_tables.sql`), an outbox filled by triggers whoever writes,
+//! shadow copies for three-way merges, a full-text index, and this device's
+//! identity. WAL mode lets the app, the agent and a `sqlite3` shell use the file
+//! at the same time.
+
+mod device;
+mod migrations;
+mod outbox;
+mod rows;
+mod search;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+pub use device::DeviceIdentity;
+pub use outbox::OutboxEntry;
+pub use search::SearchHit;
+
+use crate::error::{Error, Result};
+
+/// The cache's file name inside the data dir.
+pub const CACHE_FILE: &str = "cache.sqlite3";
+
+/// How long a writer waits for another process's write lock before failing: a
+/// sync batch holds it for well under a second, a shell user may hold it longer.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// An open local cache.
+pub struct Cache {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Cache {
+    /// Opens (creating if needed) the cache in `data_dir`, brings its schema up to
+    /// date and makes sure the device has an id.
+    pub fn open(data_dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(data_dir).map_err(|source| Error::Io {
+            context: "cannot create the data folder".into(),
+            path: data_dir.to_path_buf(),
+            source,
+        })?;
+        let path = data_dir.join(CACHE_FILE);
+        let conn = Connection::open(&path).map_err(|e| cache_error(&path, "opening it", e))?;
+        let mut cache = Self { conn, path };
+        cache.configure()?;
+        migrations::apply(&mut cache.conn, &cache.path)?;
+        cache.device()?;
+        Ok(cache)
+    }
+
+    fn configure(&self) -> Result<()> {
+        self.conn
+            .busy_timeout(BUSY_TIMEOUT)
+            .and_then(|_| self.conn.pragma_update(None, "journal_mode", "WAL"))
+            .and_then(|_| self.conn.pragma_update(None, "synchronous", "NORMAL"))
+            .map_err(|e| cache_error(&self.path, "configuring it", e))
+    }
+
+    /// The cache file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The connection, for engine modules that run their own queries.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// The connection, mutably, for transactions.
+    pub fn connection_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    /// Wraps a SQLite error with this cache's path and what was being done.
+    pub fn error(&self, context: &str, e: rusqlite::Error) -> Error {
+        cache_error(&self.path, context, e)
+    }
+}
+
+fn cache_error(path: &Path, context: &str, e: rusqlite::Error) -> Error {
+    Error::Cache { path: path.to_path_buf(), context: context.to_string(), detail: e.to_string() }
+}

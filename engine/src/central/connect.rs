@@ -1,0 +1,158 @@
+//! Opening connections to the central PostgreSQL, and turning the driver's
+//! failures into errors that say what to fix.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection, PgConnection, PgPool};
+
+use crate::credentials::{resolve_password, PasswordSource};
+use crate::error::{Error, Result};
+use crate::secret::DatabaseUrl;
+
+/// How long to wait for a server before calling it unreachable: long enough for
+/// a Wi-Fi network waking from sleep, short enough for an interactive wizard.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// `application_name` our sessions show in `pg_stat_activity`, so an admin can
+/// tell the sync agents apart from the Python server.
+const APPLICATION_NAME: &str = "noesis-sync";
+
+/// Connections the engine keeps open to one server: a sync cycle and a LISTEN
+/// need two; more would only load a server shared by several laptops.
+const POOL_SIZE: u32 = 4;
+
+/// A URL with its password resolved, ready to connect.
+#[derive(Clone, Debug)]
+pub struct ServerTarget {
+    url: DatabaseUrl,
+    password_source: Option<PasswordSource>,
+}
+
+impl ServerTarget {
+    /// Fills in the password from the URL, `PGPASSWORD` or the keychain.
+    pub fn resolve(url: &DatabaseUrl) -> Result<Self> {
+        let (url, password_source) = resolve_password(url)?;
+        Ok(Self { url, password_source })
+    }
+
+    /// Uses the URL exactly as given (tests, and callers that resolved already).
+    pub fn exact(url: DatabaseUrl) -> Self {
+        let password_source = url.password().map(|_| PasswordSource::Url);
+        Self { url, password_source }
+    }
+
+    /// The server, printable (password redacted).
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
+    }
+
+    /// Where the password came from, if there is one.
+    pub fn password_source(&self) -> Option<PasswordSource> {
+        self.password_source
+    }
+
+    fn options(&self) -> Result<PgConnectOptions> {
+        let text = self.url.expose_with_password();
+        let options = PgConnectOptions::from_str(&text).map_err(|e| Error::InvalidDatabaseUrl {
+            reason: self.scrub(&e.to_string()),
+        })?;
+        Ok(options.application_name(APPLICATION_NAME).log_statements(tracing::log::LevelFilter::Trace))
+    }
+
+    /// Opens one connection (setup, status, tests).
+    pub async fn connect(&self) -> Result<PgConnection> {
+        let options = self.options()?;
+        match tokio::time::timeout(CONNECT_TIMEOUT, options.connect()).await {
+            Ok(Ok(conn)) => Ok(conn),
+            Ok(Err(e)) => Err(self.classify(e)),
+            Err(_) => Err(self.timed_out()),
+        }
+    }
+
+    /// Opens a small pool (sync, migration).
+    pub async fn pool(&self) -> Result<PgPool> {
+        let options = self.options()?;
+        PgPoolOptions::new()
+            .max_connections(POOL_SIZE)
+            .acquire_timeout(CONNECT_TIMEOUT)
+            .connect_with(options)
+            .await
+            .map_err(|e| self.classify(e))
+    }
+
+    /// Checks that a connection works and returns it closed (the wizard's
+    /// "Test connection").
+    pub async fn ping(&self) -> Result<()> {
+        let conn = self.connect().await?;
+        conn.close().await.map_err(|e| self.classify(e))
+    }
+
+    fn timed_out(&self) -> Error {
+        Error::Unreachable {
+            host: self.url.host().to_string(),
+            port: self.url.port(),
+            detail: format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()),
+        }
+    }
+
+    fn scrub(&self, text: &str) -> String {
+        match self.url.password() {
+            Some(p) => p.scrub(text),
+            None => text.to_string(),
+        }
+    }
+
+    /// Maps a driver error met while connecting or running a statement to the
+    /// error that tells the user what to do.
+    pub fn classify(&self, e: sqlx::Error) -> Error {
+        let host = self.url.host().to_string();
+        let port = self.url.port();
+        let user = self.url.user();
+        match e {
+            sqlx::Error::Database(db) => {
+                let detail = self.scrub(db.message());
+                match db.code().as_deref() {
+                    Some("28P01") => Error::AuthenticationFailed { host, port, user },
+                    Some("3D000") => Error::DatabaseMissing { host, port, database: self.url.database(), user },
+                    Some("28000") => Error::HostNotAllowed { host, port, user, detail },
+                    Some("42501") => Error::PrivilegeMissing { host, port, user, detail },
+                    code => Error::Postgres {
+                        context: format!("talking to {}", self.url),
+                        detail: format!("{detail} (SQLSTATE {})", code.unwrap_or("?")),
+                    },
+                }
+            }
+            sqlx::Error::Io(io) => Error::Unreachable { host, port, detail: describe_io(&io) },
+            sqlx::Error::Tls(t) => Error::Tls { host, port, detail: self.scrub(&t.to_string()) },
+            sqlx::Error::PoolTimedOut => self.timed_out(),
+            sqlx::Error::Configuration(c) => {
+                let detail = self.scrub(&c.to_string());
+                if self.url.password().is_none() && detail.contains("password") {
+                    Error::NoPassword { url: self.url.clone(), user }
+                } else {
+                    Error::InvalidDatabaseUrl { reason: detail }
+                }
+            }
+            other => {
+                let detail = self.scrub(&other.to_string());
+                if self.url.password().is_none() && detail.contains("password") {
+                    Error::NoPassword { url: self.url.clone(), user }
+                } else {
+                    Error::Postgres { context: format!("talking to {}", self.url), detail }
+                }
+            }
+        }
+    }
+}
+
+fn describe_io(io: &std::io::Error) -> String {
+    use std::io::ErrorKind::*;
+    match io.kind() {
+        ConnectionRefused => "connection refused: nothing listens on that port".into(),
+        TimedOut => "the connection timed out".into(),
+        HostUnreachable | NetworkUnreachable => "no route to the host".into(),
+        _ => io.to_string(),
+    }
+}

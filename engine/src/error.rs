@@ -1,0 +1,204 @@
+//! Errors of the engine, each with a stable code for the UI and a message that
+//! tells the user what to do. Messages never contain a password: URLs print
+//! redacted and driver messages are scrubbed before they are stored here.
+
+use std::path::PathBuf;
+
+use crate::secret::DatabaseUrl;
+
+/// Everything the engine can fail with. Match on [`Error::code`], not on text.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The connection string cannot be used.
+    #[error("the database URL is not valid: {reason}")]
+    InvalidDatabaseUrl {
+        /// What is wrong with it (never the URL itself).
+        reason: String,
+    },
+
+    /// A command needs the central server and none is configured.
+    #[error("no server is configured: pass --database-url postgres://USER@HOST:PORT/DATABASE or set NOESIS_DATABASE_URL")]
+    NoServerConfigured,
+
+    /// Neither the URL, the environment nor the keychain holds a password.
+    #[error("no password for {user} on {url}: run `noesis-sync login --database-url {url}` to store one in the OS keychain, or set PGPASSWORD")]
+    NoPassword {
+        /// The server, redacted.
+        url: DatabaseUrl,
+        /// The user the password is for.
+        user: String,
+    },
+
+    /// Nothing answered at the server's address.
+    #[error("cannot reach PostgreSQL at {host}:{port} ({detail}): check that the machine is on and on this network, that PostgreSQL runs there, listens on that port (listen_addresses in postgresql.conf) and that no firewall blocks it")]
+    Unreachable {
+        /// Host as given.
+        host: String,
+        /// Port as given.
+        port: u16,
+        /// What the network said.
+        detail: String,
+    },
+
+    /// The server rejected the user name or password.
+    #[error("PostgreSQL at {host}:{port} rejected the password for user `{user}`: run `noesis-sync login` to store the right one, or fix the URL")]
+    AuthenticationFailed {
+        /// Host as given.
+        host: String,
+        /// Port as given.
+        port: u16,
+        /// The user that was refused.
+        user: String,
+    },
+
+    /// The server has no database of that name.
+    #[error("database `{database}` does not exist on {host}:{port}: create it as a superuser with `createdb -O {user} {database}` (or `CREATE DATABASE {database} OWNER {user}`)")]
+    DatabaseMissing {
+        /// Host as given.
+        host: String,
+        /// Port as given.
+        port: u16,
+        /// The missing database.
+        database: String,
+        /// The user that should own it.
+        user: String,
+    },
+
+    /// pg_hba.conf has no line letting this client in.
+    #[error("PostgreSQL at {host}:{port} does not accept connections from this machine for user `{user}` ({detail}): add a `host` line for this client to pg_hba.conf on the server and reload it")]
+    HostNotAllowed {
+        /// Host as given.
+        host: String,
+        /// Port as given.
+        port: u16,
+        /// The user that was refused.
+        user: String,
+        /// The server's message.
+        detail: String,
+    },
+
+    /// The TLS handshake or certificate check failed.
+    #[error("TLS to {host}:{port} failed ({detail}): check sslmode in the URL; for verify-full give the server's CA with sslrootcert=/path/to/ca.pem")]
+    Tls {
+        /// Host as given.
+        host: String,
+        /// Port as given.
+        port: u16,
+        /// What the TLS layer said.
+        detail: String,
+    },
+
+    /// The user may not do what setup or sync needs.
+    #[error("user `{user}` lacks a privilege on {host}:{port} ({detail}): run `noesis-sync setup` as the database owner, or grant the privilege")]
+    PrivilegeMissing {
+        /// Host as given.
+        host: String,
+        /// Port as given.
+        port: u16,
+        /// The user that was refused.
+        user: String,
+        /// The server's message.
+        detail: String,
+    },
+
+    /// The server predates what change capture needs.
+    #[error("PostgreSQL {version} on {host}:{port} is too old: Noesis needs PostgreSQL 14 or newer (xid8 change capture, CREATE OR REPLACE TRIGGER); upgrade the server")]
+    ServerTooOld {
+        /// Host as given.
+        host: String,
+        /// Port as given.
+        port: u16,
+        /// The server's version string.
+        version: String,
+    },
+
+    /// The central schema was set up by a newer Noesis.
+    #[error("the central schema on {host}:{port} is version {server}, newer than this noesis-sync understands ({client}): upgrade noesis-sync on this machine")]
+    ClientTooOld {
+        /// Host as given.
+        host: String,
+        /// Port as given.
+        port: u16,
+        /// Version found on the server.
+        server: i64,
+        /// Highest version this client knows.
+        client: i64,
+    },
+
+    /// The central schema has not been set up yet.
+    #[error("the Noesis sync schema is not installed on {host}:{port}/{database}: run `noesis-sync setup` once as the database owner")]
+    SchemaMissing {
+        /// Host as given.
+        host: String,
+        /// Port as given.
+        port: u16,
+        /// Database name.
+        database: String,
+    },
+
+    /// Any other PostgreSQL error, with what the engine was doing.
+    #[error("PostgreSQL error while {context}: {detail}")]
+    Postgres {
+        /// What the engine was doing.
+        context: String,
+        /// The server's or driver's message, scrubbed.
+        detail: String,
+    },
+
+    /// The local cache file could not be opened or written.
+    #[error("local cache {path} failed while {context}: {detail}")]
+    Cache {
+        /// The cache file.
+        path: PathBuf,
+        /// What the engine was doing.
+        context: String,
+        /// SQLite's message.
+        detail: String,
+    },
+
+    /// The OS keychain refused or is unavailable.
+    #[error("the OS keychain failed ({detail}): on Linux a Secret Service (GNOME Keyring, KWallet) or the kernel keyring must be available; or pass the password in NOESIS_DATABASE_URL / PGPASSWORD")]
+    Keychain {
+        /// What the keychain said.
+        detail: String,
+    },
+
+    /// A file or folder could not be read or written.
+    #[error("{context} {path}: {source}")]
+    Io {
+        /// What the engine was doing.
+        context: String,
+        /// The file or folder.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// A stable identifier for the UI and scripts (`--json` prints it).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::InvalidDatabaseUrl { .. } => "invalid_database_url",
+            Error::NoServerConfigured => "no_server_configured",
+            Error::NoPassword { .. } => "no_password",
+            Error::Unreachable { .. } => "unreachable",
+            Error::AuthenticationFailed { .. } => "authentication_failed",
+            Error::DatabaseMissing { .. } => "database_missing",
+            Error::HostNotAllowed { .. } => "host_not_allowed",
+            Error::Tls { .. } => "tls",
+            Error::PrivilegeMissing { .. } => "privilege_missing",
+            Error::ServerTooOld { .. } => "server_too_old",
+            Error::ClientTooOld { .. } => "client_too_old",
+            Error::SchemaMissing { .. } => "schema_missing",
+            Error::Postgres { .. } => "postgres",
+            Error::Cache { .. } => "cache",
+            Error::Keychain { .. } => "keychain",
+            Error::Io { .. } => "io",
+        }
+    }
+}
+
+/// Shorthand for engine results.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,116 @@
+//! `noesis-sync status`: this device, its cache, and the server, with per-table
+//! row counts and content checksums so two devices can be compared at a glance.
+
+use sqlx::Connection;
+
+use crate::cache::{Cache, DeviceIdentity};
+use crate::central::{self, SchemaInfo, ServerTarget};
+use crate::error::{Error, Result};
+use crate::tables::{self, TableSpec};
+
+/// The whole status report.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StatusReport {
+    /// This device.
+    pub device: DeviceIdentity,
+    /// The cache file.
+    pub cache_path: String,
+    /// Local changes not yet pushed.
+    pub pending_changes: u64,
+    /// The server, if one is configured.
+    pub server: Option<ServerStatus>,
+    /// One line per synced table.
+    pub tables: Vec<TableStatus>,
+}
+
+/// The server as seen from here.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ServerStatus {
+    /// Its URL, without password.
+    pub url: String,
+    /// Whether a connection succeeded.
+    pub reachable: bool,
+    /// Schema versions, when reachable and set up.
+    pub schema: Option<SchemaInfo>,
+    /// Why it is not usable, when it is not.
+    pub error: Option<ErrorReport>,
+}
+
+/// An error as scripts and the UI receive it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ErrorReport {
+    /// Stable code ([`Error::code`]).
+    pub code: String,
+    /// What to do.
+    pub message: String,
+}
+
+impl From<&Error> for ErrorReport {
+    fn from(e: &Error) -> Self {
+        Self { code: e.code().to_string(), message: e.to_string() }
+    }
+}
+
+/// Counts and checksums of one table in both places.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TableStatus {
+    /// The table.
+    pub table: String,
+    /// Rows in the local cache.
+    pub local_rows: u64,
+    /// Checksum of the local rows.
+    pub local_checksum: String,
+    /// Rows on the server (when reachable and the table exists there).
+    pub central_rows: Option<u64>,
+    /// Checksum of the server's rows.
+    pub central_checksum: Option<String>,
+}
+
+/// Builds the report; the server part is filled when `target` is given, and a
+/// server that cannot be used is reported, not returned as an error.
+pub async fn status(cache: &Cache, target: Option<&ServerTarget>) -> Result<StatusReport> {
+    let specs: Vec<&TableSpec> = tables::EDITABLE.to_vec();
+    let mut table_status = Vec::new();
+    for spec in &specs {
+        let (rows, checksum) = cache.table_checksum(spec)?;
+        table_status.push(TableStatus {
+            table: spec.name.to_string(),
+            local_rows: rows,
+            local_checksum: checksum,
+            central_rows: None,
+            central_checksum: None,
+        });
+    }
+    let server = match target {
+        None => None,
+        Some(target) => Some(match central_part(target, &specs, &mut table_status).await {
+            Ok(schema) => ServerStatus { url: target.url().to_string(), reachable: true, schema: Some(schema), error: None },
+            Err(e) => ServerStatus {
+                url: target.url().to_string(),
+                reachable: !matches!(e, Error::Unreachable { .. } | Error::Tls { .. }),
+                schema: None,
+                error: Some(ErrorReport::from(&e)),
+            },
+        }),
+    };
+    Ok(StatusReport {
+        device: cache.device()?,
+        cache_path: cache.path().display().to_string(),
+        pending_changes: cache.pending_count()?,
+        server,
+        tables: table_status,
+    })
+}
+
+async fn central_part(target: &ServerTarget, specs: &[&TableSpec], out: &mut [TableStatus]) -> Result<SchemaInfo> {
+    let mut conn = target.connect().await?;
+    let schema = central::check_schema(&mut conn, target).await?;
+    for (spec, line) in specs.iter().zip(out.iter_mut()) {
+        if let Some((rows, checksum)) = central::table_checksum(&mut conn, target, spec).await? {
+            line.central_rows = Some(rows);
+            line.central_checksum = Some(checksum);
+        }
+    }
+    let _ = conn.close().await;
+    Ok(schema)
+}

@@ -1,0 +1,17 @@
+//! Chat sessions: a title and the whole message list as one JSON array.
+
+use super::{col, ColumnKind::*, TableSpec};
+
+/// Columns as the Python server declares them.
+pub const SPEC: TableSpec = TableSpec {
+    name: "chat_sessions",
+    key: "id",
+    pushed: true,
+    columns: &[
+        col("id", Text, true),
+        col("title", Text, true),
+        col("created_at", Timestamp, true),
+        col("updated_at", Timestamp, true),
+        col("messages", Json, true),
+    ],
+};

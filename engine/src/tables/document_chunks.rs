@@ -1,0 +1,20 @@
+//! Document chunks: the text of a document cut into retrievable pieces.
+
+use super::{col, ColumnKind::*, TableSpec};
+
+/// Columns as the Python server declares them.
+pub const SPEC: TableSpec = TableSpec {
+    name: "document_chunks",
+    key: "id",
+    pushed: true,
+    columns: &[
+        col("id", Text, true),
+        col("document_id", Text, true),
+        col("chunk_index", Integer, true),
+        col("text", Text, true),
+        col("page_number", Integer, false),
+        col("heading", Text, false),
+        col("image_caption", Text, false),
+        col("ocr_text", Text, false),
+    ],
+};

@@ -1,0 +1,25 @@
+//! Documents: uploaded files and their processing status; the text lives in
+//! their chunks.
+
+use super::{col, ColumnKind::*, TableSpec};
+
+/// Columns as the Python server declares them.
+pub const SPEC: TableSpec = TableSpec {
+    name: "documents",
+    key: "id",
+    pushed: true,
+    columns: &[
+        col("id", Text, true),
+        col("created_at", Timestamp, true),
+        col("filename", Text, true),
+        col("filepath", Text, true),
+        col("file_type", Text, true),
+        col("file_size", Integer, true),
+        col("file_hash", Text, true),
+        col("status", Text, true),
+        col("chunk_count", Integer, false),
+        col("error_message", Text, false),
+        col("tags", TextArray, false),
+        col("notes", Text, false),
+    ],
+};

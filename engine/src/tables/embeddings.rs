@@ -1,0 +1,18 @@
+//! Embeddings: 768-dimension vectors the server computes for retrieval.
+
+use super::{col, ColumnKind::*, TableSpec};
+
+/// Columns as the Python server declares them.
+pub const SPEC: TableSpec = TableSpec {
+    name: "embeddings",
+    key: "doc_id",
+    pushed: false,
+    columns: &[
+        col("doc_id", Text, true),
+        col("embedding", Vector, true),
+        col("text", Text, true),
+        col("metadata", Json, true),
+        col("source_type", Text, true),
+        col("created_at", Timestamp, false),
+    ],
+};
