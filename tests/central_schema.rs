@@ -1,0 +1,253 @@
+//! The central schema on a real PostgreSQL: migrations on empty and on
+//! pre-existing Noesis databases, change capture of writes by other programs,
+//! the out-of-order commit guarantee of the pull cursor, NOTIFY, device roles,
+//! and a server without pgvector.
+
+mod support;
+
+use futures_util::StreamExt;
+use noesis_engine::central::{self, Cursor, PgvectorStatus, ServerTarget};
+use noesis_engine::DatabaseUrl;
+use sqlx::{Connection, Executor, Row};
+use support::{run_psql, Server, TestDb};
+
+fn target(url: &str) -> ServerTarget {
+    ServerTarget::exact(DatabaseUrl::parse(url).unwrap())
+}
+
+async fn count(conn: &mut sqlx::PgConnection, sql: &'static str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(conn).await.unwrap()
+}
+
+#[tokio::test]
+async fn setup_on_an_empty_database_creates_every_table_and_is_idempotent() {
+    let db = TestDb::new(Server::Pgvector).await;
+    let first = db.setup().await;
+    assert_eq!(first.applied_migrations.len(), 2, "both migrations apply on an empty database");
+    assert!(matches!(first.pgvector, PgvectorStatus::Installed { .. }), "{:?}", first.pgvector);
+    assert_eq!(first.schema.schema_version, central::CLIENT_SCHEMA_VERSION);
+
+    let mut conn = db.connect().await;
+    for table in ["memory_cards", "chat_sessions", "mindfile_entries", "documents", "document_chunks", "embeddings"] {
+        let exists: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL").bind(table).fetch_one(&mut conn).await.unwrap();
+        assert!(exists, "table {table} missing after setup");
+    }
+    let hnsw: String = sqlx::query_scalar("SELECT indexdef FROM pg_indexes WHERE indexname = 'idx_embeddings_hnsw'")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert!(hnsw.contains("hnsw") && hnsw.contains("vector_ip_ops"), "{hnsw}");
+
+    let second = db.setup().await;
+    assert!(second.applied_migrations.is_empty(), "a second setup applies nothing: {:?}", second.applied_migrations);
+}
+
+#[tokio::test]
+async fn central_columns_match_the_python_server_and_the_local_cache() {
+    let db = TestDb::new(Server::Pgvector).await;
+    db.setup().await;
+    let mut conn = db.connect().await;
+    for spec in noesis_engine::tables::EDITABLE.iter().copied().chain([noesis_engine::tables::EMBEDDINGS]) {
+        let rows = sqlx::query(
+            "SELECT column_name::text, is_nullable = 'NO' FROM information_schema.columns
+             WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position",
+        )
+        .bind(spec.name)
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+        let central: Vec<(String, bool)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+        let declared: Vec<(String, bool)> = spec.columns.iter().map(|c| (c.name.to_string(), c.required)).collect();
+        assert_eq!(central, declared, "columns of {} differ from the declared ones", spec.name);
+    }
+}
+
+#[tokio::test]
+async fn setup_keeps_an_existing_python_server_database_and_its_data() {
+    let db = TestDb::new(Server::Pgvector).await;
+    run_psql(&db.url, include_str!("fixtures/python_server_schema.sql"));
+    let before = run_psql(
+        &db.url,
+        "SELECT (SELECT jsonb_agg(t ORDER BY id) FROM memory_cards t)::text || (SELECT jsonb_agg(t) FROM chat_sessions t)::text
+           || (SELECT jsonb_agg(t) FROM mindfile_entries t)::text || (SELECT jsonb_agg(t) FROM documents t)::text
+           || (SELECT jsonb_agg(t) FROM document_chunks t)::text || (SELECT jsonb_agg(t) FROM embeddings t)::text",
+    );
+
+    let report = db.setup().await;
+    assert_eq!(report.applied_migrations.len(), 2);
+    let after = run_psql(
+        &db.url,
+        "SELECT (SELECT jsonb_agg(t ORDER BY id) FROM memory_cards t)::text || (SELECT jsonb_agg(t) FROM chat_sessions t)::text
+           || (SELECT jsonb_agg(t) FROM mindfile_entries t)::text || (SELECT jsonb_agg(t) FROM documents t)::text
+           || (SELECT jsonb_agg(t) FROM document_chunks t)::text || (SELECT jsonb_agg(t) FROM embeddings t)::text",
+    );
+    assert_eq!(before, after, "setup changed data the Python server had written");
+
+    // The Python server's own statements keep working, and are now captured.
+    run_psql(
+        &db.url,
+        "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, approved_at, rejected_at, provenance)
+         VALUES ('card-3', now(), 'fact', 'global', 'New after setup', 'pending', NULL, NULL, '{}'::jsonb);
+         UPDATE documents SET tags = array_append(tags, 'new') WHERE id = 'doc-1';
+         DELETE FROM documents WHERE id = 'doc-1';",
+    );
+    let log = run_psql(&db.url, "SELECT table_name || ':' || row_id || ':' || op FROM noesis_sync.changelog ORDER BY change_id");
+    let log: Vec<&str> = log.lines().collect();
+    assert_eq!(
+        log,
+        ["memory_cards:card-3:I", "documents:doc-1:U", "documents:doc-1:D", "document_chunks:chunk-1:D"],
+        "every write, including the cascade, is in the changelog"
+    );
+    // The rows that existed before setup are not in the changelog: other devices
+    // get them from the initial snapshot, not as changes.
+    // Running the Python server's init_database() again is still harmless.
+    run_psql(&db.url, include_str!("fixtures/python_server_schema.sql").split("INSERT INTO").next().unwrap());
+}
+
+#[tokio::test]
+async fn changelog_records_psql_writes_with_their_transaction_and_device() {
+    let db = TestDb::new(Server::Pgvector).await;
+    db.setup().await;
+    let anonymous_xid = run_psql(
+        &db.url,
+        "BEGIN;
+         INSERT INTO memory_cards VALUES ('c1', now(), 'fact', 'global', 'from psql', 'pending', NULL, NULL, '{}');
+         SELECT pg_current_xact_id();
+         COMMIT;",
+    );
+    let device_xid = run_psql(
+        &db.url,
+        "BEGIN;
+         SET LOCAL noesis.device_id = 'laptop-42';
+         UPDATE memory_cards SET text = 'edited by a device' WHERE id = 'c1';
+         SELECT pg_current_xact_id();
+         COMMIT;",
+    );
+    let delete_xid = run_psql(
+        &db.url,
+        "BEGIN; DELETE FROM memory_cards WHERE id = 'c1'; SELECT pg_current_xact_id(); COMMIT;",
+    );
+    let log = run_psql(
+        &db.url,
+        "SELECT xid || '|' || op || '|' || device_id || '|' || coalesce(tombstone->>'text', '') FROM noesis_sync.changelog ORDER BY change_id",
+    );
+    let expected = format!(
+        "{}|I||\n{}|U|laptop-42|\n{}|D||edited by a device\n",
+        anonymous_xid.trim(),
+        device_xid.trim(),
+        delete_xid.trim()
+    );
+    assert_eq!(log, expected, "each change carries its writer's xid and device; the delete keeps the row");
+
+    // An UPDATE that changes nothing is not a change.
+    run_psql(&db.url, "INSERT INTO chat_sessions VALUES ('s1', 't', now(), now(), '[]'); UPDATE chat_sessions SET title = title;");
+    let n = run_psql(&db.url, "SELECT count(*) FROM noesis_sync.changelog WHERE table_name = 'chat_sessions'");
+    assert_eq!(n.trim(), "1");
+}
+
+#[tokio::test]
+async fn a_transaction_that_commits_late_is_never_skipped_by_the_pull_cursor() {
+    let db = TestDb::new(Server::Pgvector).await;
+    db.setup().await;
+    let t = target(&db.url);
+
+    // Transaction A takes its xid first, then stays open.
+    let mut a = db.connect().await;
+    a.execute("BEGIN").await.unwrap();
+    a.execute("INSERT INTO memory_cards VALUES ('early', now(), 'fact', 'g', 'started first', 'pending', NULL, NULL, '{}')")
+        .await
+        .unwrap();
+    // Transaction B starts later (higher xid) and commits first.
+    let mut b = db.connect().await;
+    b.execute("INSERT INTO memory_cards VALUES ('late', now(), 'fact', 'g', 'committed first', 'pending', NULL, NULL, '{}')")
+        .await
+        .unwrap();
+
+    let mut reader = db.connect().await;
+    let first = central::fetch_changes(&mut reader, &t, Cursor::default(), 100).await.unwrap();
+    assert!(
+        first.is_empty(),
+        "while the earlier transaction is open, nothing above its xid may be read, or it would be skipped: {first:?}"
+    );
+    let cursor = first.last().map(|c| c.cursor).unwrap_or_default();
+
+    a.execute("COMMIT").await.unwrap();
+    let second = central::fetch_changes(&mut reader, &t, cursor, 100).await.unwrap();
+    let ids: Vec<&str> = second.iter().map(|c| c.row_id.as_str()).collect();
+    assert_eq!(ids, ["early", "late"], "after the late commit both changes arrive, in xid order");
+    assert!(second[0].cursor < second[1].cursor);
+
+    let third = central::fetch_changes(&mut reader, &t, second[1].cursor, 100).await.unwrap();
+    assert!(third.is_empty(), "nothing is read twice: {third:?}");
+}
+
+#[tokio::test]
+async fn every_write_sends_a_notification_listeners_wake_up_on() {
+    let db = TestDb::new(Server::Pgvector).await;
+    db.setup().await;
+    let mut listener = sqlx::postgres::PgListener::connect(&db.url).await.unwrap();
+    listener.listen("noesis_changes").await.unwrap();
+    run_psql(&db.url, "INSERT INTO documents (id, created_at, filename, filepath, file_type, file_size, file_hash, status)
+                       VALUES ('d1', now(), 'a.pdf', '/a.pdf', 'pdf', 1, 'h', 'ready')");
+    let note = tokio::time::timeout(std::time::Duration::from_secs(10), listener.recv())
+        .await
+        .expect("a NOTIFY within 10 s of the write")
+        .unwrap();
+    assert_eq!(note.payload(), "documents");
+    let mut stream = listener.into_stream();
+    let extra = tokio::time::timeout(std::time::Duration::from_millis(200), stream.next()).await;
+    assert!(extra.is_err(), "one statement sends one notification");
+}
+
+#[tokio::test]
+async fn a_device_role_can_sync_data_but_not_change_the_schema() {
+    let db = TestDb::new(Server::Pgvector).await;
+    db.setup().await;
+    let role = format!("device_{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let password = noesis_engine::Secret::new("laptop-password-123");
+    let report = central::create_device_role(&target(&db.url), &role, &password).await.unwrap();
+    assert!(report.created);
+    assert!(report.tables.contains(&"memory_cards".to_string()) && report.tables.contains(&"embeddings".to_string()));
+
+    let mut device = sqlx::PgConnection::connect(&db.url_as(&role, "laptop-password-123")).await.expect("the role logs in with its password");
+    device
+        .execute("INSERT INTO memory_cards VALUES ('c1', now(), 'fact', 'g', 'from a laptop', 'pending', NULL, NULL, '{}')")
+        .await
+        .expect("the role writes synced tables");
+    let n = count(&mut device, "SELECT count(*) FROM noesis_sync.changelog WHERE row_id = 'c1'").await;
+    assert_eq!(n, 1, "its writes are captured and it can read the changelog");
+    for ddl in ["CREATE TABLE sneaky (x int)", "DROP TABLE memory_cards", "ALTER TABLE memory_cards ADD COLUMN x int", "DELETE FROM noesis_sync.changelog", "CREATE SCHEMA other"] {
+        let err = device.execute(ddl).await.expect_err(ddl);
+        let code = err.as_database_error().and_then(|e| e.code()).map(|c| c.to_string());
+        assert!(matches!(code.as_deref(), Some("42501") | Some("42P01")), "{ddl} must be refused for lack of privilege, got {err}");
+    }
+    // The verifier, not the password, is what the server stores.
+    let stored: String = sqlx::query_scalar("SELECT rolpassword FROM pg_authid WHERE rolname = $1").bind(&role).fetch_one(&mut db.connect().await).await.unwrap();
+    assert!(stored.starts_with("SCRAM-SHA-256$4096:") && !stored.contains("laptop-password-123"));
+
+    // Running it again renews the password instead of failing.
+    let again = central::create_device_role(&target(&db.url), &role, &noesis_engine::Secret::new("another-password-456")).await.unwrap();
+    assert!(!again.created);
+    assert!(sqlx::PgConnection::connect(&db.url_as(&role, "laptop-password-123")).await.is_err(), "the old password stops working");
+}
+
+#[tokio::test]
+async fn without_pgvector_setup_explains_the_fix_and_everything_else_works() {
+    let db = TestDb::new(Server::Plain).await;
+    let report = db.setup().await;
+    match &report.pgvector {
+        PgvectorStatus::NotAvailable { fix } => {
+            assert!(fix.contains("pgvector is not installed"), "{fix}");
+            assert!(fix.contains("pgvector/pgvector:pg16"), "the fix names the ready-made image: {fix}");
+        }
+        other => panic!("expected pgvector to be reported missing, got {other:?}"),
+    }
+    let mut conn = db.connect().await;
+    let embeddings: bool = sqlx::query_scalar("SELECT to_regclass('embeddings') IS NOT NULL").fetch_one(&mut conn).await.unwrap();
+    assert!(!embeddings);
+    run_psql(&db.url, "INSERT INTO memory_cards VALUES ('c1', now(), 'fact', 'g', 'works without pgvector', 'pending', NULL, NULL, '{}')");
+    let n = count(&mut conn, "SELECT count(*) FROM noesis_sync.changelog").await;
+    assert_eq!(n, 1);
+    let again = db.setup().await;
+    assert!(again.applied_migrations.is_empty());
+}
