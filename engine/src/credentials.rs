@@ -68,6 +68,10 @@ pub fn resolve_password(url: &DatabaseUrl) -> Result<(DatabaseUrl, Option<Passwo
 
 /// Reads the keychain entry for this server and user.
 pub fn stored_password(url: &DatabaseUrl) -> Result<Option<(Secret, KeychainBackend)>> {
+    off_runtime(|| stored_password_blocking(url))
+}
+
+fn stored_password_blocking(url: &DatabaseUrl) -> Result<Option<(Secret, KeychainBackend)>> {
     for (entry, backend) in entries(url)? {
         match entry.get_password() {
             Ok(p) => return Ok(Some((Secret::new(p), backend))),
@@ -82,6 +86,10 @@ pub fn stored_password(url: &DatabaseUrl) -> Result<Option<(Secret, KeychainBack
 /// Stores the password for this server and user, in the persistent keychain when
 /// one answers, else in the kernel keyring; says which.
 pub fn store_password(url: &DatabaseUrl, password: &Secret) -> Result<KeychainBackend> {
+    off_runtime(|| store_password_blocking(url, password))
+}
+
+fn store_password_blocking(url: &DatabaseUrl, password: &Secret) -> Result<KeychainBackend> {
     if password.expose().is_empty() {
         return Err(Error::Keychain { detail: "refusing to store an empty password".into() });
     }
@@ -90,6 +98,12 @@ pub fn store_password(url: &DatabaseUrl, password: &Secret) -> Result<KeychainBa
         match entry.set_password(password.expose()) {
             Ok(()) => return Ok(backend),
             Err(e) if is_unavailable(&e) => last = Some(e),
+            // keyutils answers NoEntry when the process has no session keyring.
+            Err(keyring::Error::NoEntry) if backend == KeychainBackend::KernelKeyring => {
+                return Err(Error::Keychain {
+                    detail: "no Secret Service is running and this process has no kernel session keyring; log in to a desktop session, or run under `keyctl session`".into(),
+                })
+            }
             Err(e) => return Err(keychain_error(e)),
         }
     }
@@ -99,6 +113,10 @@ pub fn store_password(url: &DatabaseUrl, password: &Secret) -> Result<KeychainBa
 /// Removes the entry for this server and user from every keychain; `true` when
 /// one existed.
 pub fn forget_password(url: &DatabaseUrl) -> Result<bool> {
+    off_runtime(|| forget_password_blocking(url))
+}
+
+fn forget_password_blocking(url: &DatabaseUrl) -> Result<bool> {
     let mut found = false;
     for (entry, _) in entries(url)? {
         match entry.delete_credential() {
@@ -109,6 +127,18 @@ pub fn forget_password(url: &DatabaseUrl) -> Result<bool> {
         }
     }
     Ok(found)
+}
+
+/// Runs a keychain call on a thread of its own. The Secret Service client blocks
+/// by driving an async runtime of its own, which panics on a thread that already
+/// runs one (every caller here: the CLI, the agent, the desktop app).
+fn off_runtime<T: Send>(call: impl FnOnce() -> Result<T> + Send) -> Result<T> {
+    std::thread::scope(|scope| {
+        scope
+            .spawn(call)
+            .join()
+            .unwrap_or_else(|_| Err(Error::Keychain { detail: "the keychain call panicked".into() }))
+    })
 }
 
 /// The keychain entries to try, best first.

@@ -114,6 +114,7 @@ impl ServerTarget {
             sqlx::Error::Database(db) => {
                 let detail = self.scrub(db.message());
                 match db.code().as_deref() {
+                    Some("28P01") if self.url.password().is_none() => Error::NoPassword { url: self.url.clone(), user },
                     Some("28P01") => Error::AuthenticationFailed { host, port, user },
                     Some("3D000") => Error::DatabaseMissing { host, port, database: self.url.database(), user },
                     Some("28000") => Error::HostNotAllowed { host, port, user, detail },
