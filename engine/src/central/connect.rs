@@ -125,6 +125,10 @@ impl ServerTarget {
                     },
                 }
             }
+            // rustls reports certificate failures as InvalidData I/O errors.
+            sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => {
+                Error::Tls { host, port, detail: self.scrub(&io.to_string()) }
+            }
             sqlx::Error::Io(io) => Error::Unreachable { host, port, detail: describe_io(&io) },
             sqlx::Error::Tls(t) => Error::Tls { host, port, detail: self.scrub(&t.to_string()) },
             sqlx::Error::PoolTimedOut => self.timed_out(),
