@@ -51,6 +51,12 @@ enum Command {
     Login(commands::login::LoginArgs),
     /// Remove the stored password for the server from the OS keychain.
     Logout,
+    /// Run one sync cycle: push local changes (merging with concurrent ones),
+    /// then pull the server's changes; print what moved.
+    Sync,
+    /// List open conflicts with both versions, or resolve one
+    /// (`conflicts resolve ID --keep local|remote`).
+    Conflicts(commands::conflicts::ConflictsArgs),
 }
 
 fn main() -> ExitCode {

@@ -10,6 +10,7 @@ pub mod data_dir;
 pub mod error;
 pub mod secret;
 pub mod status;
+pub mod sync;
 pub mod tables;
 pub mod timestamp;
 

@@ -1,8 +1,10 @@
 //! One module per subcommand.
 
+pub mod conflicts;
 pub mod login;
 pub mod setup;
 pub mod status;
+pub mod sync;
 
 use crate::context::Context;
 use crate::{Cli, Command};
@@ -15,5 +17,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Status => status::run(&ctx).await,
         Command::Login(args) => login::run(&ctx, args).await,
         Command::Logout => login::logout(&ctx),
+        Command::Sync => sync::run(&ctx).await,
+        Command::Conflicts(args) => conflicts::run(&ctx, args).await,
     }
 }

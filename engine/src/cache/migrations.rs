@@ -12,6 +12,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_tables", include_str!("migrations/0001_tables.sql")),
     ("0002_sync", include_str!("migrations/0002_sync.sql")),
     ("0003_search", include_str!("migrations/0003_search.sql")),
+    ("0004_sync_push", include_str!("migrations/0004_sync_push.sql")),
 ];
 
 /// Applies the migrations the file has not seen yet, each in its own

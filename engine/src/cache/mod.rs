@@ -10,6 +10,7 @@
 mod device;
 mod migrations;
 mod outbox;
+mod row_io;
 mod rows;
 mod search;
 
@@ -21,6 +22,7 @@ use rusqlite::Connection;
 pub use device::DeviceIdentity;
 pub use outbox::OutboxEntry;
 pub use search::SearchHit;
+pub(crate) use row_io::{delete_row, read_row, write_row, write_shadow};
 
 use crate::error::{Error, Result};
 

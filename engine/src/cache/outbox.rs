@@ -17,6 +17,8 @@ pub struct OutboxEntry {
     pub row_id: String,
     /// `I`, `U` or `D`.
     pub op: String,
+    /// When the change was made, by this machine's clock (ISO-8601 UTC).
+    pub changed_at: String,
 }
 
 impl Cache {
@@ -32,11 +34,11 @@ impl Cache {
     pub fn outbox(&self, limit: usize) -> Result<Vec<OutboxEntry>> {
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT op_id, table_name, row_id, op FROM sync_outbox ORDER BY op_id LIMIT ?1")
+            .prepare_cached("SELECT op_id, table_name, row_id, op, changed_at FROM sync_outbox ORDER BY op_id LIMIT ?1")
             .map_err(|e| self.error("reading the outbox", e))?;
         let rows = stmt
             .query_map([limit as i64], |r| {
-                Ok(OutboxEntry { op_id: r.get(0)?, table_name: r.get(1)?, row_id: r.get(2)?, op: r.get(3)? })
+                Ok(OutboxEntry { op_id: r.get(0)?, table_name: r.get(1)?, row_id: r.get(2)?, op: r.get(3)?, changed_at: r.get(4)? })
             })
             .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
             .map_err(|e| self.error("reading the outbox", e))?;

@@ -5,12 +5,14 @@
 mod changelog;
 mod connect;
 mod device_role;
+mod row_io;
 mod rows;
 mod setup;
 
 pub use changelog::{fetch_changes, Change, Cursor};
 pub use connect::{ServerTarget, CONNECT_TIMEOUT};
 pub use device_role::{create_device_role, DeviceRoleReport};
+pub use row_io::{delete_row, fetch_row_for_update, fetch_rows, last_clock, upsert_row};
 pub use rows::table_checksum;
 pub use setup::{
     check_schema, setup, PgvectorStatus, Privileges, SchemaInfo, SetupReport, CLIENT_SCHEMA_VERSION,

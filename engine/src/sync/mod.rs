@@ -1,0 +1,22 @@
+//! Sync between the local cache and the central PostgreSQL.
+//!
+//! A cycle pushes the outbox (merging against the server's current row inside
+//! one Postgres transaction per batch), then pulls the changelog after this
+//! device's cursor and below the horizon (applying to the cache with capture
+//! off). Merge decisions are pure functions in [`merge`] and [`policy`]; the I/O
+//! around them is in [`push`], [`pull`] and [`cycle`].
+
+pub mod conflicts;
+pub mod cycle;
+pub mod hlc;
+pub mod merge;
+pub mod policy;
+pub mod pull;
+pub mod push;
+
+#[cfg(test)]
+mod merge_tests;
+
+pub use cycle::{sync_once, SyncReport};
+pub use hlc::Hlc;
+pub use merge::{merge, Conflict, ConflictReason, Outcome, Row, Side, Versions};

@@ -1,0 +1,201 @@
+//! Pull: brings the server's changes into the cache.
+//!
+//! Reads the changelog after this device's cursor and below the horizon (see
+//! [`crate::central::fetch_changes`]), fetches the current version of each
+//! changed row, and applies them in one SQLite transaction per batch with
+//! capture off, updating shadow copies and the cursor in the same transaction.
+//! A row with a local change not yet pushed is left alone: the next push merges
+//! it against the server's version, so an unpushed edit is never overwritten.
+//! This device's own changes coming back are recognised (the cache already
+//! holds them) and only acknowledged.
+//!
+//! A device with no cursor starts with a snapshot: every row, read in one
+//! REPEATABLE READ transaction, and the cursor set to that snapshot's horizon.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use futures_util::TryStreamExt;
+use rusqlite::Connection;
+use sqlx::{Acquire, PgConnection, Row as _};
+
+use super::merge::Row;
+use crate::cache::{self, Cache, DeviceIdentity};
+use crate::canonical;
+use crate::central::{self, Cursor, ServerTarget};
+use crate::error::Result;
+use crate::tables::{self, TableSpec};
+
+/// Changelog rows read per batch (one SQLite transaction each).
+pub const PULL_BATCH: i64 = 2000;
+
+/// `sync_state` key of the pull cursor (JSON).
+const CURSOR: &str = "pull_cursor";
+
+/// What a pull did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct PullReport {
+    /// Rows written into the cache.
+    pub applied: u64,
+    /// Rows removed from the cache.
+    pub deleted: u64,
+    /// Rows left for the next push to merge (they have unpushed local edits).
+    pub deferred: u64,
+    /// Changes the cache already held (this device's own, or repeats).
+    pub acknowledged: u64,
+    /// Whether this pull started from a full snapshot.
+    pub snapshot: bool,
+}
+
+/// Pulls until the cache has everything below the horizon.
+pub async fn pull(cache: &mut Cache, conn: &mut PgConnection, target: &ServerTarget, device: &DeviceIdentity) -> Result<PullReport> {
+    let mut report = PullReport::default();
+    let mut cursor = match cursor(cache)? {
+        Some(c) => c,
+        None => {
+            report.snapshot = true;
+            snapshot(cache, conn, target, &mut report).await?
+        }
+    };
+    loop {
+        let changes = central::fetch_changes(conn, target, cursor, PULL_BATCH).await?;
+        let Some(last) = changes.last().map(|c| c.cursor) else { break };
+        let mut ids: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for c in &changes {
+            if tables::by_name(&c.table_name).is_some_and(|s| s.pushed) {
+                ids.entry(c.table_name.as_str()).or_default().push(c.row_id.clone());
+            }
+        }
+        let mut current: Vec<(&'static TableSpec, Vec<String>, HashMap<String, Row>)> = Vec::new();
+        for (table, mut row_ids) in ids {
+            row_ids.sort();
+            row_ids.dedup();
+            let spec = tables::by_name(table).expect("filtered above");
+            let rows = central::fetch_rows(conn, spec, &row_ids).await.map_err(|e| target.classify(e))?;
+            current.push((spec, row_ids, rows));
+        }
+        let cursor_text = serde_json::to_string(&last).expect("a cursor serialises");
+        cache.without_capture(|tx| {
+            for (spec, row_ids, rows) in &current {
+                for id in row_ids {
+                    apply(tx, spec, id, rows.get(id), &mut report)?;
+                }
+            }
+            set_cursor(tx, &cursor_text)
+        })?;
+        cursor = last;
+    }
+    record_cursor(conn, target, device, cursor).await?;
+    Ok(report)
+}
+
+/// Applies the server's version of one row (`None`: the server has none).
+fn apply(tx: &Connection, spec: &TableSpec, id: &str, remote: Option<&Row>, report: &mut PullReport) -> rusqlite::Result<()> {
+    let pending: bool = tx
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM sync_outbox WHERE table_name = ?1 AND row_id = ?2)")?
+        .query_row([spec.name, id], |r| r.get(0))?;
+    if pending {
+        report.deferred += 1;
+        return Ok(());
+    }
+    let local = cache::read_row(tx, spec, id)?;
+    if local.as_ref() == remote {
+        report.acknowledged += 1;
+    } else if let Some(row) = remote {
+        cache::write_row(tx, spec, row)?;
+        report.applied += 1;
+    } else {
+        cache::delete_row(tx, spec, id)?;
+        report.deleted += 1;
+    }
+    cache::write_shadow(tx, spec, id, remote)
+}
+
+/// Loads every row of every table from one consistent snapshot and returns the
+/// cursor to continue from: that snapshot's horizon. Local rows the server does
+/// not have, and that have no pending change, are removed.
+async fn snapshot(cache: &mut Cache, conn: &mut PgConnection, target: &ServerTarget, report: &mut PullReport) -> Result<Cursor> {
+    let classify = |e: sqlx::Error| target.classify(e);
+    let mut tx = conn.begin().await.map_err(classify)?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await.map_err(classify)?;
+    let horizon: String = sqlx::query_scalar("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(classify)?;
+    for spec in tables::EDITABLE {
+        let sql = format!("SELECT to_jsonb(t) FROM {} t", spec.name);
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut batch: Vec<Row> = Vec::with_capacity(PULL_BATCH as usize);
+        {
+            let mut stream = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch(&mut *tx);
+            while let Some(r) = stream.try_next().await.map_err(classify)? {
+                if let serde_json::Value::Object(map) = r.get::<serde_json::Value, _>(0) {
+                    let row: Row = spec.columns.iter().map(|c| c.name.to_string()).zip(canonical::row_from_object(spec, &map)).collect();
+                    seen.insert(row.get(spec.key).and_then(|v| v.as_str()).unwrap_or_default().to_string());
+                    batch.push(row);
+                }
+                if batch.len() as i64 >= PULL_BATCH {
+                    apply_snapshot_batch(cache, spec, std::mem::take(&mut batch), report)?;
+                }
+            }
+        }
+        apply_snapshot_batch(cache, spec, batch, report)?;
+        remove_absent(cache, spec, &seen, report)?;
+    }
+    tx.commit().await.map_err(classify)?;
+    let cursor = Cursor { xid: horizon.parse().unwrap_or(0), change_id: 0 };
+    let text = serde_json::to_string(&cursor).expect("a cursor serialises");
+    cache.without_capture(|tx| set_cursor(tx, &text))?;
+    Ok(cursor)
+}
+
+fn apply_snapshot_batch(cache: &mut Cache, spec: &TableSpec, rows: Vec<Row>, report: &mut PullReport) -> Result<()> {
+    cache.without_capture(|tx| {
+        for row in &rows {
+            let id = row.get(spec.key).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+            apply(tx, spec, &id, Some(row), report)?;
+        }
+        Ok(())
+    })
+}
+
+fn remove_absent(cache: &mut Cache, spec: &TableSpec, seen: &HashSet<String>, report: &mut PullReport) -> Result<()> {
+    cache.without_capture(|tx| {
+        let ids: Vec<String> = tx
+            .prepare(&format!("SELECT {} FROM {}", spec.key, spec.name))?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        for id in ids.iter().filter(|id| !seen.contains(*id)) {
+            apply(tx, spec, id, None, report)?;
+        }
+        Ok(())
+    })
+}
+
+/// This device's pull cursor; `None` before the first pull.
+pub fn cursor(cache: &Cache) -> Result<Option<Cursor>> {
+    Ok(cache.state(CURSOR)?.and_then(|t| serde_json::from_str(&t).ok()))
+}
+
+fn set_cursor(tx: &Connection, text: &str) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO sync_state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [CURSOR, text],
+    )?;
+    Ok(())
+}
+
+/// Tells the server how far this device has read (for pruning the changelog).
+async fn record_cursor(conn: &mut PgConnection, target: &ServerTarget, device: &DeviceIdentity, cursor: Cursor) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO noesis_sync.devices (device_id, name, cursor_xid, cursor_change_id) VALUES ($1, $2, $3::text::xid8, $4)
+         ON CONFLICT (device_id) DO UPDATE SET cursor_xid = EXCLUDED.cursor_xid, cursor_change_id = EXCLUDED.cursor_change_id, last_seen = now()",
+    )
+    .bind(device.id.to_string())
+    .bind(&device.name)
+    .bind(cursor.xid.to_string())
+    .bind(cursor.change_id)
+    .execute(&mut *conn)
+    .await
+    .map_err(|e| target.classify(e))?;
+    Ok(())
+}

@@ -1,0 +1,270 @@
+//! Push: sends the outbox to the server in batches, one Postgres transaction
+//! per batch.
+//!
+//! For each changed row the server's current version is locked and compared
+//! with the shadow copy: unchanged since this device last saw it, the local
+//! version is written; changed, the two are merged ([`super::merge`]) and a
+//! losing version is kept in `noesis_sync.conflicts`. The device's last applied
+//! op id is raised in the same transaction, so a batch retried after a lost
+//! acknowledgement applies nothing twice. Then, in one SQLite transaction, the
+//! cache takes the merged rows, shadow copies and the now-empty outbox.
+
+use std::collections::HashMap;
+
+use sqlx::{Acquire, PgConnection};
+
+use super::hlc::Hlc;
+use super::merge::{merge, Conflict, Outcome, Row, Side, Versions};
+use crate::cache::{self, Cache, DeviceIdentity, OutboxEntry};
+use crate::central::{self, ServerTarget};
+use crate::error::Result;
+use crate::tables::{self, TableSpec};
+use crate::timestamp;
+
+/// Outbox entries sent per Postgres transaction: large enough to amortise the
+/// round trips, small enough that a lost connection repeats little work.
+pub const PUSH_BATCH: usize = 500;
+
+/// What a push did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct PushReport {
+    /// Rows written to the server.
+    pub written: u64,
+    /// Of those, rows merged with a concurrent server change.
+    pub merged: u64,
+    /// Conflicts recorded (a version lost).
+    pub conflicts: u64,
+    /// Rows the server already had from an earlier, unacknowledged attempt.
+    pub acknowledged: u64,
+    /// Rows the server refused; kept locally in `sync_rejected`.
+    pub rejected: u64,
+}
+
+/// One row's pending change, the outbox entries folded together.
+struct Pending {
+    spec: &'static TableSpec,
+    row_id: String,
+    last_op_id: i64,
+    changed_at_millis: u64,
+}
+
+/// What the server ended with for one row, for the cache bookkeeping.
+struct Settled {
+    spec: &'static TableSpec,
+    row_id: String,
+    last_op_id: i64,
+    central: Option<Row>,
+    rejection: Option<(String, Option<Row>)>,
+}
+
+/// Pushes the whole outbox.
+pub async fn push(cache: &mut Cache, conn: &mut PgConnection, target: &ServerTarget, device: &DeviceIdentity) -> Result<PushReport> {
+    let mut report = PushReport::default();
+    loop {
+        let entries = cache.outbox(PUSH_BATCH)?;
+        let Some(max_op_id) = entries.last().map(|e| e.op_id) else { break };
+        push_batch(cache, conn, target, device, &entries, max_op_id, &mut report).await?;
+    }
+    Ok(report)
+}
+
+async fn push_batch(
+    cache: &mut Cache,
+    conn: &mut PgConnection,
+    target: &ServerTarget,
+    device: &DeviceIdentity,
+    entries: &[OutboxEntry],
+    max_op_id: i64,
+    report: &mut PushReport,
+) -> Result<()> {
+    let pending = fold(entries);
+    let me = device.id.to_string();
+    let mut last_clock = cache.state(LAST_CLOCK)?.as_deref().and_then(Hlc::parse);
+    let classify = |e: sqlx::Error| target.classify(e);
+
+    let mut tx = conn.begin().await.map_err(classify)?;
+    sqlx::query("SELECT set_config('noesis.device_id', $1, true)").bind(&me).execute(&mut *tx).await.map_err(classify)?;
+    let applied_up_to: i64 = sqlx::query_scalar(
+        "INSERT INTO noesis_sync.devices (device_id, name, protocol_version) VALUES ($1, $2, $3)
+         ON CONFLICT (device_id) DO UPDATE SET name = EXCLUDED.name, protocol_version = EXCLUDED.protocol_version, last_seen = now()
+         RETURNING last_op_id",
+    )
+    .bind(&me)
+    .bind(&device.name)
+    .bind(central::PROTOCOL_VERSION as i32)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(classify)?;
+
+    let mut settled = Vec::with_capacity(pending.len());
+    for p in pending {
+        let remote = central::fetch_row_for_update(&mut tx, p.spec, &p.row_id).await.map_err(classify)?;
+        if p.last_op_id <= applied_up_to {
+            // Sent before, acknowledgement lost: the server has it (or its merge).
+            report.acknowledged += 1;
+            settled.push(Settled { spec: p.spec, row_id: p.row_id, last_op_id: p.last_op_id, central: remote, rejection: None });
+            continue;
+        }
+        let local = cache.read_row(p.spec, &p.row_id)?;
+        let base = cache.shadow(p.spec, &p.row_id)?;
+        let remote_clock = central::last_clock(&mut tx, p.spec, &p.row_id).await.map_err(classify)?;
+        let local_clock = Hlc::next_after(last_clock.as_ref(), p.changed_at_millis, &me);
+        last_clock = Some(local_clock.clone());
+        let outcome = merge(
+            p.spec,
+            Versions { base: base.as_ref(), local: local.as_ref(), remote: remote.as_ref(), local_clock: &local_clock, remote_clock: &remote_clock },
+        );
+        let written = write(&mut tx, p.spec, &p.row_id, &outcome, remote.as_ref(), p.last_op_id, &local_clock).await;
+        match written {
+            Ok(true) => {
+                report.written += 1;
+                if remote != base {
+                    report.merged += 1;
+                }
+            }
+            Ok(false) => {}
+            Err(e) => {
+                report.rejected += 1;
+                let reason = target.classify(e).to_string();
+                tracing::warn!(table = p.spec.name, "the server refused a local change: {reason}");
+                settled.push(Settled { spec: p.spec, row_id: p.row_id, last_op_id: p.last_op_id, central: remote, rejection: Some((reason, local)) });
+                continue;
+            }
+        }
+        if let Some(conflict) = &outcome.conflict {
+            report.conflicts += 1;
+            record_conflict(&mut tx, p.spec, &p.row_id, base.as_ref(), &outcome, conflict, &me, &remote_clock.device)
+                .await
+                .map_err(classify)?;
+        }
+        settled.push(Settled { spec: p.spec, row_id: p.row_id, last_op_id: p.last_op_id, central: outcome.row, rejection: None });
+    }
+    sqlx::query("UPDATE noesis_sync.devices SET last_op_id = GREATEST(last_op_id, $2), last_seen = now() WHERE device_id = $1")
+        .bind(&me)
+        .bind(max_op_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
+    tx.commit().await.map_err(classify)?;
+
+    let clock_text = last_clock.map(|c| c.to_string());
+    cache.without_capture(|tx| {
+        for s in &settled {
+            let newer_edit: bool = tx
+                .prepare_cached("SELECT EXISTS (SELECT 1 FROM sync_outbox WHERE table_name = ?1 AND row_id = ?2 AND op_id > ?3)")?
+                .query_row(rusqlite::params![s.spec.name, s.row_id, max_op_id], |r| r.get(0))?;
+            if let Some((reason, row)) = &s.rejection {
+                let data = row.as_ref().map(|r| crate::canonical::to_text(&serde_json::Value::Object(r.clone())));
+                tx.prepare_cached(
+                    "INSERT INTO sync_rejected (table_name, row_id, op_id, reason, data) VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (table_name, row_id) DO UPDATE SET op_id = excluded.op_id, reason = excluded.reason,
+                         data = excluded.data, rejected_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+                )?
+                .execute(rusqlite::params![s.spec.name, s.row_id, s.last_op_id, reason, data])?;
+                continue;
+            }
+            tx.prepare_cached("DELETE FROM sync_rejected WHERE table_name = ?1 AND row_id = ?2")?.execute([s.spec.name, &s.row_id])?;
+            cache::write_shadow(tx, s.spec, &s.row_id, s.central.as_ref())?;
+            // A newer local edit made during the push stays; it goes next batch.
+            if !newer_edit {
+                match &s.central {
+                    Some(row) => cache::write_row(tx, s.spec, row)?,
+                    None => cache::delete_row(tx, s.spec, &s.row_id)?,
+                }
+            }
+        }
+        tx.execute("DELETE FROM sync_outbox WHERE op_id <= ?1", [max_op_id])?;
+        if let Some(clock) = &clock_text {
+            tx.execute(
+                "INSERT INTO sync_state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [LAST_CLOCK, clock],
+            )?;
+        }
+        Ok(())
+    })
+}
+
+/// `sync_state` key of the last clock this device issued.
+const LAST_CLOCK: &str = "last_clock";
+
+/// Folds outbox entries into one pending change per row (the row's current
+/// content is what gets pushed, whatever the sequence of edits was).
+fn fold(entries: &[OutboxEntry]) -> Vec<Pending> {
+    let mut latest: HashMap<(&str, &str), &OutboxEntry> = HashMap::new();
+    for e in entries {
+        latest.insert((e.table_name.as_str(), e.row_id.as_str()), e);
+    }
+    let mut pending: Vec<Pending> = latest
+        .into_values()
+        .filter_map(|e| {
+            let spec = tables::by_name(&e.table_name).filter(|s| s.pushed)?;
+            let millis = timestamp::parse(&e.changed_at).map(|t| t.and_utc().timestamp_millis().max(0) as u64).unwrap_or(0);
+            Some(Pending { spec, row_id: e.row_id.clone(), last_op_id: e.op_id, changed_at_millis: millis })
+        })
+        .collect();
+    pending.sort_by_key(|p| p.last_op_id);
+    pending
+}
+
+/// Writes the outcome unless the server already holds it; `true` when written.
+/// Runs in a savepoint so a refused row does not abort the batch.
+async fn write(
+    tx: &mut PgConnection,
+    spec: &TableSpec,
+    row_id: &str,
+    outcome: &Outcome,
+    remote: Option<&Row>,
+    op_id: i64,
+    clock: &Hlc,
+) -> sqlx::Result<bool> {
+    if outcome.row.as_ref() == remote {
+        return Ok(false);
+    }
+    let mut savepoint = tx.begin().await?;
+    sqlx::query("SELECT set_config('noesis.op_id', $1, true), set_config('noesis.hlc', $2, true)")
+        .bind(op_id.to_string())
+        .bind(clock.to_string())
+        .execute(&mut *savepoint)
+        .await?;
+    match &outcome.row {
+        Some(row) => central::upsert_row(&mut savepoint, spec, row).await?,
+        None => central::delete_row(&mut savepoint, spec, row_id).await?,
+    }
+    savepoint.commit().await?;
+    Ok(true)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn record_conflict(
+    tx: &mut PgConnection,
+    spec: &TableSpec,
+    row_id: &str,
+    base: Option<&Row>,
+    outcome: &Outcome,
+    conflict: &Conflict,
+    me: &str,
+    remote_device: &str,
+) -> sqlx::Result<()> {
+    let (winning_device, losing_device) = match conflict.loser {
+        Side::Local => (remote_device, me),
+        Side::Remote => (me, remote_device),
+    };
+    let json = |r: Option<&Row>| r.map(|r| serde_json::Value::Object(r.clone()));
+    sqlx::query(
+        "INSERT INTO noesis_sync.conflicts
+            (table_name, row_id, reason, base_version, winning_version, losing_version, winning_device, losing_device, detected_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(spec.name)
+    .bind(row_id)
+    .bind(conflict.reason.as_str())
+    .bind(json(base))
+    .bind(json(outcome.row.as_ref()))
+    .bind(json(conflict.losing.as_ref()))
+    .bind(winning_device)
+    .bind(losing_device)
+    .bind(me)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
