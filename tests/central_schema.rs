@@ -15,6 +15,14 @@ fn target(url: &str) -> ServerTarget {
     ServerTarget::exact(DatabaseUrl::parse(url).unwrap())
 }
 
+/// The number of central migrations shipped.
+fn migration_files() -> usize {
+    std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "sql"))
+        .count()
+}
+
 async fn count(conn: &mut sqlx::PgConnection, sql: &'static str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(conn).await.unwrap()
 }
@@ -23,7 +31,7 @@ async fn count(conn: &mut sqlx::PgConnection, sql: &'static str) -> i64 {
 async fn setup_on_an_empty_database_creates_every_table_and_is_idempotent() {
     let db = TestDb::new(Server::Pgvector).await;
     let first = db.setup().await;
-    assert_eq!(first.applied_migrations.len(), 2, "both migrations apply on an empty database");
+    assert_eq!(first.applied_migrations.len(), migration_files(), "every migration applies on an empty database");
     assert!(matches!(first.pgvector, PgvectorStatus::Installed { .. }), "{:?}", first.pgvector);
     assert_eq!(first.schema.schema_version, central::CLIENT_SCHEMA_VERSION);
 
@@ -74,7 +82,7 @@ async fn setup_keeps_an_existing_python_server_database_and_its_data() {
     );
 
     let report = db.setup().await;
-    assert_eq!(report.applied_migrations.len(), 2);
+    assert_eq!(report.applied_migrations.len(), migration_files());
     let after = run_psql(
         &db.url,
         "SELECT (SELECT jsonb_agg(t ORDER BY id) FROM memory_cards t)::text || (SELECT jsonb_agg(t) FROM chat_sessions t)::text
@@ -193,7 +201,7 @@ async fn every_write_sends_a_notification_listeners_wake_up_on() {
         .await
         .expect("a NOTIFY within 10 s of the write")
         .unwrap();
-    assert_eq!(note.payload(), "documents");
+    assert_eq!(note.payload(), "documents:", "table and (empty) writing device");
     let mut stream = listener.into_stream();
     let extra = tokio::time::timeout(std::time::Duration::from_millis(200), stream.next()).await;
     assert!(extra.is_err(), "one statement sends one notification");

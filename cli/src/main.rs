@@ -54,12 +54,17 @@ enum Command {
     /// Run one sync cycle: push local changes (merging with concurrent ones),
     /// then pull the server's changes; print what moved.
     Sync,
+    /// Keep syncing in the foreground until SIGINT/SIGTERM: wakes on server
+    /// notifications and local writes, retries with backoff when offline, and
+    /// prints each status change (JSON lines with --json).
+    Agent,
     /// List open conflicts with both versions, or resolve one
     /// (`conflicts resolve ID --keep local|remote`).
     Conflicts(commands::conflicts::ConflictsArgs),
 }
 
 fn main() -> ExitCode {
+    restore_default_sigpipe();
     let cli = Cli::parse();
     init_logging(&cli.log_level);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -76,6 +81,16 @@ fn main() -> ExitCode {
             output::print_error(&e, json);
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `noesis-sync status | head` should end quietly when `head` closes the pipe,
+/// as other command-line tools do, instead of panicking on the failed write.
+fn restore_default_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

@@ -37,7 +37,7 @@ pub struct ServerStatus {
 }
 
 /// An error as scripts and the UI receive it.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ErrorReport {
     /// Stable code ([`Error::code`]).
     pub code: String,

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod agent;
 pub mod conflicts;
 pub mod login;
 pub mod setup;
@@ -18,6 +19,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Login(args) => login::run(&ctx, args).await,
         Command::Logout => login::logout(&ctx),
         Command::Sync => sync::run(&ctx).await,
+        Command::Agent => agent::run(&ctx).await,
         Command::Conflicts(args) => conflicts::run(&ctx, args).await,
     }
 }

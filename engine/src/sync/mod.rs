@@ -6,6 +6,8 @@
 //! off). Merge decisions are pure functions in [`merge`] and [`policy`]; the I/O
 //! around them is in [`push`], [`pull`] and [`cycle`].
 
+pub mod agent;
+mod backoff;
 pub mod conflicts;
 pub mod cycle;
 pub mod hlc;
@@ -13,10 +15,14 @@ pub mod merge;
 pub mod policy;
 pub mod pull;
 pub mod push;
+pub mod status;
+mod watch;
 
 #[cfg(test)]
 mod merge_tests;
 
-pub use cycle::{sync_once, SyncReport};
+pub use agent::{start as start_agent, AgentConfig, AgentHandle};
+pub use cycle::{sync_on, sync_once, SyncReport};
+pub use status::{SyncState, SyncStatus};
 pub use hlc::Hlc;
 pub use merge::{merge, Conflict, ConflictReason, Outcome, Row, Side, Versions};
