@@ -3,6 +3,9 @@
 //! dirs, and running the `noesis-sync` binary as a subprocess.
 #![allow(dead_code)]
 
+pub mod device;
+pub mod proxy;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 

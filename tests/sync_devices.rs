@@ -1,0 +1,210 @@
+//! Two (or three) devices and other programs writing to one server, driven
+//! through the `noesis-sync` binary: what a user of several machines sees.
+
+mod support;
+
+use support::device::{card_sql, Device};
+use support::{all_output, run_psql, stdout_json, Server, TestDb};
+
+async fn server() -> TestDb {
+    let db = TestDb::new(Server::Pgvector).await;
+    db.setup().await;
+    db
+}
+
+fn assert_converged(devices: &[&Device]) {
+    let (first_local, central) = devices[0].checksums();
+    assert_eq!(first_local, central, "device 1 differs from the server");
+    for (i, d) in devices.iter().enumerate().skip(1) {
+        let (local, _) = d.checksums();
+        assert_eq!(local, central, "device {} differs from the server", i + 1);
+    }
+}
+
+#[tokio::test]
+async fn an_edit_on_one_laptop_reaches_the_other_and_deletes_follow() {
+    let db = server().await;
+    let (a, b) = (Device::new(&db.url), Device::new(&db.url));
+    a.sync();
+    b.sync();
+    a.sqlite(&card_sql("c1", "written on the studio"));
+    a.sqlite("INSERT INTO documents (id, created_at, filename, filepath, file_type, file_size, file_hash, status, tags)
+              VALUES ('d1', '2025-01-01T00:00:00Z', 'paper.pdf', '/p.pdf', 'pdf', 10, 'h', 'ready', '[\"ml\"]');
+              INSERT INTO document_chunks (id, document_id, chunk_index, text) VALUES ('k1', 'd1', 0, 'chunk text');");
+    let pushed = a.sync();
+    assert_eq!(pushed["push"]["written"], 3, "{pushed}");
+    let pulled = b.sync();
+    assert_eq!(pulled["pull"]["applied"], 3, "{pulled}");
+    assert_eq!(b.sqlite("SELECT text FROM memory_cards WHERE id = 'c1'").trim(), "written on the studio");
+    assert_eq!(b.sqlite("SELECT tags FROM documents WHERE id = 'd1'").trim(), "[\"ml\"]");
+
+    b.sqlite("DELETE FROM memory_cards WHERE id = 'c1'; UPDATE documents SET notes = 'read on the train' WHERE id = 'd1';");
+    b.sync();
+    a.sync();
+    assert_eq!(a.sqlite("SELECT count(*) FROM memory_cards").trim(), "0", "the delete reached the other laptop");
+    assert_eq!(a.sqlite("SELECT notes FROM documents").trim(), "read on the train");
+    assert_converged(&[&a, &b]);
+    let again = a.sync();
+    assert_eq!((again["push"]["written"].as_u64(), again["pull"]["applied"].as_u64()), (Some(0), Some(0)), "a second sync moves nothing");
+}
+
+#[tokio::test]
+async fn writes_by_the_python_server_and_psql_reach_every_device() {
+    let db = server().await;
+    let (a, b) = (Device::new(&db.url), Device::new(&db.url));
+    run_psql(&db.url, &card_sql("existing", "there before the devices"));
+    a.sync();
+    b.sync();
+    run_psql(
+        &db.url,
+        "INSERT INTO chat_sessions VALUES ('s1', 'From the server', '2025-01-01', '2025-01-01', '[{\"role\": \"user\", \"text\": \"hello\"}]');
+         UPDATE memory_cards SET approval = 'approved', approved_at = now() WHERE id = 'existing';",
+    );
+    run_psql(&db.url, "DELETE FROM memory_cards WHERE id = 'existing'");
+    for d in [&a, &b] {
+        d.sync();
+        assert_eq!(d.sqlite("SELECT count(*) FROM memory_cards").trim(), "0");
+        assert_eq!(d.sqlite("SELECT title FROM chat_sessions").trim(), "From the server");
+    }
+    assert_converged(&[&a, &b]);
+    let hits = b.sqlite("SELECT count(*) FROM chat_sessions_fts WHERE chat_sessions_fts MATCH 'hello'");
+    assert_eq!(hits.trim(), "1", "pulled rows are searchable");
+}
+
+#[tokio::test]
+async fn different_fields_merge_silently_and_the_same_field_keeps_the_later_edit_and_a_conflict() {
+    let db = server().await;
+    let (a, b) = (Device::new(&db.url), Device::new(&db.url));
+    run_psql(&db.url, &card_sql("c1", "original"));
+    a.sync();
+    b.sync();
+    // Offline on both laptops: B edits first, A edits later.
+    b.sqlite("UPDATE memory_cards SET text = 'B typed this', scope = 'project' WHERE id = 'c1'");
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    a.sqlite("UPDATE memory_cards SET text = 'A typed this later', category = 'preference' WHERE id = 'c1'");
+    a.sync();
+    let report = b.sync();
+    assert_eq!(report["push"]["conflicts"], 1, "{report}");
+    a.sync();
+    for d in [&a, &b] {
+        assert_eq!(
+            d.sqlite("SELECT text || '|' || scope || '|' || category FROM memory_cards").trim(),
+            "A typed this later|project|preference",
+            "one-sided fields merge; the later text wins"
+        );
+    }
+    assert_converged(&[&a, &b]);
+
+    // The losing text is kept and can be restored; the restore syncs.
+    let out = b.cli().args(["conflicts", "--json"]).output().unwrap();
+    let list = stdout_json(&out);
+    let conflict = &list.as_array().unwrap()[0];
+    assert_eq!(conflict["reason"], "concurrent_edit");
+    assert_eq!(conflict["losing"]["text"], "B typed this");
+    let id = conflict["id"].as_str().unwrap();
+    let out = b.cli().args(["conflicts", "resolve", id, "--keep", "local", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", all_output(&out));
+    a.sync();
+    assert_eq!(a.sqlite("SELECT text FROM memory_cards").trim(), "B typed this", "the restored version reached the other laptop");
+    assert_eq!(stdout_json(&a.cli().args(["conflicts", "--json"]).output().unwrap()), serde_json::json!([]));
+    assert_converged(&[&a, &b]);
+}
+
+#[tokio::test]
+async fn an_edit_racing_a_delete_survives_with_the_delete_noted() {
+    let db = server().await;
+    let (a, b) = (Device::new(&db.url), Device::new(&db.url));
+    run_psql(&db.url, &card_sql("c1", "original"));
+    a.sync();
+    b.sync();
+    a.sqlite("DELETE FROM memory_cards WHERE id = 'c1'");
+    a.sync();
+    b.sqlite("UPDATE memory_cards SET text = 'edited while deleted elsewhere' WHERE id = 'c1'");
+    let report = b.sync();
+    assert_eq!(report["push"]["conflicts"], 1, "{report}");
+    a.sync();
+    assert_eq!(a.sqlite("SELECT text FROM memory_cards").trim(), "edited while deleted elsewhere", "nothing typed is lost");
+    let list = stdout_json(&a.cli().args(["conflicts", "--json"]).output().unwrap());
+    assert_eq!(list[0]["reason"], "edit_vs_delete");
+    assert!(list[0]["losing"].is_null(), "the losing side is the delete");
+    assert_converged(&[&a, &b]);
+}
+
+#[tokio::test]
+async fn messages_appended_on_two_laptops_are_all_kept() {
+    let db = server().await;
+    let (a, b) = (Device::new(&db.url), Device::new(&db.url));
+    run_psql(&db.url, "INSERT INTO chat_sessions VALUES ('s1', 'Chat', '2025-01-01', '2025-01-01', '[{\"role\": \"user\", \"text\": \"q\"}]')");
+    a.sync();
+    b.sync();
+    a.sqlite("UPDATE chat_sessions SET messages = json_insert(messages, '$[#]', json_object('role', 'user', 'text', 'from A')) WHERE id = 's1'");
+    b.sqlite("UPDATE chat_sessions SET messages = json_insert(messages, '$[#]', json_object('role', 'user', 'text', 'from B')) WHERE id = 's1'");
+    a.sync();
+    let report = b.sync();
+    assert_eq!(report["push"]["conflicts"], 0, "appends are not conflicts: {report}");
+    a.sync();
+    for d in [&a, &b] {
+        let texts = d.sqlite("SELECT group_concat(json_extract(value, '$.text'), ',') FROM chat_sessions, json_each(messages)");
+        assert_eq!(texts.trim(), "q,from A,from B");
+    }
+    assert_converged(&[&a, &b]);
+}
+
+#[tokio::test]
+async fn a_retried_push_after_a_lost_acknowledgement_applies_nothing_twice() {
+    let db = server().await;
+    let a = Device::new(&db.url);
+    a.sync();
+    a.sqlite(&card_sql("c1", "once"));
+    let saved = a.sqlite("SELECT op_id || '|' || table_name || '|' || row_id || '|' || op || '|' || changed_at FROM sync_outbox");
+    a.sync();
+    let changes = run_psql(&db.url, "SELECT count(*) FROM noesis_sync.changelog");
+    // The acknowledgement was "lost": the outbox still holds the sent entries.
+    let fields: Vec<&str> = saved.trim().split('|').collect();
+    a.sqlite(&format!(
+        "INSERT INTO sync_outbox (op_id, table_name, row_id, op, changed_at) VALUES ({}, '{}', '{}', '{}', '{}')",
+        fields[0], fields[1], fields[2], fields[3], fields[4]
+    ));
+    let retry = a.sync();
+    assert_eq!(retry["push"]["acknowledged"], 1, "{retry}");
+    assert_eq!(retry["push"]["written"], 0, "{retry}");
+    assert_eq!(run_psql(&db.url, "SELECT count(*) FROM noesis_sync.changelog"), changes, "the server applied nothing twice");
+    assert_eq!(a.sqlite("SELECT count(*) FROM sync_outbox").trim(), "0");
+}
+
+#[tokio::test]
+async fn a_row_the_server_refuses_is_kept_locally_with_the_reason_and_does_not_block_others() {
+    let db = server().await;
+    let a = Device::new(&db.url);
+    a.sync();
+    // The cache takes any text as a date; the server does not.
+    a.sqlite("INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
+              VALUES ('bad', 'the day after tomorrow', 'fact', 'global', 'kept anyway', 'pending', '{}');");
+    a.sqlite(&card_sql("good", "goes through"));
+    let report = a.sync();
+    assert_eq!((report["push"]["rejected"].as_u64(), report["push"]["written"].as_u64()), (Some(1), Some(1)), "{report}");
+    assert_eq!(run_psql(&db.url, "SELECT string_agg(id, ',') FROM memory_cards").trim(), "good");
+    let kept = a.sqlite("SELECT row_id || '|' || reason FROM sync_rejected");
+    assert!(kept.starts_with("bad|") && kept.contains("the day after tomorrow"), "the reason names the bad value: {kept}");
+    assert_eq!(a.sqlite("SELECT text FROM memory_cards WHERE id = 'bad'").trim(), "kept anyway", "the local row is not lost");
+    // Fixing the row sends it.
+    a.sqlite("UPDATE memory_cards SET created_at = '2025-02-02T00:00:00Z' WHERE id = 'bad'");
+    a.sync();
+    assert_eq!(run_psql(&db.url, "SELECT count(*) FROM memory_cards").trim(), "2");
+    assert_eq!(a.sqlite("SELECT count(*) FROM sync_rejected").trim(), "0");
+}
+
+#[tokio::test]
+async fn an_older_client_refuses_to_push_to_a_newer_server_schema() {
+    let db = server().await;
+    let a = Device::new(&db.url);
+    a.sync();
+    a.sqlite(&card_sql("c1", "must not be pushed"));
+    run_psql(&db.url, "UPDATE noesis_sync.server_info SET min_client_protocol = 99, schema_version = 99");
+    let out = a.cli().args(["sync", "--json"]).output().unwrap();
+    assert!(!out.status.success());
+    assert_eq!(stdout_json(&out)["error"]["code"], "client_too_old");
+    assert!(all_output(&out).contains("upgrade noesis-sync"), "{}", all_output(&out));
+    assert_eq!(run_psql(&db.url, "SELECT count(*) FROM memory_cards").trim(), "0", "nothing was written");
+    assert_eq!(a.sqlite("SELECT count(*) FROM sync_outbox").trim(), "1", "the edit waits for an upgraded client");
+}
