@@ -1,0 +1,194 @@
+//! Sync under faults: the network cut mid-push, the server dropping the agent's
+//! connections (as a restart does), and the process killed with `kill -9` in
+//! the middle of a pull. Each ends with no loss, no duplicates, convergence.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use support::device::{card_sql, Device};
+use support::proxy::{upstream_of, Proxy};
+use support::{run_psql, Server, TestDb};
+
+/// Longest a test waits for the agent to notice something; generous for a
+/// loaded CI machine (this is a deadline, not a speed requirement).
+const DEADLINE: Duration = Duration::from_secs(60);
+
+/// A running `noesis-sync agent --json`, its status lines collected.
+struct Agent {
+    child: Child,
+    lines: mpsc::Receiver<serde_json::Value>,
+}
+
+impl Agent {
+    fn start(device: &Device) -> Agent {
+        let mut child = device.cli().args(["agent", "--json"]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Ok(v) = serde_json::from_str(&line) {
+                    let _ = tx.send(v);
+                }
+            }
+        });
+        Agent { child, lines }
+    }
+
+    /// Waits for a status with this state; returns it.
+    fn wait_for_state(&self, state: &str) -> serde_json::Value {
+        let until = Instant::now() + DEADLINE;
+        while Instant::now() < until {
+            if let Ok(s) = self.lines.recv_timeout(Duration::from_millis(200)) {
+                if s["state"] == state {
+                    return s;
+                }
+            }
+        }
+        panic!("the agent never reported {state}");
+    }
+
+    fn stop(mut self) -> std::process::ExitStatus {
+        unsafe_sigterm(self.child.id());
+        self.child.wait().unwrap()
+    }
+}
+
+fn unsafe_sigterm(pid: u32) {
+    let _ = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+}
+
+/// Polls `check` until it holds or the deadline passes.
+fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    let until = Instant::now() + DEADLINE;
+    while Instant::now() < until {
+        if check() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("{what} did not happen within {DEADLINE:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_agent_rides_out_a_cut_network_and_catches_up_by_itself() {
+    let db = TestDb::new(Server::Pgvector).await;
+    db.setup().await;
+    let proxy = Proxy::start(upstream_of(&db.url)).await;
+    let laptop = Device::new(&proxy.url_for(&db.url));
+    let studio = Device::new(&db.url);
+    studio.sync();
+    laptop.sync();
+
+    let agent = Agent::start(&laptop);
+    agent.wait_for_state("online");
+
+    proxy.cut();
+    // An edit while the network is gone: stays local, status says offline.
+    laptop.sqlite(&card_sql("offline-1", "typed on the train"));
+    let offline = agent.wait_for_state("offline");
+    assert!(offline["error"]["message"].as_str().unwrap().contains("cannot reach"), "{offline}");
+    // Meanwhile another device writes.
+    studio.sqlite(&card_sql("studio-1", "written at home"));
+    studio.sync();
+
+    proxy.restore();
+    eventually("the laptop's offline edit reaching the server", || {
+        run_psql(&db.url, "SELECT count(*) FROM memory_cards WHERE id = 'offline-1'").trim() == "1"
+    });
+    eventually("the studio's edit reaching the laptop", || {
+        laptop.sqlite("SELECT count(*) FROM memory_cards WHERE id = 'studio-1'").trim() == "1"
+    });
+    assert!(agent.stop().success(), "the agent stops cleanly on SIGTERM");
+    studio.sync();
+    let (local, central) = laptop.checksums();
+    assert_eq!(local, central);
+    assert_eq!(studio.checksums().0, central);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_agent_reconnects_after_the_server_drops_its_connections() {
+    let db = TestDb::new(Server::Pgvector).await;
+    db.setup().await;
+    let laptop = Device::new(&db.url);
+    laptop.sync();
+    let agent = Agent::start(&laptop);
+    agent.wait_for_state("online");
+    // What a server restart looks like from the client: every session killed.
+    let database = url::Url::parse(&db.url).unwrap().path().trim_start_matches('/').to_string();
+    run_psql(
+        &db.url,
+        &format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'noesis-sync' AND datname = '{database}'"),
+    );
+    run_psql(&db.url, &card_sql("after-restart", "written while the agent reconnected"));
+    eventually("the write made during the reconnect arriving", || {
+        laptop.sqlite("SELECT count(*) FROM memory_cards WHERE id = 'after-restart'").trim() == "1"
+    });
+    laptop.sqlite(&card_sql("pushed-after", "local write after the restart"));
+    eventually("a local write after the reconnect reaching the server", || {
+        run_psql(&db.url, "SELECT count(*) FROM memory_cards WHERE id = 'pushed-after'").trim() == "1"
+    });
+    assert!(agent.stop().success());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pull_killed_midway_resumes_without_loss_or_duplicates() {
+    let db = TestDb::new(Server::Pgvector).await;
+    db.setup().await;
+    let laptop = Device::new(&db.url);
+    laptop.sync();
+    // Enough changes for several pull batches.
+    run_psql(
+        &db.url,
+        "INSERT INTO documents (id, created_at, filename, filepath, file_type, file_size, file_hash, status)
+         VALUES ('d1', now(), 'big.pdf', '/big.pdf', 'pdf', 1, 'h', 'ready');
+         INSERT INTO document_chunks (id, document_id, chunk_index, text)
+         SELECT 'k' || g, 'd1', g, repeat('lorem ipsum ', 20) || g FROM generate_series(1, 12000) g;",
+    );
+    for delay_ms in [150, 400] {
+        let mut child = laptop.cli().args(["sync"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+    }
+    laptop.sync();
+    assert_eq!(laptop.sqlite("SELECT count(*), count(DISTINCT id) FROM document_chunks").trim(), "12000|12000");
+    let (local, central) = laptop.checksums();
+    assert_eq!(local, central, "the resumed pull converged");
+    assert_eq!(laptop.sqlite("SELECT count(*) FROM sync_outbox").trim(), "0", "nothing pulled was queued to be pushed back");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_push_cut_midway_is_retried_without_duplicates() {
+    let db = TestDb::new(Server::Pgvector).await;
+    db.setup().await;
+    let proxy = Proxy::start(upstream_of(&db.url)).await;
+    let laptop = Device::new(&proxy.url_for(&db.url));
+    laptop.sync();
+    laptop.sqlite(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+         INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
+         SELECT 'c' || i, '2025-01-01T00:00:00Z', 'fact', 'global', 'card ' || i, 'pending', '{}' FROM n;",
+    );
+    for delay_ms in [200, 600] {
+        let child = laptop.cli().args(["sync"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+        proxy.cut();
+        let status = tokio::task::spawn_blocking(move || child.wait_with_output()).await.unwrap().unwrap();
+        proxy.restore();
+        let _ = status;
+    }
+    laptop.sync();
+    assert_eq!(run_psql(&db.url, "SELECT count(*) FROM memory_cards").trim(), "3000", "every card arrived");
+    assert_eq!(
+        run_psql(&db.url, "SELECT count(*) FROM (SELECT row_id FROM noesis_sync.changelog WHERE op = 'I' GROUP BY row_id HAVING count(*) > 1) d").trim(),
+        "0",
+        "no card was inserted twice"
+    );
+    assert_eq!(laptop.sqlite("SELECT count(*) FROM sync_outbox").trim(), "0");
+    let (local, central) = laptop.checksums();
+    assert_eq!(local, central);
+}
