@@ -1,0 +1,143 @@
+//! Property test of convergence: three devices make random edits (create,
+//! change fields, delete, append messages), go offline and come back, and sync
+//! in random orders. After everyone syncs, every device and the server hold the
+//! same data (per-table checksums, as `status` compares them), and no edit that
+//! lost a concurrent race is gone: it is in a conflict record.
+
+mod support;
+
+use noesis_engine::cache::Cache;
+use noesis_engine::central::{self, ServerTarget};
+use noesis_engine::sync::sync_once;
+use noesis_engine::tables;
+use noesis_engine::DatabaseUrl;
+use proptest::prelude::*;
+use support::{Server, TestDb};
+
+const DEVICES: usize = 3;
+const CARD_IDS: [&str; 3] = ["c1", "c2", "c3"];
+
+#[derive(Debug, Clone)]
+enum Op {
+    /// Create (or re-create) a card with this text.
+    Create { device: usize, card: usize, text: u8 },
+    /// Change one field of a card, if the device has it.
+    Edit { device: usize, card: usize, field: usize, value: u8 },
+    /// Delete a card.
+    Delete { device: usize, card: usize },
+    /// Append a message to the shared chat session.
+    Append { device: usize, text: u8 },
+    /// Push and pull on one device (an offline device simply does not sync).
+    Sync { device: usize },
+}
+
+fn arb_op() -> impl Strategy<Value = Op> {
+    let d = 0..DEVICES;
+    let c = 0..CARD_IDS.len();
+    prop_oneof![
+        1 => (d.clone(), c.clone(), any::<u8>()).prop_map(|(device, card, text)| Op::Create { device, card, text }),
+        3 => (d.clone(), c.clone(), 0..3usize, any::<u8>()).prop_map(|(device, card, field, value)| Op::Edit { device, card, field, value }),
+        1 => (d.clone(), c).prop_map(|(device, card)| Op::Delete { device, card }),
+        2 => (d.clone(), any::<u8>()).prop_map(|(device, text)| Op::Append { device, text }),
+        3 => d.prop_map(|device| Op::Sync { device }),
+    ]
+}
+
+const FIELDS: [&str; 3] = ["text", "scope", "approval"];
+
+fn apply_local(cache: &Cache, op: &Op) {
+    let conn = cache.connection();
+    match *op {
+        Op::Create { card, text, .. } => {
+            conn.execute(
+                "INSERT OR REPLACE INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
+                 VALUES (?1, '2025-01-01T00:00:00Z', 'fact', 'global', ?2, 'pending', '{}')",
+                rusqlite::params![CARD_IDS[card], format!("created {text}")],
+            )
+            .unwrap();
+        }
+        Op::Edit { card, field, value, .. } => {
+            conn.execute(&format!("UPDATE memory_cards SET {} = ?2 WHERE id = ?1", FIELDS[field]), rusqlite::params![CARD_IDS[card], format!("v{value}")])
+                .unwrap();
+        }
+        Op::Delete { card, .. } => {
+            conn.execute("DELETE FROM memory_cards WHERE id = ?1", [CARD_IDS[card]]).unwrap();
+        }
+        Op::Append { text, device } => {
+            conn.execute(
+                "UPDATE chat_sessions SET messages = json_insert(messages, '$[#]', json_object('role', 'user', 'text', ?1)) WHERE id = 's1'",
+                [format!("d{device} says {text}")],
+            )
+            .unwrap();
+        }
+        Op::Sync { .. } => unreachable!(),
+    }
+}
+
+fn device_of(op: &Op) -> usize {
+    match *op {
+        Op::Create { device, .. } | Op::Edit { device, .. } | Op::Delete { device, .. } | Op::Append { device, .. } | Op::Sync { device } => device,
+    }
+}
+
+async fn run_case(ops: Vec<Op>) -> Result<(), TestCaseError> {
+    let db = TestDb::new(Server::Pgvector).await;
+    db.setup().await;
+    support::run_psql(&db.url, "INSERT INTO chat_sessions VALUES ('s1', 'Shared', '2025-01-01', '2025-01-01', '[]')");
+    let target = ServerTarget::exact(DatabaseUrl::parse(&db.url).unwrap());
+    let dirs: Vec<tempfile::TempDir> = (0..DEVICES).map(|_| support::data_dir()).collect();
+    let mut caches: Vec<Cache> = dirs.iter().map(|d| Cache::open(d.path()).unwrap()).collect();
+    for cache in caches.iter_mut() {
+        sync_once(cache, &target).await.unwrap();
+    }
+    let mut appended: Vec<String> = Vec::new();
+    for op in &ops {
+        let device = device_of(op);
+        match op {
+            Op::Sync { .. } => {
+                sync_once(&mut caches[device], &target).await.map_err(|e| TestCaseError::fail(e.to_string()))?;
+            }
+            _ => {
+                if let Op::Append { text, device } = op {
+                    appended.push(format!("d{device} says {text}"));
+                }
+                apply_local(&caches[device], op);
+            }
+        }
+    }
+    // Everyone comes back online: two rounds settle merges made in round one.
+    for _ in 0..2 {
+        for cache in caches.iter_mut() {
+            sync_once(cache, &target).await.map_err(|e| TestCaseError::fail(e.to_string()))?;
+        }
+    }
+    let mut conn = target.connect().await.unwrap();
+    for spec in tables::EDITABLE {
+        let central = central::table_checksum(&mut conn, &target, spec).await.unwrap().unwrap();
+        for (i, cache) in caches.iter().enumerate() {
+            prop_assert_eq!(cache.table_checksum(spec).unwrap(), central.clone(), "device {} differs on {}", i, spec.name);
+        }
+    }
+    // Appends are never lost: every appended message is in the session, or in a
+    // conflict record's losing version of it.
+    let messages: String = sqlx::query_scalar("SELECT messages::text FROM chat_sessions WHERE id = 's1'").fetch_one(&mut conn).await.unwrap();
+    let losing: Vec<String> = sqlx::query_scalar("SELECT losing_version::text FROM noesis_sync.conflicts WHERE table_name = 'chat_sessions' AND losing_version IS NOT NULL")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    for text in &appended {
+        let kept = messages.contains(text.as_str()) || losing.iter().any(|l| l.contains(text.as_str()));
+        prop_assert!(kept, "appended message {:?} was lost: {}", text, messages);
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, max_shrink_iters: 32, ..ProptestConfig::default() })]
+
+    #[test]
+    fn three_devices_converge_whatever_the_edits_and_sync_order(ops in proptest::collection::vec(arb_op(), 1..30)) {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        runtime.block_on(run_case(ops))?;
+    }
+}
