@@ -208,3 +208,34 @@ async fn an_older_client_refuses_to_push_to_a_newer_server_schema() {
     assert_eq!(run_psql(&db.url, "SELECT count(*) FROM memory_cards").trim(), "0", "nothing was written");
     assert_eq!(a.sqlite("SELECT count(*) FROM sync_outbox").trim(), "1", "the edit waits for an upgraded client");
 }
+
+#[tokio::test]
+async fn the_changelog_is_pruned_behind_active_devices_and_an_expired_device_resyncs_fully() {
+    let db = server().await;
+    let (a, b) = (Device::new(&db.url), Device::new(&db.url));
+    a.sync();
+    b.sync();
+    let prune_now = |d: &Device| d.sqlite("DELETE FROM sync_state WHERE key = 'last_prune'");
+
+    // B is behind but active: pruning keeps what B has not read.
+    a.sqlite(&card_sql("c1", "first"));
+    prune_now(&a);
+    a.sync();
+    let pulled = b.sync();
+    assert_eq!(pulled["pull"]["applied"], 1, "{pulled}");
+    assert_eq!(pulled["pull"]["resynced"], false);
+
+    // B falls silent for longer than the expiry; A keeps writing and pruning.
+    run_psql(&db.url, "UPDATE noesis_sync.devices SET last_seen = now() - interval '40 days'");
+    a.sqlite(&format!("{}{}", card_sql("c2", "second"), card_sql("c3", "third")));
+    a.sync();
+    a.sqlite("DELETE FROM memory_cards WHERE id = 'c1'");
+    prune_now(&a);
+    a.sync();
+    assert_eq!(run_psql(&db.url, "SELECT count(*) FROM noesis_sync.changelog").trim(), "0", "changes every active device read are gone");
+
+    let back = b.sync();
+    assert_eq!(back["pull"]["resynced"], true, "the returning device is told to resync: {back}");
+    assert_eq!(b.sqlite("SELECT group_concat(id, ',') FROM (SELECT id FROM memory_cards ORDER BY id)").trim(), "c2,c3", "it missed nothing, including the delete");
+    assert_converged(&[&a, &b]);
+}

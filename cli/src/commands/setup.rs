@@ -16,6 +16,11 @@ pub struct SetupArgs {
     /// from NOESIS_DEVICE_ROLE_PASSWORD, else from the terminal (or stdin).
     #[arg(long, value_name = "NAME")]
     device_role: Option<String>,
+
+    /// Days a device may stay silent before the changelog is pruned without
+    /// waiting for it; it then resyncs fully when it returns. Default 30.
+    #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=3650))]
+    device_expiry_days: Option<u32>,
 }
 
 /// Applies the schema and prints the report.
@@ -30,6 +35,9 @@ pub async fn run(ctx: &Context, args: SetupArgs) -> anyhow::Result<()> {
         None => None,
     };
     let report = central::setup(&target).await?;
+    if let Some(days) = args.device_expiry_days {
+        central::set_device_expiry(&target, days).await?;
+    }
     let role = match (&args.device_role, &role_password) {
         (Some(name), Some(pw)) => Some(central::create_device_role(&target, name, pw).await?),
         _ => None,
@@ -62,6 +70,9 @@ pub async fn run(ctx: &Context, args: SetupArgs) -> anyhow::Result<()> {
         yes_no(p.can_create_schema),
         yes_no(p.can_write_tables)
     );
+    if let Some(days) = args.device_expiry_days {
+        println!("Expiry:      devices silent for more than {days} day(s) resync fully when they return");
+    }
     if let Some(role) = role {
         println!(
             "Device role: `{}` {} with read/write on {}; no DDL. On each laptop: noesis-sync login --database-url postgres://{}@{}:{}/{}",

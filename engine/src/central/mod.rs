@@ -15,6 +15,6 @@ pub use device_role::{create_device_role, DeviceRoleReport};
 pub use row_io::{delete_row, fetch_row_for_update, fetch_rows, last_clock, upsert_row};
 pub use rows::table_checksum;
 pub use setup::{
-    check_schema, setup, PgvectorStatus, Privileges, SchemaInfo, SetupReport, CLIENT_SCHEMA_VERSION,
+    check_schema, set_device_expiry, setup, PgvectorStatus, Privileges, SchemaInfo, SetupReport, CLIENT_SCHEMA_VERSION,
     PROTOCOL_VERSION,
 };

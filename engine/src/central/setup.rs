@@ -132,6 +132,19 @@ pub async fn check_schema(conn: &mut PgConnection, target: &ServerTarget) -> Res
     }
 }
 
+/// Sets how long a device may stay silent before pruning stops waiting for it
+/// (it then resyncs fully when it returns).
+pub async fn set_device_expiry(target: &ServerTarget, days: u32) -> Result<()> {
+    let mut conn = target.connect().await?;
+    sqlx::query("UPDATE noesis_sync.server_info SET device_expiry = make_interval(days => $1), updated_at = now()")
+        .bind(days as i32)
+        .execute(&mut conn)
+        .await
+        .map_err(|e| target.classify(e))?;
+    let _ = conn.close().await;
+    Ok(())
+}
+
 fn refuse_newer(target: &ServerTarget, info: SchemaInfo) -> Result<()> {
     if info.schema_version > CLIENT_SCHEMA_VERSION || info.min_client_protocol > PROTOCOL_VERSION {
         return Err(Error::ClientTooOld {

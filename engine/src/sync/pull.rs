@@ -44,12 +44,21 @@ pub struct PullReport {
     pub acknowledged: u64,
     /// Whether this pull started from a full snapshot.
     pub snapshot: bool,
+    /// Whether the snapshot was forced because the server pruned changes this
+    /// device had not read (it was silent longer than the device expiry).
+    pub resynced: bool,
 }
 
 /// Pulls until the cache has everything below the horizon.
 pub async fn pull(cache: &mut Cache, conn: &mut PgConnection, target: &ServerTarget, device: &DeviceIdentity) -> Result<PullReport> {
     let mut report = PullReport::default();
-    let mut cursor = match cursor(cache)? {
+    let pruned = pruned_point(conn, target).await?;
+    let known = cursor(cache)?;
+    if known.is_some_and(|c| c < pruned) {
+        tracing::warn!("the server pruned changes this device never read; resyncing from a full snapshot");
+        report.resynced = true;
+    }
+    let mut cursor = match known.filter(|c| *c >= pruned) {
         Some(c) => c,
         None => {
             report.snapshot = true;
@@ -86,6 +95,15 @@ pub async fn pull(cache: &mut Cache, conn: &mut PgConnection, target: &ServerTar
     }
     record_cursor(conn, target, device, cursor).await?;
     Ok(report)
+}
+
+/// Below this point the server deleted its changelog.
+async fn pruned_point(conn: &mut PgConnection, target: &ServerTarget) -> Result<Cursor> {
+    let row = sqlx::query("SELECT pruned_xid::text, pruned_change_id FROM noesis_sync.server_info")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(|e| target.classify(e))?;
+    Ok(Cursor { xid: row.get::<String, _>(0).parse().unwrap_or(0), change_id: row.get(1) })
 }
 
 /// Applies the server's version of one row (`None`: the server has none).
