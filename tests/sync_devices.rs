@@ -239,3 +239,31 @@ async fn the_changelog_is_pruned_behind_active_devices_and_an_expired_device_res
     assert_eq!(b.sqlite("SELECT group_concat(id, ',') FROM (SELECT id FROM memory_cards ORDER BY id)").trim(), "c2,c3", "it missed nothing, including the delete");
     assert_converged(&[&a, &b]);
 }
+
+#[tokio::test]
+async fn embeddings_are_pulled_only_after_opting_in_and_stored_as_f32_blobs() {
+    let db = server().await;
+    run_psql(
+        &db.url,
+        "INSERT INTO embeddings (doc_id, embedding, text, metadata, source_type)
+         SELECT 'e1', array_fill(0.25::real, ARRAY[768])::vector, 'chunk', '{\"document_id\": \"d1\"}', 'document_chunk'",
+    );
+    let a = Device::new(&db.url);
+    a.sync();
+    assert_eq!(a.sqlite("SELECT count(*) FROM embeddings").trim(), "0", "not pulled by default");
+    let out = a.cli().args(["embeddings", "on"]).output().unwrap();
+    assert!(out.status.success(), "{}", all_output(&out));
+    a.sync();
+    assert_eq!(a.sqlite("SELECT length(embedding) FROM embeddings WHERE doc_id = 'e1'").trim(), "3072", "768 little-endian f32s");
+    assert_eq!(a.sqlite("SELECT hex(substr(embedding, 1, 4)) FROM embeddings").trim(), "0000803E", "0.25 as f32");
+    run_psql(&db.url, "UPDATE embeddings SET embedding = array_fill(0.5::real, ARRAY[768])::vector WHERE doc_id = 'e1'");
+    a.sync();
+    assert_eq!(a.sqlite("SELECT hex(substr(embedding, 1, 4)) FROM embeddings").trim(), "0000003F", "a changed vector replaces the row");
+    run_psql(&db.url, "DELETE FROM embeddings");
+    a.sync();
+    assert_eq!(a.sqlite("SELECT count(*) FROM embeddings").trim(), "0");
+    a.cli().args(["embeddings", "off"]).output().unwrap();
+    run_psql(&db.url, "INSERT INTO embeddings (doc_id, embedding, text, source_type) SELECT 'e2', array_fill(0.1::real, ARRAY[768])::vector, 't', 'x'");
+    a.sync();
+    assert_eq!(a.sqlite("SELECT count(*) FROM embeddings").trim(), "0", "opted out again");
+}

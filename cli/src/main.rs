@@ -58,6 +58,9 @@ enum Command {
     /// notifications and local writes, retries with backoff when offline, and
     /// prints each status change (JSON lines with --json).
     Agent,
+    /// Opt this device in or out of pulling embeddings (off by default: they
+    /// are large).
+    Embeddings(commands::embeddings::EmbeddingsArgs),
     /// List open conflicts with both versions, or resolve one
     /// (`conflicts resolve ID --keep local|remote`).
     Conflicts(commands::conflicts::ConflictsArgs),

@@ -2,6 +2,7 @@
 
 pub mod agent;
 pub mod conflicts;
+pub mod embeddings;
 pub mod login;
 pub mod setup;
 pub mod status;
@@ -20,6 +21,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Logout => login::logout(&ctx),
         Command::Sync => sync::run(&ctx).await,
         Command::Agent => agent::run(&ctx).await,
+        Command::Embeddings(args) => embeddings::run(&ctx, args),
         Command::Conflicts(args) => conflicts::run(&ctx, args).await,
     }
 }

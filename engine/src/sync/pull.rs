@@ -31,6 +31,12 @@ pub const PULL_BATCH: i64 = 2000;
 /// `sync_state` key of the pull cursor (JSON).
 const CURSOR: &str = "pull_cursor";
 
+/// `sync_state` key: "1" when this device opted in to pulling embeddings.
+pub const PULL_EMBEDDINGS: &str = "pull_embeddings";
+
+/// `sync_state` key: set once the embeddings were loaded after opting in.
+const EMBEDDINGS_LOADED: &str = "embeddings_loaded";
+
 /// What a pull did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct PullReport {
@@ -58,19 +64,36 @@ pub async fn pull(cache: &mut Cache, conn: &mut PgConnection, target: &ServerTar
         tracing::warn!("the server pruned changes this device never read; resyncing from a full snapshot");
         report.resynced = true;
     }
+    let with_embeddings = cache.state(PULL_EMBEDDINGS)?.as_deref() == Some("1") && central_has_embeddings(conn, target).await?;
     let mut cursor = match known.filter(|c| *c >= pruned) {
         Some(c) => c,
         None => {
             report.snapshot = true;
-            snapshot(cache, conn, target, &mut report).await?
+            let mut specs = tables::EDITABLE.to_vec();
+            if with_embeddings {
+                specs.push(tables::EMBEDDINGS);
+            }
+            let c = snapshot(cache, conn, target, &specs, &mut report).await?;
+            set_state(cache, CURSOR, &serde_json::to_string(&c).expect("a cursor serialises"))?;
+            if with_embeddings {
+                set_state(cache, EMBEDDINGS_LOADED, "1")?;
+            }
+            c
         }
     };
+    if with_embeddings && cache.state(EMBEDDINGS_LOADED)?.is_none() {
+        // Opted in after the first sync: load them all once; later changes
+        // arrive through the changelog like any other.
+        snapshot(cache, conn, target, &[tables::EMBEDDINGS], &mut report).await?;
+        set_state(cache, EMBEDDINGS_LOADED, "1")?;
+    }
+    let wanted = |spec: &TableSpec| spec.pushed || (with_embeddings && spec.name == tables::EMBEDDINGS.name);
     loop {
         let changes = central::fetch_changes(conn, target, cursor, PULL_BATCH).await?;
         let Some(last) = changes.last().map(|c| c.cursor) else { break };
         let mut ids: BTreeMap<&str, Vec<String>> = BTreeMap::new();
         for c in &changes {
-            if tables::by_name(&c.table_name).is_some_and(|s| s.pushed) {
+            if tables::by_name(&c.table_name).is_some_and(wanted) {
                 ids.entry(c.table_name.as_str()).or_default().push(c.row_id.clone());
             }
         }
@@ -128,10 +151,16 @@ fn apply(tx: &Connection, spec: &TableSpec, id: &str, remote: Option<&Row>, repo
     cache::write_shadow(tx, spec, id, remote)
 }
 
-/// Loads every row of every table from one consistent snapshot and returns the
-/// cursor to continue from: that snapshot's horizon. Local rows the server does
+/// Loads every row of `specs` from one consistent snapshot and returns that
+/// snapshot's horizon, the cursor to continue from. Local rows the server does
 /// not have, and that have no pending change, are removed.
-async fn snapshot(cache: &mut Cache, conn: &mut PgConnection, target: &ServerTarget, report: &mut PullReport) -> Result<Cursor> {
+async fn snapshot(
+    cache: &mut Cache,
+    conn: &mut PgConnection,
+    target: &ServerTarget,
+    specs: &[&'static TableSpec],
+    report: &mut PullReport,
+) -> Result<Cursor> {
     let classify = |e: sqlx::Error| target.classify(e);
     let mut tx = conn.begin().await.map_err(classify)?;
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await.map_err(classify)?;
@@ -139,7 +168,7 @@ async fn snapshot(cache: &mut Cache, conn: &mut PgConnection, target: &ServerTar
         .fetch_one(&mut *tx)
         .await
         .map_err(classify)?;
-    for spec in tables::EDITABLE {
+    for &spec in specs {
         let sql = format!("SELECT to_jsonb(t) FROM {} t", spec.name);
         let mut seen: HashSet<String> = HashSet::new();
         let mut batch: Vec<Row> = Vec::with_capacity(PULL_BATCH as usize);
@@ -160,10 +189,24 @@ async fn snapshot(cache: &mut Cache, conn: &mut PgConnection, target: &ServerTar
         remove_absent(cache, spec, &seen, report)?;
     }
     tx.commit().await.map_err(classify)?;
-    let cursor = Cursor { xid: horizon.parse().unwrap_or(0), change_id: 0 };
-    let text = serde_json::to_string(&cursor).expect("a cursor serialises");
-    cache.without_capture(|tx| set_cursor(tx, &text))?;
-    Ok(cursor)
+    Ok(Cursor { xid: horizon.parse().unwrap_or(0), change_id: 0 })
+}
+
+async fn central_has_embeddings(conn: &mut PgConnection, target: &ServerTarget) -> Result<bool> {
+    sqlx::query_scalar("SELECT to_regclass('public.embeddings') IS NOT NULL")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(|e| target.classify(e))
+}
+
+fn set_state(cache: &mut Cache, key: &str, value: &str) -> Result<()> {
+    cache.without_capture(|tx| {
+        tx.execute(
+            "INSERT INTO sync_state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )?;
+        Ok(())
+    })
 }
 
 fn apply_snapshot_batch(cache: &mut Cache, spec: &TableSpec, rows: Vec<Row>, report: &mut PullReport) -> Result<()> {
@@ -200,6 +243,21 @@ fn set_cursor(tx: &Connection, text: &str) -> rusqlite::Result<()> {
         [CURSOR, text],
     )?;
     Ok(())
+}
+
+/// Opts this device in or out of pulling embeddings (768 floats each, possibly
+/// hundreds of thousands: opt-in). Opting out removes the local copies.
+pub fn set_pull_embeddings(cache: &mut Cache, on: bool) -> Result<()> {
+    cache.without_capture(|tx| {
+        if on {
+            tx.execute("INSERT INTO sync_state (key, value) VALUES (?1, '1') ON CONFLICT (key) DO UPDATE SET value = '1'", [PULL_EMBEDDINGS])?;
+        } else {
+            tx.execute("DELETE FROM sync_state WHERE key IN (?1, ?2)", [PULL_EMBEDDINGS, EMBEDDINGS_LOADED])?;
+            tx.execute("DELETE FROM embeddings", [])?;
+            tx.execute("DELETE FROM sync_shadow WHERE table_name = 'embeddings'", [])?;
+        }
+        Ok(())
+    })
 }
 
 /// Tells the server how far this device has read (for pruning the changelog).
