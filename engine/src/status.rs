@@ -17,6 +17,8 @@ pub struct StatusReport {
     pub cache_path: String,
     /// Local changes not yet pushed.
     pub pending_changes: u64,
+    /// Local changes the server refused (kept in `sync_rejected` with the reason).
+    pub rejected_changes: u64,
     /// The server, if one is configured.
     pub server: Option<ServerStatus>,
     /// One line per synced table.
@@ -32,6 +34,8 @@ pub struct ServerStatus {
     pub reachable: bool,
     /// Schema versions, when reachable and set up.
     pub schema: Option<SchemaInfo>,
+    /// Conflicts recorded and not yet resolved.
+    pub open_conflicts: Option<u64>,
     /// Why it is not usable, when it is not.
     pub error: Option<ErrorReport>,
 }
@@ -84,11 +88,18 @@ pub async fn status(cache: &Cache, target: Option<&ServerTarget>) -> Result<Stat
     let server = match target {
         None => None,
         Some(target) => Some(match central_part(target, &specs, &mut table_status).await {
-            Ok(schema) => ServerStatus { url: target.url().to_string(), reachable: true, schema: Some(schema), error: None },
+            Ok((schema, conflicts)) => ServerStatus {
+                url: target.url().to_string(),
+                reachable: true,
+                schema: Some(schema),
+                open_conflicts: Some(conflicts),
+                error: None,
+            },
             Err(e) => ServerStatus {
                 url: target.url().to_string(),
                 reachable: !matches!(e, Error::Unreachable { .. } | Error::Tls { .. }),
                 schema: None,
+                open_conflicts: None,
                 error: Some(ErrorReport::from(&e)),
             },
         }),
@@ -97,12 +108,13 @@ pub async fn status(cache: &Cache, target: Option<&ServerTarget>) -> Result<Stat
         device: cache.device()?,
         cache_path: cache.path().display().to_string(),
         pending_changes: cache.pending_count()?,
+        rejected_changes: cache.rejected_count()?,
         server,
         tables: table_status,
     })
 }
 
-async fn central_part(target: &ServerTarget, specs: &[&TableSpec], out: &mut [TableStatus]) -> Result<SchemaInfo> {
+async fn central_part(target: &ServerTarget, specs: &[&TableSpec], out: &mut [TableStatus]) -> Result<(SchemaInfo, u64)> {
     let mut conn = target.connect().await?;
     let schema = central::check_schema(&mut conn, target).await?;
     for (spec, line) in specs.iter().zip(out.iter_mut()) {
@@ -111,6 +123,10 @@ async fn central_part(target: &ServerTarget, specs: &[&TableSpec], out: &mut [Ta
             line.central_checksum = Some(checksum);
         }
     }
+    let conflicts: i64 = sqlx::query_scalar("SELECT count(*) FROM noesis_sync.conflicts WHERE resolution IS NULL")
+        .fetch_one(&mut conn)
+        .await
+        .map_err(|e| target.classify(e))?;
     let _ = conn.close().await;
-    Ok(schema)
+    Ok((schema, conflicts as u64))
 }

@@ -20,10 +20,18 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
     println!("Device:   {} ({})", report.device.name, report.device.id);
     println!("Cache:    {}", report.cache_path);
     println!("Pending:  {} local change(s) not yet pushed", report.pending_changes);
+    if report.rejected_changes > 0 {
+        println!("Refused:  {} local change(s) the server refused (see the cache's sync_rejected table)", report.rejected_changes);
+    }
     match &report.server {
         None => println!("Server:   none configured (working from the local cache only)"),
         Some(s) => match (&s.schema, &s.error) {
-            (Some(schema), _) => println!("Server:   {} reachable, schema version {}", s.url, schema.schema_version),
+            (Some(schema), _) => println!(
+                "Server:   {} reachable, schema version {}, {} open conflict(s)",
+                s.url,
+                schema.schema_version,
+                s.open_conflicts.unwrap_or(0)
+            ),
             (_, Some(e)) => println!("Server:   {} {}: {}", s.url, if s.reachable { "unusable" } else { "unreachable" }, e.message),
             _ => println!("Server:   {}", s.url),
         },

@@ -30,6 +30,14 @@ impl Cache {
             .map_err(|e| self.error("counting pending changes", e))
     }
 
+    /// How many local changes the server refused (see `sync_rejected`).
+    pub fn rejected_count(&self) -> Result<u64> {
+        self.conn
+            .query_row("SELECT count(*) FROM sync_rejected", [], |r| r.get::<_, i64>(0))
+            .map(|n| n as u64)
+            .map_err(|e| self.error("counting refused changes", e))
+    }
+
     /// The oldest `limit` pending changes, in order.
     pub fn outbox(&self, limit: usize) -> Result<Vec<OutboxEntry>> {
         let mut stmt = self

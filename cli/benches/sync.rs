@@ -1,0 +1,183 @@
+//! Sync benchmark (not a test): `scripts/bench.sh sync`.
+//!
+//! On loopback, against the PostgreSQL that scripts/with-test-postgres.sh
+//! provides, it measures, each next to a baseline run in this same process:
+//! 1. latency from a write in device A's cache (by another connection, as the
+//!    app or the sqlite3 shell would) to its arrival in device B's cache, with
+//!    both agents running; baseline: a bare INSERT seen through LISTEN/NOTIFY by
+//!    a second Postgres connection (the floor of any push-notify-pull design);
+//! 2. queries per minute sent by an idle agent (from pg_stat_database);
+//! 3. pull apply throughput for 100k changed rows; baseline: reading the same
+//!    rows from Postgres and inserting them into a bare SQLite table.
+
+use std::time::{Duration, Instant};
+
+use noesis_engine::cache::Cache;
+use noesis_engine::central::{self, ServerTarget};
+use noesis_engine::sync::{start_agent, sync_once, AgentConfig};
+use noesis_engine::DatabaseUrl;
+use sqlx::{Connection, Executor, PgConnection, Row};
+
+/// Writes timed for the latency figures.
+const LATENCY_WRITES: usize = 200;
+/// Rows changed centrally for the pull throughput figure.
+const PULL_ROWS: usize = 100_000;
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let admin = std::env::var("NOESIS_TEST_DATABASE_URL").expect("run through scripts/bench.sh, which starts PostgreSQL");
+    let idle_secs: u64 = std::env::var("NOESIS_BENCH_IDLE_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(125);
+    let name = format!("noesis_bench_{}", std::process::id());
+    let mut conn = PgConnection::connect(&admin).await.unwrap();
+    conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.unwrap();
+    let mut url = url::Url::parse(&admin).unwrap();
+    url.set_path(&format!("/{name}"));
+    let url = url.to_string();
+    let target = ServerTarget::exact(DatabaseUrl::parse(&url).unwrap());
+    central::setup(&target).await.unwrap();
+
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    for dir in [&dir_a, &dir_b] {
+        sync_once(&mut Cache::open(dir.path()).unwrap(), &target).await.unwrap();
+    }
+
+    // 1. Latency, with both agents running.
+    let agent_a = start_agent(AgentConfig::new(dir_a.path().to_path_buf(), target.clone())).unwrap();
+    let agent_b = start_agent(AgentConfig::new(dir_b.path().to_path_buf(), target.clone())).unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let writer = rusqlite::Connection::open(dir_a.path().join("cache.sqlite3")).unwrap();
+    writer.busy_timeout(Duration::from_secs(10)).unwrap();
+    let reader = rusqlite::Connection::open(dir_b.path().join("cache.sqlite3")).unwrap();
+    let mut latencies = Vec::with_capacity(LATENCY_WRITES);
+    for i in 0..LATENCY_WRITES {
+        let id = format!("lat-{i}");
+        let start = Instant::now();
+        writer
+            .execute(
+                "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
+                 VALUES (?1, '2025-01-01T00:00:00Z', 'fact', 'global', 'latency probe', 'pending', '{}')",
+                [&id],
+            )
+            .unwrap();
+        loop {
+            let seen: bool = reader.query_row("SELECT EXISTS (SELECT 1 FROM memory_cards WHERE id = ?1)", [&id], |r| r.get(0)).unwrap();
+            if seen {
+                break;
+            }
+            if start.elapsed() > Duration::from_secs(30) {
+                panic!("write {id} never arrived on device B");
+            }
+            tokio::time::sleep(Duration::from_micros(500)).await;
+        }
+        latencies.push(start.elapsed());
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let baseline = notify_baseline(&url).await;
+
+    // 2. Idle queries per minute.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let before = transactions(&mut conn, &name).await;
+    tokio::time::sleep(Duration::from_secs(idle_secs)).await;
+    let after = transactions(&mut conn, &name).await;
+    // `conn` is on the admin database, so the delta is the two agents' alone.
+    let idle_qpm_per_agent = (after - before) as f64 / 2.0 / (idle_secs as f64 / 60.0);
+    agent_a.stop().await;
+    agent_b.stop().await;
+
+    // 3. Pull throughput for 100k changed rows.
+    let mut central_conn = PgConnection::connect(&url).await.unwrap();
+    central_conn
+        .execute(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
+             SELECT 'bulk-' || g, now(), 'fact', 'global', 'bulk card number ' || g || ' ' || repeat('x', 80), 'pending',
+                    jsonb_build_object('reason', 'bench', 'sources', jsonb_build_array('s' || g))
+             FROM generate_series(1, {PULL_ROWS}) g"
+        )))
+        .await
+        .unwrap();
+    let mut cache_b = Cache::open(dir_b.path()).unwrap();
+    let start = Instant::now();
+    let report = sync_once(&mut cache_b, &target).await.unwrap();
+    let pull_secs = start.elapsed().as_secs_f64();
+    assert_eq!(report.pull.applied as usize, PULL_ROWS, "{report:?}");
+    let pull_rate = PULL_ROWS as f64 / pull_secs;
+    let baseline_rate = copy_baseline(&mut central_conn).await;
+
+    let p = |q: f64| {
+        let mut v = latencies.clone();
+        v.sort();
+        v[((v.len() as f64 - 1.0) * q).round() as usize]
+    };
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!("sync benchmark (loopback, {} CPUs)", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    println!("{:<44} {:>12} {:>12} {:>8} {:>10}", "measure", "noesis", "baseline", "ratio", "goal");
+    println!("{:<44} {:>9.1} ms {:>9.1} ms {:>8.1} {:>10}", "write A -> cache B, p50", ms(p(0.5)), ms(baseline.0), ms(p(0.5)) / ms(baseline.0), "< 100 ms");
+    println!("{:<44} {:>9.1} ms {:>9.1} ms {:>8.1} {:>10}", "write A -> cache B, p95", ms(p(0.95)), ms(baseline.1), ms(p(0.95)) / ms(baseline.1), "< 500 ms");
+    println!("{:<44} {:>12.0} {:>12.0} {:>8.2} {:>10}", "pull apply, rows/s (100k changed rows)", pull_rate, baseline_rate, pull_rate / baseline_rate, ">= 50000");
+    println!("{:<44} {:>12.2} {:>12} {:>8} {:>10}", format!("idle queries/minute per agent ({idle_secs} s)"), idle_qpm_per_agent, "-", "-", "<= 2");
+    let _ = conn.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE {name} WITH (FORCE)"))).await;
+}
+
+/// p50 and p95 of a bare INSERT on one connection seen through NOTIFY on another.
+async fn notify_baseline(url: &str) -> (Duration, Duration) {
+    let mut listener = sqlx::postgres::PgListener::connect(url).await.unwrap();
+    listener.listen("noesis_bench_baseline").await.unwrap();
+    let mut writer = PgConnection::connect(url).await.unwrap();
+    writer.execute("CREATE TEMP TABLE probe (id int)").await.unwrap();
+    let mut times = Vec::new();
+    for i in 0..LATENCY_WRITES {
+        let start = Instant::now();
+        writer
+            .execute(sqlx::AssertSqlSafe(format!("INSERT INTO probe VALUES ({i}); NOTIFY noesis_bench_baseline")))
+            .await
+            .unwrap();
+        listener.recv().await.unwrap();
+        times.push(start.elapsed());
+    }
+    times.sort();
+    (times[times.len() / 2], times[(times.len() as f64 * 0.95) as usize])
+}
+
+/// Rows/s of the plainest possible pull: the same rows read from Postgres and
+/// inserted into a bare SQLite table in one transaction.
+async fn copy_baseline(conn: &mut PgConnection) -> f64 {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sqlite = rusqlite::Connection::open(dir.path().join("plain.sqlite3")).unwrap();
+    sqlite.execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (id TEXT PRIMARY KEY, created_at TEXT, category TEXT, scope TEXT, text TEXT, approval TEXT, provenance TEXT)").unwrap();
+    let start = Instant::now();
+    let rows = sqlx::query("SELECT id, created_at::text, category, scope, text, approval, provenance::text FROM memory_cards WHERE id LIKE 'bulk-%'")
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+    let tx = sqlite.transaction().unwrap();
+    {
+        let mut stmt = tx.prepare("INSERT INTO t VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)").unwrap();
+        for r in &rows {
+            stmt.execute(rusqlite::params![
+                r.get::<String, _>(0),
+                r.get::<String, _>(1),
+                r.get::<String, _>(2),
+                r.get::<String, _>(3),
+                r.get::<String, _>(4),
+                r.get::<String, _>(5),
+                r.get::<String, _>(6)
+            ])
+            .unwrap();
+        }
+    }
+    tx.commit().unwrap();
+    rows.len() as f64 / start.elapsed().as_secs_f64()
+}
+
+/// Committed transactions on the database so far.
+async fn transactions(conn: &mut PgConnection, database: &str) -> i64 {
+    // Statistics are flushed by backends at most once a second.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let _ = conn.execute("SELECT pg_stat_clear_snapshot()").await;
+    sqlx::query("SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = $1")
+        .bind(database)
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap()
+        .get(0)
+}
