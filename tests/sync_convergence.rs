@@ -74,6 +74,15 @@ fn apply_local(cache: &Cache, op: &Op) {
     }
 }
 
+fn field_value(cache: &Cache, id: &str, field: &str) -> Option<String> {
+    use rusqlite::OptionalExtension;
+    cache
+        .connection()
+        .query_row(&format!("SELECT {field} FROM memory_cards WHERE id = ?1"), [id], |r| r.get(0))
+        .optional()
+        .unwrap()
+}
+
 fn device_of(op: &Op) -> usize {
     match *op {
         Op::Create { device, .. } | Op::Edit { device, .. } | Op::Delete { device, .. } | Op::Append { device, .. } | Op::Sync { device } => device,
@@ -91,6 +100,10 @@ async fn run_case(ops: Vec<Op>) -> Result<(), TestCaseError> {
         sync_once(cache, &target).await.unwrap();
     }
     let mut appended: Vec<String> = Vec::new();
+    // Card field values each device wrote, and values some device replaced
+    // knowingly (they were in its cache when it wrote over or deleted them).
+    let mut written: Vec<(String, String, String)> = Vec::new();
+    let mut replaced: std::collections::HashSet<(String, String, String)> = Default::default();
     for op in &ops {
         let device = device_of(op);
         match op {
@@ -101,7 +114,24 @@ async fn run_case(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 if let Op::Append { text, device } = op {
                     appended.push(format!("d{device} says {text}"));
                 }
-                apply_local(&caches[device], op);
+                if let Op::Create { card, .. } | Op::Edit { card, .. } | Op::Delete { card, .. } = *op {
+                    let id = CARD_IDS[card];
+                    for field in FIELDS {
+                        if let Some(v) = field_value(&caches[device], id, field) {
+                            replaced.insert((id.into(), field.into(), v));
+                        }
+                    }
+                    apply_local(&caches[device], op);
+                    if !matches!(op, Op::Delete { .. }) {
+                        for field in FIELDS {
+                            if let Some(v) = field_value(&caches[device], id, field) {
+                                written.push((id.into(), field.into(), v));
+                            }
+                        }
+                    }
+                } else {
+                    apply_local(&caches[device], op);
+                }
             }
         }
     }
@@ -125,6 +155,30 @@ async fn run_case(ops: Vec<Op>) -> Result<(), TestCaseError> {
         .fetch_all(&mut conn)
         .await
         .unwrap();
+    // No card edit vanished without trace: each written value is final, or in a
+    // conflict's losing version, or was knowingly replaced by a later edit.
+    let losing_cards: Vec<serde_json::Value> = sqlx::query_scalar(
+        "SELECT losing_version FROM noesis_sync.conflicts WHERE table_name = 'memory_cards' AND losing_version IS NOT NULL",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    for (id, field, value) in &written {
+        if replaced.contains(&(id.clone(), field.clone(), value.clone())) {
+            continue;
+        }
+        let final_value: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT {field} FROM memory_cards WHERE id = $1")))
+            .bind(id)
+            .fetch_optional(&mut conn)
+            .await
+            .unwrap()
+            .flatten();
+        let in_conflict = losing_cards.iter().any(|l| l["id"] == id.as_str() && l[field.as_str()] == value.as_str());
+        prop_assert!(
+            final_value.as_deref() == Some(value.as_str()) || in_conflict,
+            "{}.{} = {:?} was lost (final {:?})", id, field, value, final_value
+        );
+    }
     for text in &appended {
         let kept = messages.contains(text.as_str()) || losing.iter().any(|l| l.contains(text.as_str()));
         prop_assert!(kept, "appended message {:?} was lost: {}", text, messages);
