@@ -34,3 +34,7 @@ BEGIN
     RETURN removed;
 END
 $$;
+
+-- Clients that prune and resync need these columns: a client built for
+-- schema 2 tells users of a schema-1 server to run `noesis-sync setup`.
+UPDATE noesis_sync.server_info SET schema_version = GREATEST(schema_version, 2), updated_at = now();

@@ -6,4 +6,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-test-deps.sh
-scripts/with-test-postgres.sh cargo test --workspace --locked --color never
+scripts/with-test-postgres.sh cargo test --workspace --locked --no-fail-fast --color never

@@ -105,7 +105,7 @@ async fn setup_creates_a_device_role_from_an_env_password_and_the_laptop_logs_in
     let status = cli(laptop.path()).args(["status", "--json", "--database-url", &db.url_as(&role, LEAKABLE)]).output().unwrap();
     let report = stdout_json(&status);
     assert_eq!(report["server"]["reachable"], true, "{}", all_output(&status));
-    assert_eq!(report["server"]["schema"]["schema_version"], 1);
+    assert_eq!(report["server"]["schema"]["schema_version"], noesis_engine::central::CLIENT_SCHEMA_VERSION);
     assert!(!all_output(&status).contains(LEAKABLE));
 }
 
@@ -183,7 +183,7 @@ async fn login_then_status(wrapper: &[&str], prelude: &str, expected_store: &str
     let docs: Vec<serde_json::Value> = serde_json::Deserializer::from_str(&stdout).into_iter().map(|d| d.unwrap()).collect();
     assert_eq!(docs[0]["stored_in"], expected_store, "{text}");
     assert_eq!(docs[1]["server"]["reachable"], true, "status finds the password in the keychain: {text}");
-    assert_eq!(docs[1]["server"]["schema"]["schema_version"], 1, "{text}");
+    assert_eq!(docs[1]["server"]["schema"]["schema_version"], noesis_engine::central::CLIENT_SCHEMA_VERSION, "{text}");
     assert_eq!(docs[2]["removed"], true, "{text}");
     assert_eq!(docs[3]["server"]["error"]["code"], "no_password", "after logout the password is gone: {text}");
     assert!(!text.contains(&db.password()), "password leaked: {text}");

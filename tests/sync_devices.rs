@@ -267,3 +267,17 @@ async fn embeddings_are_pulled_only_after_opting_in_and_stored_as_f32_blobs() {
     a.sync();
     assert_eq!(a.sqlite("SELECT count(*) FROM embeddings").trim(), "0", "opted out again");
 }
+
+#[tokio::test]
+async fn a_server_with_an_older_schema_is_reported_with_the_command_that_upgrades_it() {
+    let db = server().await;
+    let a = Device::new(&db.url);
+    run_psql(&db.url, "UPDATE noesis_sync.server_info SET schema_version = 1");
+    let out = a.cli().args(["sync", "--json"]).output().unwrap();
+    assert!(!out.status.success());
+    assert_eq!(stdout_json(&out)["error"]["code"], "schema_outdated", "{}", all_output(&out));
+    assert!(all_output(&out).contains("run `noesis-sync setup`"));
+    let setup = a.cli().arg("setup").output().unwrap();
+    assert!(setup.status.success(), "{}", all_output(&setup));
+    a.sync();
+}

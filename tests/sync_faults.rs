@@ -21,11 +21,21 @@ const DEADLINE: Duration = Duration::from_secs(60);
 struct Agent {
     child: Child,
     lines: mpsc::Receiver<serde_json::Value>,
+    /// The agent's log (stderr), shown when a test fails.
+    log: tempfile::NamedTempFile,
 }
 
 impl Agent {
     fn start(device: &Device) -> Agent {
-        let mut child = device.cli().args(["agent", "--json"]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+        let log = tempfile::NamedTempFile::new().unwrap();
+        let mut child = device
+            .cli()
+            .args(["agent", "--json"])
+            .env("NOESIS_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(log.reopen().unwrap())
+            .spawn()
+            .unwrap();
         let stdout = child.stdout.take().unwrap();
         let (tx, lines) = mpsc::channel();
         std::thread::spawn(move || {
@@ -35,7 +45,7 @@ impl Agent {
                 }
             }
         });
-        Agent { child, lines }
+        Agent { child, lines, log }
     }
 
     /// Waits for a status with this state; returns it.
@@ -52,12 +62,21 @@ impl Agent {
     }
 
     fn stop(mut self) -> std::process::ExitStatus {
-        unsafe_sigterm(self.child.id());
+        sigterm(self.child.id());
         self.child.wait().unwrap()
     }
 }
 
-fn unsafe_sigterm(pid: u32) {
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        if std::thread::panicking() {
+            eprintln!("--- agent log ---\n{}", std::fs::read_to_string(self.log.path()).unwrap_or_default());
+        }
+    }
+}
+
+fn sigterm(pid: u32) {
     let _ = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status();
 }
 

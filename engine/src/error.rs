@@ -125,6 +125,19 @@ pub enum Error {
         client: i64,
     },
 
+    /// The central schema predates what this build needs.
+    #[error("the central schema on {host}:{port} is version {server}, older than this noesis-sync needs ({required}): run `noesis-sync setup` once as the database owner to upgrade it (the change is additive; the Python server keeps working)")]
+    SchemaOutdated {
+        /// Host as given.
+        host: String,
+        /// Port as given.
+        port: u16,
+        /// Version found on the server.
+        server: i64,
+        /// Version this build needs.
+        required: i64,
+    },
+
     /// The central schema has not been set up yet.
     #[error("the Noesis sync schema is not installed on {host}:{port}/{database}: run `noesis-sync setup` once as the database owner")]
     SchemaMissing {
@@ -192,6 +205,7 @@ impl Error {
             Error::ServerTooOld { .. } => "server_too_old",
             Error::ClientTooOld { .. } => "client_too_old",
             Error::SchemaMissing { .. } => "schema_missing",
+            Error::SchemaOutdated { .. } => "schema_outdated",
             Error::Postgres { .. } => "postgres",
             Error::Cache { .. } => "cache",
             Error::Keychain { .. } => "keychain",

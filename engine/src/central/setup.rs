@@ -7,7 +7,11 @@ use super::ServerTarget;
 use crate::error::{Error, Result};
 
 /// The highest `noesis_sync.server_info.schema_version` this build understands.
-pub const CLIENT_SCHEMA_VERSION: i64 = 1;
+pub const CLIENT_SCHEMA_VERSION: i64 = 2;
+
+/// The lowest schema version this build can sync with: older servers need
+/// `noesis-sync setup` (changelog pruning arrived in schema 2).
+pub const REQUIRED_SCHEMA_VERSION: i64 = 2;
 
 /// The sync protocol this build speaks; a server whose `min_client_protocol` is
 /// higher refuses our pushes.
@@ -107,6 +111,12 @@ pub async fn setup(target: &ServerTarget) -> Result<SetupReport> {
         .map(|m| format!("{} {}", m.version, m.description))
         .collect();
 
+    // All of this build's migrations are in: the schema is this build's version.
+    sqlx::query("UPDATE noesis_sync.server_info SET schema_version = GREATEST(schema_version, $1), updated_at = now()")
+        .bind(CLIENT_SCHEMA_VERSION as i32)
+        .execute(&mut conn)
+        .await
+        .map_err(|e| target.classify(e))?;
     let pgvector = ensure_pgvector(&mut conn, target).await?;
     let schema = schema_info(&mut conn, target).await?.expect("the migrations create server_info");
     let privileges = privileges(&mut conn, target).await?;
@@ -120,6 +130,12 @@ pub async fn setup(target: &ServerTarget) -> Result<SetupReport> {
 /// (what every command but `setup` needs before it touches the server).
 pub async fn check_schema(conn: &mut PgConnection, target: &ServerTarget) -> Result<SchemaInfo> {
     match schema_info(conn, target).await? {
+        Some(info) if info.schema_version < REQUIRED_SCHEMA_VERSION => Err(Error::SchemaOutdated {
+            host: target.url().host().into(),
+            port: target.url().port(),
+            server: info.schema_version,
+            required: REQUIRED_SCHEMA_VERSION,
+        }),
         Some(info) => {
             refuse_newer(target, info)?;
             Ok(info)
