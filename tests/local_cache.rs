@@ -145,6 +145,13 @@ fn full_text_search_covers_every_kind_of_text_and_follows_edits() {
     assert!(found("cafe").is_empty(), "an edit removes the old words");
     assert_eq!(found("green tea"), [pair("memory_cards", "c1")]);
     assert!(found("naxos").is_empty(), "a delete removes the row from the index");
+
+    // After a VACUUM (which may renumber rowids) a rebuild keeps search right.
+    sqlite3(cache.path(), "VACUUM");
+    cache.rebuild_search_index().unwrap();
+    assert_eq!(found("green tea"), [pair("memory_cards", "c1")]);
+    assert_eq!(found("broken"), [pair("chat_sessions", "s2")]);
+    assert_eq!(found("revenue"), [pair("document_chunks", "k1")]);
 }
 
 #[tokio::test]

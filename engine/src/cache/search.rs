@@ -25,10 +25,27 @@ const INDEXES: &[(&str, &str)] = &[
     ("document_chunks", "document_chunks_fts"),
 ];
 
+/// The text of a session's messages, as the index triggers compute it.
+const CHAT_TEXT: &str = "(SELECT group_concat(json_extract(m.value, '$.text'), char(10)) FROM json_each(CASE WHEN json_valid(messages) AND json_type(messages) = 'array' THEN messages ELSE '[]' END) AS m)";
+
 /// Words of context around a match in a snippet.
 const SNIPPET_WORDS: i64 = 12;
 
 impl Cache {
+    /// Rebuilds every full-text index from its table: needed after a VACUUM,
+    /// which may renumber the rowids the indexes point at.
+    pub fn rebuild_search_index(&self) -> Result<()> {
+        let mut sql = String::new();
+        for (table, index) in INDEXES {
+            if *table == "chat_sessions" {
+                sql.push_str(&format!("DELETE FROM {index}; INSERT INTO {index} (rowid, title, messages) SELECT rowid, title, {CHAT_TEXT} FROM chat_sessions;"));
+            } else {
+                sql.push_str(&format!("INSERT INTO {index} ({index}) VALUES ('rebuild');"));
+            }
+        }
+        self.conn.execute_batch(&format!("BEGIN; {sql} COMMIT;")).map_err(|e| self.error("rebuilding the search index", e))
+    }
+
     /// Finds rows whose indexed text contains every word of `text` (the last word
     /// as a prefix, since the user may still be typing), best first.
     pub fn search(&self, text: &str, limit: usize) -> Result<Vec<SearchHit>> {

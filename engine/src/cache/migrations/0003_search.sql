@@ -2,8 +2,8 @@
 -- and message texts, mind-file text and notes, document names and notes, chunk
 -- text. Each index follows its table through triggers, whoever writes.
 -- External-content indexes read their text from the table by rowid; a VACUUM can
--- renumber rowids of tables without an INTEGER PRIMARY KEY, so the engine
--- rebuilds these indexes after it vacuums (`INSERT INTO x_fts(x_fts) VALUES('rebuild')`).
+-- renumber rowids of tables without an INTEGER PRIMARY KEY, so after a VACUUM
+-- the indexes must be rebuilt: Cache::rebuild_search_index does it.
 
 
 CREATE VIRTUAL TABLE memory_cards_fts USING fts5(text, category, content='memory_cards', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2');
