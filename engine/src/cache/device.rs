@@ -69,14 +69,16 @@ impl Cache {
 
     /// Sets a value in `sync_state`.
     pub fn set_state(&self, key: &str, value: &str) -> Result<()> {
-        self.conn
-            .execute(
-                "INSERT INTO sync_state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                params![key, value],
-            )
-            .map(|_| ())
-            .map_err(|e| self.error("writing sync state", e))
+        write_state(&self.conn, key, value).map_err(|e| self.error("writing sync state", e))
     }
+}
+
+/// Sets a value in `sync_state` on any connection or transaction, so a sync
+/// step can commit its bookkeeping together with its data.
+pub(crate) fn write_state(conn: &rusqlite::Connection, key: &str, value: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached("INSERT INTO sync_state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")?
+        .execute(params![key, value])?;
+    Ok(())
 }
 
 fn default_device_name() -> String {

@@ -22,6 +22,7 @@ use rusqlite::Connection;
 pub use device::DeviceIdentity;
 pub use outbox::OutboxEntry;
 pub use search::SearchHit;
+pub(crate) use device::write_state;
 pub(crate) use row_io::{delete_row, read_row, write_row, write_shadow};
 
 use crate::error::{Error, Result};

@@ -74,9 +74,9 @@ pub async fn pull(cache: &mut Cache, conn: &mut PgConnection, target: &ServerTar
                 specs.push(tables::EMBEDDINGS);
             }
             let c = snapshot(cache, conn, target, &specs, &mut report).await?;
-            set_state(cache, CURSOR, &serde_json::to_string(&c).expect("a cursor serialises"))?;
+            cache.set_state(CURSOR, &serde_json::to_string(&c).expect("a cursor serialises"))?;
             if with_embeddings {
-                set_state(cache, EMBEDDINGS_LOADED, "1")?;
+                cache.set_state(EMBEDDINGS_LOADED, "1")?;
             }
             c
         }
@@ -85,7 +85,7 @@ pub async fn pull(cache: &mut Cache, conn: &mut PgConnection, target: &ServerTar
         // Opted in after the first sync: load them all once; later changes
         // arrive through the changelog like any other.
         snapshot(cache, conn, target, &[tables::EMBEDDINGS], &mut report).await?;
-        set_state(cache, EMBEDDINGS_LOADED, "1")?;
+        cache.set_state(EMBEDDINGS_LOADED, "1")?;
     }
     let wanted = |spec: &TableSpec| spec.pushed || (with_embeddings && spec.name == tables::EMBEDDINGS.name);
     loop {
@@ -199,15 +199,6 @@ async fn central_has_embeddings(conn: &mut PgConnection, target: &ServerTarget) 
         .map_err(|e| target.classify(e))
 }
 
-fn set_state(cache: &mut Cache, key: &str, value: &str) -> Result<()> {
-    cache.without_capture(|tx| {
-        tx.execute(
-            "INSERT INTO sync_state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            [key, value],
-        )?;
-        Ok(())
-    })
-}
 
 fn apply_snapshot_batch(cache: &mut Cache, spec: &TableSpec, rows: Vec<Row>, report: &mut PullReport) -> Result<()> {
     cache.without_capture(|tx| {
@@ -238,11 +229,7 @@ pub fn cursor(cache: &Cache) -> Result<Option<Cursor>> {
 }
 
 fn set_cursor(tx: &Connection, text: &str) -> rusqlite::Result<()> {
-    tx.execute(
-        "INSERT INTO sync_state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        [CURSOR, text],
-    )?;
-    Ok(())
+    cache::write_state(tx, CURSOR, text)
 }
 
 /// Opts this device in or out of pulling embeddings (768 floats each, possibly
@@ -250,7 +237,7 @@ fn set_cursor(tx: &Connection, text: &str) -> rusqlite::Result<()> {
 pub fn set_pull_embeddings(cache: &mut Cache, on: bool) -> Result<()> {
     cache.without_capture(|tx| {
         if on {
-            tx.execute("INSERT INTO sync_state (key, value) VALUES (?1, '1') ON CONFLICT (key) DO UPDATE SET value = '1'", [PULL_EMBEDDINGS])?;
+            cache::write_state(tx, PULL_EMBEDDINGS, "1")?;
         } else {
             tx.execute("DELETE FROM sync_state WHERE key IN (?1, ?2)", [PULL_EMBEDDINGS, EMBEDDINGS_LOADED])?;
             tx.execute("DELETE FROM embeddings", [])?;

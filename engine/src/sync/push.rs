@@ -175,10 +175,7 @@ async fn push_batch(
         }
         tx.execute("DELETE FROM sync_outbox WHERE op_id <= ?1", [max_op_id])?;
         if let Some(clock) = &clock_text {
-            tx.execute(
-                "INSERT INTO sync_state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                [LAST_CLOCK, clock],
-            )?;
+            cache::write_state(tx, LAST_CLOCK, clock)?;
         }
         Ok(())
     })
