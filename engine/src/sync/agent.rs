@@ -34,6 +34,9 @@ pub const CHANNEL: &str = "noesis_changes";
 /// a minute) at one query per minute.
 pub const HEARTBEAT: Duration = Duration::from_secs(60);
 
+/// How long a heartbeat may take before the connection is deemed dead.
+const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// After a local file event, how long to let a burst of writes finish before
 /// pushing them together.
 const LOCAL_DEBOUNCE: Duration = Duration::from_millis(15);
@@ -288,9 +291,16 @@ async fn listen_loop(mut listener: PgListener, target: ServerTarget, every: Dura
                 Ok(None) => ServerEvent::Reconnected,
                 Err(e) => ServerEvent::Failed(target.classify(e)),
             },
-            _ = heartbeat.tick() => match sqlx::query("SELECT 1").execute(&mut listener).await {
-                Ok(_) => continue,
-                Err(e) => ServerEvent::Failed(target.classify(e)),
+            // After a laptop sleeps, a dead TCP connection can swallow a query
+            // for many minutes: give the heartbeat a deadline.
+            _ = heartbeat.tick() => match tokio::time::timeout(HEARTBEAT_TIMEOUT, sqlx::query("SELECT 1").execute(&mut listener)).await {
+                Ok(Ok(_)) => continue,
+                Ok(Err(e)) => ServerEvent::Failed(target.classify(e)),
+                Err(_) => ServerEvent::Failed(Error::Unreachable {
+                    host: target.url().host().to_string(),
+                    port: target.url().port(),
+                    detail: format!("the server did not answer a heartbeat within {} s", HEARTBEAT_TIMEOUT.as_secs()),
+                }),
             },
         };
         let failed = matches!(event, ServerEvent::Failed(_));
