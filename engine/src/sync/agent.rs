@@ -19,6 +19,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use super::backoff::Backoff;
+use super::cancel::Cancel;
 use super::cycle::sync_on;
 use super::status::{SyncState, SyncStatus};
 use super::watch::watch_cache;
@@ -68,6 +69,7 @@ enum Command {
 /// A running agent. Dropping it asks the agent to stop after its current batch.
 pub struct AgentHandle {
     status: watch::Receiver<SyncStatus>,
+    cancel: Cancel,
     commands: mpsc::UnboundedSender<Command>,
     task: Option<JoinHandle<()>>,
 }
@@ -91,6 +93,7 @@ impl AgentHandle {
 
     /// Stops after the current batch and waits for the agent to finish.
     pub async fn stop(mut self) {
+        self.cancel.cancel();
         let _ = self.commands.send(Command::Stop);
         if let Some(task) = self.task.take() {
             let _ = task.await;
@@ -100,6 +103,7 @@ impl AgentHandle {
 
 impl Drop for AgentHandle {
     fn drop(&mut self) {
+        self.cancel.cancel();
         let _ = self.commands.send(Command::Stop);
     }
 }
@@ -109,9 +113,19 @@ pub fn start(config: AgentConfig) -> Result<AgentHandle> {
     let cache = Cache::open(&config.data_dir)?;
     let (status_tx, status) = watch::channel(SyncStatus::starting(cache.pending_count()?));
     let (commands, command_rx) = mpsc::unbounded_channel();
-    let agent = Agent { config, cache, status: status_tx, commands: command_rx, paused: false, last_sync: None, open_conflicts: 0 };
+    let cancel = Cancel::default();
+    let agent = Agent {
+        config,
+        cache,
+        status: status_tx,
+        commands: command_rx,
+        cancel: cancel.clone(),
+        paused: false,
+        last_sync: None,
+        open_conflicts: 0,
+    };
     let task = tokio::spawn(agent.run());
-    Ok(AgentHandle { status, commands, task: Some(task) })
+    Ok(AgentHandle { status, cancel, commands, task: Some(task) })
 }
 
 struct Agent {
@@ -119,6 +133,7 @@ struct Agent {
     cache: Cache,
     status: watch::Sender<SyncStatus>,
     commands: mpsc::UnboundedReceiver<Command>,
+    cancel: Cancel,
     paused: bool,
     last_sync: Option<chrono::DateTime<Utc>>,
     open_conflicts: u64,
@@ -218,7 +233,7 @@ impl Agent {
     async fn cycle(&mut self, pool: &PgPool, target: &ServerTarget) -> Result<()> {
         self.publish(SyncState::Syncing, None, None);
         let mut conn = pool.acquire().await.map_err(|e| target.classify(e))?;
-        sync_on(&mut self.cache, &mut conn, target).await?;
+        sync_on(&mut self.cache, &mut conn, target, &self.cancel).await?;
         self.open_conflicts = sqlx::query_scalar::<_, i64>("SELECT count(*) FROM noesis_sync.conflicts WHERE resolution IS NULL")
             .fetch_one(&mut *conn)
             .await

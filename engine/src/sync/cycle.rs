@@ -2,6 +2,7 @@
 
 use sqlx::Connection;
 
+use super::cancel::Cancel;
 use super::pull::{pull, PullReport};
 use super::push::{push, PushReport};
 use crate::cache::Cache;
@@ -20,20 +21,21 @@ pub struct SyncReport {
 /// Runs one push + pull cycle on a fresh connection.
 pub async fn sync_once(cache: &mut Cache, target: &ServerTarget) -> Result<SyncReport> {
     let mut conn = target.connect().await?;
-    let report = sync_on(cache, &mut conn, target).await;
+    let report = sync_on(cache, &mut conn, target, &Cancel::default()).await;
     let _ = conn.close().await;
     report
 }
 
 /// Runs one cycle on an open connection (the agent keeps one).
 #[tracing::instrument(name = "sync_cycle", skip_all)]
-pub async fn sync_on(cache: &mut Cache, conn: &mut sqlx::PgConnection, target: &ServerTarget) -> Result<SyncReport> {
+/// Stops between batches once `cancel` is set.
+pub async fn sync_on(cache: &mut Cache, conn: &mut sqlx::PgConnection, target: &ServerTarget, cancel: &Cancel) -> Result<SyncReport> {
     // Refuses, with "upgrade noesis-sync", a server whose schema is newer than
     // this build: it must never write a shape the server does not expect.
     central::check_schema(conn, target).await?;
     let device = cache.device()?;
-    let push = push(cache, conn, target, &device).await?;
-    let pull = pull(cache, conn, target, &device).await?;
+    let push = push(cache, conn, target, &device, cancel).await?;
+    let pull = pull(cache, conn, target, &device, cancel).await?;
     prune_if_due(cache, conn, target).await?;
     tracing::info!(pushed = push.written, pulled = pull.applied + pull.deleted, conflicts = push.conflicts, "sync cycle done");
     Ok(SyncReport { push, pull })

@@ -7,6 +7,7 @@
 //! around them is in [`push`], [`pull`] and [`cycle`].
 
 pub mod agent;
+mod cancel;
 mod backoff;
 pub mod conflicts;
 pub mod cycle;
@@ -22,6 +23,7 @@ mod watch;
 mod merge_tests;
 
 pub use agent::{start as start_agent, AgentConfig, AgentHandle};
+pub use cancel::Cancel;
 pub use cycle::{sync_on, sync_once, SyncReport};
 pub use status::{SyncState, SyncStatus};
 pub use hlc::Hlc;

@@ -18,6 +18,7 @@ use futures_util::TryStreamExt;
 use rusqlite::Connection;
 use sqlx::{Acquire, PgConnection, Row as _};
 
+use super::cancel::Cancel;
 use super::merge::Row;
 use crate::cache::{self, Cache, DeviceIdentity};
 use crate::canonical;
@@ -56,7 +57,13 @@ pub struct PullReport {
 }
 
 /// Pulls until the cache has everything below the horizon.
-pub async fn pull(cache: &mut Cache, conn: &mut PgConnection, target: &ServerTarget, device: &DeviceIdentity) -> Result<PullReport> {
+pub async fn pull(
+    cache: &mut Cache,
+    conn: &mut PgConnection,
+    target: &ServerTarget,
+    device: &DeviceIdentity,
+    cancel: &Cancel,
+) -> Result<PullReport> {
     let mut report = PullReport::default();
     let pruned = pruned_point(conn, target).await?;
     let known = cursor(cache)?;
@@ -74,6 +81,10 @@ pub async fn pull(cache: &mut Cache, conn: &mut PgConnection, target: &ServerTar
                 specs.push(tables::EMBEDDINGS);
             }
             let c = snapshot(cache, conn, target, &specs, &mut report).await?;
+            if cancel.is_cancelled() {
+                // Incomplete: no cursor is kept, the next start loads it again.
+                return Ok(report);
+            }
             cache.set_state(CURSOR, &serde_json::to_string(&c).expect("a cursor serialises"))?;
             if with_embeddings {
                 cache.set_state(EMBEDDINGS_LOADED, "1")?;
@@ -88,7 +99,7 @@ pub async fn pull(cache: &mut Cache, conn: &mut PgConnection, target: &ServerTar
         cache.set_state(EMBEDDINGS_LOADED, "1")?;
     }
     let wanted = |spec: &TableSpec| spec.pushed || (with_embeddings && spec.name == tables::EMBEDDINGS.name);
-    loop {
+    while !cancel.is_cancelled() {
         let changes = central::fetch_changes(conn, target, cursor, PULL_BATCH).await?;
         let Some(last) = changes.last().map(|c| c.cursor) else { break };
         let mut ids: BTreeMap<&str, Vec<String>> = BTreeMap::new();

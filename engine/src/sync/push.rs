@@ -13,6 +13,7 @@ use std::collections::HashMap;
 
 use sqlx::{Acquire, PgConnection};
 
+use super::cancel::Cancel;
 use super::hlc::Hlc;
 use super::merge::{merge, Conflict, Outcome, Row, Side, Versions};
 use crate::cache::{self, Cache, DeviceIdentity, OutboxEntry};
@@ -58,9 +59,15 @@ struct Settled {
 }
 
 /// Pushes the whole outbox.
-pub async fn push(cache: &mut Cache, conn: &mut PgConnection, target: &ServerTarget, device: &DeviceIdentity) -> Result<PushReport> {
+pub async fn push(
+    cache: &mut Cache,
+    conn: &mut PgConnection,
+    target: &ServerTarget,
+    device: &DeviceIdentity,
+    cancel: &Cancel,
+) -> Result<PushReport> {
     let mut report = PushReport::default();
-    loop {
+    while !cancel.is_cancelled() {
         let entries = cache.outbox(PUSH_BATCH)?;
         let Some(max_op_id) = entries.last().map(|e| e.op_id) else { break };
         push_batch(cache, conn, target, device, &entries, max_op_id, &mut report).await?;
