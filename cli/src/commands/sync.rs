@@ -29,6 +29,9 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
         if q.deferred > 0 { format!(", {} left for the next push to merge", q.deferred) } else { String::new() },
         if q.snapshot { " (first sync: full copy of the server)" } else { "" }
     );
+    if q.waiting {
+        println!("Waiting: newer changes wait for an older transaction on the server to finish; the agent picks them up, or run sync again.");
+    }
     if p.conflicts > 0 {
         println!("Review conflicts with: noesis-sync conflicts");
     }

@@ -19,6 +19,19 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// tell the sync agents apart from the Python server.
 const APPLICATION_NAME: &str = "noesis-sync";
 
+/// Settings of every session we open. A laptop that vanishes mid-transaction
+/// (lid closed, Wi-Fi gone) leaves its server session "idle in transaction",
+/// holding back the changelog horizon, and so every device's pulls, until the
+/// server notices; these make it notice within seconds, not hours. Our own
+/// transactions never sit idle that long: they only pause for local SQLite
+/// writes of one batch.
+const SESSION_SETTINGS: &[(&str, &str)] = &[
+    ("idle_in_transaction_session_timeout", "15s"),
+    ("tcp_keepalives_idle", "10"),
+    ("tcp_keepalives_interval", "5"),
+    ("tcp_keepalives_count", "3"),
+];
+
 /// Connections the engine keeps open to one server: a sync cycle and a LISTEN
 /// need two; more would only load a server shared by several laptops.
 const POOL_SIZE: u32 = 4;
@@ -58,7 +71,10 @@ impl ServerTarget {
         let options = PgConnectOptions::from_str(&text).map_err(|e| Error::InvalidDatabaseUrl {
             reason: self.scrub(&e.to_string()),
         })?;
-        Ok(options.application_name(APPLICATION_NAME).log_statements(tracing::log::LevelFilter::Trace))
+        Ok(options
+            .application_name(APPLICATION_NAME)
+            .options(SESSION_SETTINGS.iter().copied())
+            .log_statements(tracing::log::LevelFilter::Trace))
     }
 
     /// Opens one connection (setup, status, tests).

@@ -38,6 +38,13 @@ pub const HEARTBEAT: Duration = Duration::from_secs(60);
 /// How long a heartbeat may take before the connection is deemed dead.
 const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// First and longest re-pull delay while changes wait behind an older open
+/// transaction: quick at first (it usually commits within milliseconds), then
+/// backing off so a long transaction costs a few queries a minute.
+const WAITING_FIRST: Duration = Duration::from_millis(100);
+/// See [`WAITING_FIRST`].
+const WAITING_MAX: Duration = Duration::from_secs(10);
+
 /// After a local file event, how long to let a burst of writes finish before
 /// pushing them together.
 const LOCAL_DEBOUNCE: Duration = Duration::from_millis(15);
@@ -191,15 +198,24 @@ impl Agent {
         // Dropped with this session, which ends the listening task.
         let _listening = AbortOnDrop(tokio::spawn(listen_loop(listener, target.clone(), self.config.heartbeat, server_tx)));
         let mut need_cycle = true;
+        // While changes wait behind an older open transaction, pull again at
+        // growing intervals: their NOTIFY has come and gone.
+        let mut waiting_delay = WAITING_FIRST;
+        let mut retry_waiting: Option<tokio::time::Instant> = None;
         loop {
             if need_cycle && !self.paused {
-                if let Err(e) = self.cycle(&pool, &target).await {
-                    return Ended::Failed(e);
+                match self.cycle(&pool, &target).await {
+                    Err(e) => return Ended::Failed(e),
+                    Ok(waiting) => {
+                        retry_waiting = waiting.then(|| tokio::time::Instant::now() + waiting_delay);
+                        waiting_delay = if waiting { (waiting_delay * 2).min(WAITING_MAX) } else { WAITING_FIRST };
+                    }
                 }
                 backoff.reset();
                 need_cycle = false;
             }
             tokio::select! {
+                _ = sleep_until_some(retry_waiting) => need_cycle = true,
                 event = server.recv() => match event {
                     // Our own pushes echo back; everything else is news.
                     Some(ServerEvent::Changed(payload)) => need_cycle |= !payload.ends_with(&format!(":{me}")),
@@ -230,17 +246,18 @@ impl Agent {
         }
     }
 
-    async fn cycle(&mut self, pool: &PgPool, target: &ServerTarget) -> Result<()> {
+    /// One cycle; `true` when changes wait behind an older open transaction.
+    async fn cycle(&mut self, pool: &PgPool, target: &ServerTarget) -> Result<bool> {
         self.publish(SyncState::Syncing, None, None);
         let mut conn = pool.acquire().await.map_err(|e| target.classify(e))?;
-        sync_on(&mut self.cache, &mut conn, target, &self.cancel).await?;
+        let report = sync_on(&mut self.cache, &mut conn, target, &self.cancel).await?;
         self.open_conflicts = sqlx::query_scalar::<_, i64>("SELECT count(*) FROM noesis_sync.conflicts WHERE resolution IS NULL")
             .fetch_one(&mut *conn)
             .await
             .map_err(|e| target.classify(e))? as u64;
         self.last_sync = Some(Utc::now());
         self.publish(SyncState::Online, None, None);
-        Ok(())
+        Ok(report.pull.waiting)
     }
 
     /// Waits `delay` (answering commands meanwhile); `true` when asked to stop.
@@ -331,6 +348,14 @@ struct AbortOnDrop(JoinHandle<()>);
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         self.0.abort();
+    }
+}
+
+/// Sleeps until `at`, or forever when there is nothing to wait for.
+async fn sleep_until_some(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 

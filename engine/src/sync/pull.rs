@@ -54,6 +54,9 @@ pub struct PullReport {
     /// Whether the snapshot was forced because the server pruned changes this
     /// device had not read (it was silent longer than the device expiry).
     pub resynced: bool,
+    /// Whether changes exist that cannot be read yet because an older
+    /// transaction on the server is still running; pull again soon.
+    pub waiting: bool,
 }
 
 /// Pulls until the cache has everything below the horizon.
@@ -127,8 +130,20 @@ pub async fn pull(
         })?;
         cursor = last;
     }
+    report.waiting = !cancel.is_cancelled() && changes_beyond(conn, target, cursor).await?;
     record_cursor(conn, target, device, cursor).await?;
     Ok(report)
+}
+
+/// Whether the changelog holds changes after `cursor` (necessarily above the
+/// horizon once a pull has read everything below it).
+async fn changes_beyond(conn: &mut PgConnection, target: &ServerTarget, cursor: Cursor) -> Result<bool> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM noesis_sync.changelog WHERE (xid, change_id) > ($1::text::xid8, $2))")
+        .bind(cursor.xid.to_string())
+        .bind(cursor.change_id)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(|e| target.classify(e))
 }
 
 /// Below this point the server deleted its changelog.
