@@ -30,6 +30,14 @@ impl Cache {
             .map_err(|e| self.error("counting pending changes", e))
     }
 
+    /// SQLite's `data_version`: changes whenever another connection (the app,
+    /// the `sqlite3` shell, another program) commits to the file. Cheap to poll.
+    pub fn data_version(&self) -> Result<i64> {
+        self.conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))
+            .map_err(|e| self.error("reading the data version", e))
+    }
+
     /// How many local changes the server refused (see `sync_rejected`).
     pub fn rejected_count(&self) -> Result<u64> {
         self.conn

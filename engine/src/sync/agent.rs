@@ -38,6 +38,13 @@ pub const HEARTBEAT: Duration = Duration::from_secs(60);
 /// How long a heartbeat may take before the connection is deemed dead.
 const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// When a file event found nothing pending, look once more this much later.
+const LOCAL_RECHECK: Duration = Duration::from_millis(50);
+
+/// How often the agent checks the cache for commits by other connections that
+/// no file event announced: "pushed within a second" at one local query.
+const LOCAL_CHECK: Duration = Duration::from_secs(1);
+
 /// First and longest re-pull delay while changes wait behind an older open
 /// transaction: quick at first (it usually commits within milliseconds), then
 /// backing off so a long transaction costs a few queries a minute.
@@ -201,6 +208,11 @@ impl Agent {
         // While changes wait behind an older open transaction, pull again at
         // growing intervals: their NOTIFY has come and gone.
         let mut waiting_delay = WAITING_FIRST;
+        // File events can arrive before the write they announce is committed;
+        // a cheap local check each second catches any write they missed.
+        let mut local_check = tokio::time::interval(LOCAL_CHECK);
+        let mut seen_version = self.cache.data_version().unwrap_or(0);
+        let mut recheck_local: Option<tokio::time::Instant> = None;
         let mut retry_waiting: Option<tokio::time::Instant> = None;
         loop {
             if need_cycle && !self.paused {
@@ -223,15 +235,28 @@ impl Agent {
                     Some(ServerEvent::Failed(e)) => return Ended::Failed(e),
                     None => return Ended::Failed(Error::Postgres { context: "listening for changes".into(), detail: "the listener stopped".into() }),
                 },
+                _ = local_check.tick() => {
+                    let version = self.cache.data_version().unwrap_or(seen_version);
+                    if version != seen_version {
+                        seen_version = version;
+                        need_cycle |= self.cache.pending_count().map(|n| n > 0).unwrap_or(false);
+                    }
+                },
                 Some(()) = next_local(&mut local) => {
                     tokio::time::sleep(LOCAL_DEBOUNCE).await;
                     if let Some(rx) = local.as_deref_mut() {
                         while rx.try_recv().is_ok() {}
                     }
-                    need_cycle |= self.cache.pending_count().map(|n| n > 0).unwrap_or(true);
-                    if !need_cycle {
-                        self.publish(SyncState::Online, None, None);
+                    if self.cache.pending_count().map(|n| n > 0).unwrap_or(true) {
+                        need_cycle = true;
+                    } else {
+                        // The event may have come before the commit it announces.
+                        recheck_local = Some(tokio::time::Instant::now() + LOCAL_RECHECK);
                     }
+                },
+                _ = sleep_until_some(recheck_local) => {
+                    recheck_local = None;
+                    need_cycle |= self.cache.pending_count().map(|n| n > 0).unwrap_or(false);
                 },
                 command = self.commands.recv() => match command {
                     Some(Command::SyncNow) => need_cycle = true,
