@@ -72,10 +72,16 @@ async fn main() {
         latencies.push(start.elapsed());
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    agent_a.stop().await;
+    agent_b.stop().await;
     let baseline = notify_baseline(&url).await;
 
-    // 2. Idle queries per minute.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // 2. Idle queries per minute, with two fresh agents once their start-up
+    // cycle is over and its statistics have been flushed (backends report to
+    // pg_stat_database up to 10 s late; closing connections flushes theirs).
+    let agent_a = start_agent(AgentConfig::new(dir_a.path().to_path_buf(), target.clone())).unwrap();
+    let agent_b = start_agent(AgentConfig::new(dir_b.path().to_path_buf(), target.clone())).unwrap();
+    tokio::time::sleep(Duration::from_secs(12)).await;
     let before = transactions(&mut conn, &name).await;
     tokio::time::sleep(Duration::from_secs(idle_secs)).await;
     let after = transactions(&mut conn, &name).await;

@@ -63,20 +63,7 @@ pub fn to_text(v: &Value) -> String {
 
 fn write(v: &Value, out: &mut String) {
     match v {
-        Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            out.push('{');
-            for (i, k) in keys.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&Value::String((*k).clone()).to_string());
-                out.push(':');
-                write(&map[k.as_str()], out);
-            }
-            out.push('}');
-        }
+        Value::Object(map) => out.push_str(&object_text(map)),
         Value::Array(items) => {
             out.push('[');
             for (i, item) in items.iter().enumerate() {
@@ -89,6 +76,25 @@ fn write(v: &Value, out: &mut String) {
         }
         other => out.push_str(&other.to_string()),
     }
+}
+
+/// The canonical text of a row given as an object of canonical values: keys
+/// sorted, so equal rows have equal text.
+pub fn object_text(row: &serde_json::Map<String, Value>) -> String {
+    let mut out = String::new();
+    let mut keys: Vec<&String> = row.keys().collect();
+    keys.sort();
+    out.push('{');
+    for (i, k) in keys.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&Value::String((*k).clone()).to_string());
+        out.push(':');
+        write(&row[k.as_str()], &mut out);
+    }
+    out.push('}');
+    out
 }
 
 /// SHA-256 of a row's canonical encoding; `values` are already canonical and in

@@ -23,7 +23,7 @@ pub use device::DeviceIdentity;
 pub use outbox::OutboxEntry;
 pub use search::SearchHit;
 pub(crate) use device::write_state;
-pub(crate) use row_io::{delete_row, read_row, write_row, write_shadow};
+pub(crate) use row_io::{delete_row, read_shadow_text, write_row, write_shadow, write_shadow_text};
 
 use crate::error::{Error, Result};
 

@@ -73,11 +73,22 @@ pub(crate) fn read_shadow(conn: &Connection, spec: &TableSpec, id: &str) -> rusq
     }))
 }
 
+/// A shadow copy's canonical text, for cheap equality checks.
+pub(crate) fn read_shadow_text(conn: &Connection, spec: &TableSpec, id: &str) -> rusqlite::Result<Option<String>> {
+    conn.prepare_cached("SELECT data FROM sync_shadow WHERE table_name = ?1 AND row_id = ?2")?
+        .query_row([spec.name, id], |r| r.get(0))
+        .optional()
+}
+
 /// Sets (or, with `None`, removes) a shadow copy.
 pub(crate) fn write_shadow(conn: &Connection, spec: &TableSpec, id: &str, row: Option<&Row>) -> rusqlite::Result<()> {
-    match row {
-        Some(row) => {
-            let text = canonical::to_text(&Value::Object(row.clone()));
+    write_shadow_text(conn, spec, id, row.map(canonical::object_text).as_deref())
+}
+
+/// Sets (or, with `None`, removes) a shadow copy given as canonical text.
+pub(crate) fn write_shadow_text(conn: &Connection, spec: &TableSpec, id: &str, text: Option<&str>) -> rusqlite::Result<()> {
+    match text {
+        Some(text) => {
             conn.prepare_cached(
                 "INSERT INTO sync_shadow (table_name, row_id, data) VALUES (?1, ?2, ?3)
                  ON CONFLICT (table_name, row_id) DO UPDATE SET data = excluded.data",

@@ -27,7 +27,7 @@ use crate::error::Result;
 use crate::tables::{self, TableSpec};
 
 /// Changelog rows read per batch (one SQLite transaction each).
-pub const PULL_BATCH: i64 = 2000;
+pub const PULL_BATCH: i64 = 5000;
 
 /// `sync_state` key of the pull cursor (JSON).
 const CURSOR: &str = "pull_cursor";
@@ -121,9 +121,10 @@ pub async fn pull(
         }
         let cursor_text = serde_json::to_string(&last).expect("a cursor serialises");
         cache.without_capture(|tx| {
+            let pending = pending_rows(tx)?;
             for (spec, row_ids, rows) in &current {
                 for id in row_ids {
-                    apply(tx, spec, id, rows.get(id), &mut report)?;
+                    apply(tx, spec, id, rows.get(id), &pending, &mut report)?;
                 }
             }
             set_cursor(tx, &cursor_text)
@@ -155,26 +156,47 @@ async fn pruned_point(conn: &mut PgConnection, target: &ServerTarget) -> Result<
     Ok(Cursor { xid: row.get::<String, _>(0).parse().unwrap_or(0), change_id: row.get(1) })
 }
 
+/// Rows with local changes not yet pushed: a pull leaves them to the next
+/// push, which merges them with the server's version.
+fn pending_rows(tx: &Connection) -> rusqlite::Result<HashSet<(String, String)>> {
+    tx.prepare_cached("SELECT DISTINCT table_name, row_id FROM sync_outbox")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect()
+}
+
 /// Applies the server's version of one row (`None`: the server has none).
-fn apply(tx: &Connection, spec: &TableSpec, id: &str, remote: Option<&Row>, report: &mut PullReport) -> rusqlite::Result<()> {
-    let pending: bool = tx
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM sync_outbox WHERE table_name = ?1 AND row_id = ?2)")?
-        .query_row([spec.name, id], |r| r.get(0))?;
-    if pending {
+///
+/// A row without pending changes holds exactly its shadow copy, so comparing
+/// the server's version with the shadow's canonical text tells whether there is
+/// anything to write, without reading the row itself.
+fn apply(
+    tx: &Connection,
+    spec: &TableSpec,
+    id: &str,
+    remote: Option<&Row>,
+    pending: &HashSet<(String, String)>,
+    report: &mut PullReport,
+) -> rusqlite::Result<()> {
+    if !pending.is_empty() && pending.contains(&(spec.name.to_string(), id.to_string())) {
         report.deferred += 1;
         return Ok(());
     }
-    let local = cache::read_row(tx, spec, id)?;
-    if local.as_ref() == remote {
+    let remote_text = remote.map(canonical::object_text);
+    if cache::read_shadow_text(tx, spec, id)? == remote_text {
         report.acknowledged += 1;
-    } else if let Some(row) = remote {
-        cache::write_row(tx, spec, row)?;
-        report.applied += 1;
-    } else {
-        cache::delete_row(tx, spec, id)?;
-        report.deleted += 1;
+        return Ok(());
     }
-    cache::write_shadow(tx, spec, id, remote)
+    match remote {
+        Some(row) => {
+            cache::write_row(tx, spec, row)?;
+            report.applied += 1;
+        }
+        None => {
+            cache::delete_row(tx, spec, id)?;
+            report.deleted += 1;
+        }
+    }
+    cache::write_shadow_text(tx, spec, id, remote_text.as_deref())
 }
 
 /// Loads every row of `specs` from one consistent snapshot and returns that
@@ -228,9 +250,10 @@ async fn central_has_embeddings(conn: &mut PgConnection, target: &ServerTarget) 
 
 fn apply_snapshot_batch(cache: &mut Cache, spec: &TableSpec, rows: Vec<Row>, report: &mut PullReport) -> Result<()> {
     cache.without_capture(|tx| {
+        let pending = pending_rows(tx)?;
         for row in &rows {
             let id = row.get(spec.key).and_then(|v| v.as_str()).unwrap_or_default().to_string();
-            apply(tx, spec, &id, Some(row), report)?;
+            apply(tx, spec, &id, Some(row), &pending, report)?;
         }
         Ok(())
     })
@@ -242,8 +265,9 @@ fn remove_absent(cache: &mut Cache, spec: &TableSpec, seen: &HashSet<String>, re
             .prepare(&format!("SELECT {} FROM {}", spec.key, spec.name))?
             .query_map([], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
+        let pending = pending_rows(tx)?;
         for id in ids.iter().filter(|id| !seen.contains(*id)) {
-            apply(tx, spec, id, None, report)?;
+            apply(tx, spec, id, None, &pending, report)?;
         }
         Ok(())
     })
