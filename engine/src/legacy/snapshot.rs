@@ -1,0 +1,105 @@
+//! Consistent copies of the legacy files, taken with SQLite's online backup API.
+//!
+//! The old server may still be writing its stores, so they are never read in
+//! place: each is opened read-only (`mode=ro`, which also never creates or
+//! rolls back a journal) and copied page by page into the data dir; everything
+//! after reads the copy. The copy's *fingerprint* is SHA-256 of its bytes after
+//! the 100-byte database header (the header holds counters the copy rewrites),
+//! so the same source content always gives the same fingerprint.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+use sha2::{Digest, Sha256};
+
+use super::importer::Store;
+use crate::error::{Error, Result};
+
+/// Pages copied per backup step; between steps the source is unlocked so the old
+/// server is never blocked for long.
+const PAGES_PER_STEP: std::ffi::c_int = 1024;
+
+/// Pause between backup steps, letting a writer in.
+const STEP_PAUSE: Duration = Duration::from_millis(1);
+
+/// The SQLite database header, which the copy does not reproduce byte for byte.
+const HEADER_BYTES: u64 = 100;
+
+/// A legacy store found in the legacy folder and copied.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Snapshot {
+    /// Which store.
+    pub store: Store,
+    /// The original file (never written).
+    pub source: PathBuf,
+    /// The copy that is read.
+    pub path: PathBuf,
+    /// Content fingerprint of the copy.
+    pub fingerprint: String,
+    /// Size of the copy in bytes.
+    pub bytes: u64,
+}
+
+/// Opens a SQLite file strictly read-only.
+pub fn open_read_only(path: &Path) -> Result<Connection> {
+    Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI)
+        .map_err(|e| sqlite_error(path, "opening it read-only", e))
+}
+
+/// Copies `store` from `legacy_dir` into `into` (created if needed); `None`
+/// when the legacy folder has no such file.
+pub fn take(legacy_dir: &Path, store: Store, into: &Path) -> Result<Option<Snapshot>> {
+    let source = legacy_dir.join(store.relative_path());
+    if !source.is_file() {
+        return Ok(None);
+    }
+    std::fs::create_dir_all(into).map_err(|e| io_error("cannot create the snapshot folder", into, e))?;
+    let path = into.join(store.snapshot_name());
+    let partial = into.join(format!("{}.partial", store.snapshot_name()));
+    let _ = std::fs::remove_file(&partial);
+    {
+        let src = open_read_only(&source)?;
+        let mut dst = Connection::open(&partial).map_err(|e| sqlite_error(&partial, "creating the snapshot", e))?;
+        let backup = rusqlite::backup::Backup::new(&src, &mut dst).map_err(|e| sqlite_error(&source, "starting the backup", e))?;
+        backup
+            .run_to_completion(PAGES_PER_STEP, STEP_PAUSE, None)
+            .map_err(|e| sqlite_error(&source, "copying it", e))?;
+    }
+    // Renamed only when complete: a kill during the copy leaves no half snapshot.
+    std::fs::rename(&partial, &path).map_err(|e| io_error("cannot finish the snapshot", &path, e))?;
+    let (fingerprint, bytes) = fingerprint(&path)?;
+    Ok(Some(Snapshot { store, source, path, fingerprint, bytes }))
+}
+
+/// SHA-256 (hex) of a database file past its header, and the file's size.
+pub fn fingerprint(path: &Path) -> Result<(String, u64)> {
+    let mut file = std::fs::File::open(path).map_err(|e| io_error("cannot read the snapshot", path, e))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut offset = 0u64;
+    loop {
+        let n = file.read(&mut buf).map_err(|e| io_error("cannot read the snapshot", path, e))?;
+        if n == 0 {
+            break;
+        }
+        let skip = HEADER_BYTES.saturating_sub(offset).min(n as u64) as usize;
+        hasher.update(&buf[skip..n]);
+        offset += n as u64;
+    }
+    Ok((hex::encode(hasher.finalize()), offset))
+}
+
+/// Wraps a SQLite error on a legacy file with what to do.
+pub fn sqlite_error(path: &Path, context: &str, e: rusqlite::Error) -> Error {
+    Error::Legacy {
+        path: path.to_path_buf(),
+        context: context.to_string(),
+        detail: e.to_string(),
+    }
+}
+
+fn io_error(context: &str, path: &Path, source: std::io::Error) -> Error {
+    Error::Io { context: context.to_string(), path: path.to_path_buf(), source }
+}
