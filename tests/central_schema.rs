@@ -23,7 +23,7 @@ async fn count(conn: &mut sqlx::PgConnection, sql: &'static str) -> i64 {
 async fn setup_on_an_empty_database_creates_every_table_and_is_idempotent() {
     let db = TestDb::new(Server::Pgvector).await;
     let first = db.setup().await;
-    assert_eq!(first.applied_migrations.len(), 2, "both migrations apply on an empty database");
+    assert_eq!(first.applied_migrations.len(), 3, "every migration applies on an empty database");
     assert!(matches!(first.pgvector, PgvectorStatus::Installed { .. }), "{:?}", first.pgvector);
     assert_eq!(first.schema.schema_version, central::CLIENT_SCHEMA_VERSION);
 

@@ -1,8 +1,11 @@
 //! One module per subcommand.
 
+pub mod bench_migrate;
 pub mod login;
+pub mod migrate;
 pub mod setup;
 pub mod status;
+pub mod verify;
 
 use crate::context::Context;
 use crate::{Cli, Command};
@@ -15,5 +18,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Status => status::run(&ctx).await,
         Command::Login(args) => login::run(&ctx, args).await,
         Command::Logout => login::logout(&ctx),
+        Command::Migrate(args) => migrate::run(&ctx, args).await,
+        Command::Verify(args) => verify::run(&ctx, args).await,
+        Command::BenchMigrate(args) => bench_migrate::run(&ctx, args).await,
     }
 }
