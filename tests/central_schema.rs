@@ -74,7 +74,7 @@ async fn setup_keeps_an_existing_python_server_database_and_its_data() {
     );
 
     let report = db.setup().await;
-    assert_eq!(report.applied_migrations.len(), 2);
+    assert_eq!(report.applied_migrations.len(), 3);
     let after = run_psql(
         &db.url,
         "SELECT (SELECT jsonb_agg(t ORDER BY id) FROM memory_cards t)::text || (SELECT jsonb_agg(t) FROM chat_sessions t)::text

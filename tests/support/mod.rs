@@ -3,6 +3,8 @@
 //! dirs, and running the `noesis-sync` binary as a subprocess.
 #![allow(dead_code)]
 
+pub mod legacy;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 

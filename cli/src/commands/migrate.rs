@@ -51,8 +51,15 @@ pub async fn run(ctx: &Context, args: MigrateArgs) -> anyhow::Result<()> {
 
     if args.watch {
         let json = ctx.json;
-        let stop = async {
+        // Listen for Ctrl-C from the start (not only once the first pass is
+        // done), so an early Ctrl-C also stops cleanly.
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
             let _ = tokio::signal::ctrl_c().await;
+            let _ = stop_tx.send(());
+        });
+        let stop = async {
+            let _ = stop_rx.await;
         };
         legacy::watch::watch(&target, &device, &options, &progress, |report| print_pass(report, json), stop).await?;
         if !json {
