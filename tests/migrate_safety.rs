@@ -104,3 +104,17 @@ async fn a_second_machine_with_overlapping_ids_merges_instead_of_clobbering() {
     let changelog_device = run_psql(&db.url, "SELECT count(DISTINCT device_id) FROM noesis_sync.changelog WHERE device_id <> ''");
     assert_eq!(changelog_device.trim(), "2", "the changelog must show which device wrote each migrated row");
 }
+
+#[tokio::test]
+async fn a_least_privilege_device_role_can_migrate() {
+    let db = TestDb::new(Server::Pgvector).await;
+    db.setup().await;
+    let role = format!("laptop_{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let admin = noesis_engine::central::ServerTarget::exact(noesis_engine::DatabaseUrl::parse(&db.url).unwrap());
+    noesis_engine::central::create_device_role(&admin, &role, &noesis_engine::Secret::new("laptop-password-123")).await.unwrap();
+    let store = LegacyStore::new(&GenerateSpec::small());
+    let out = legacy::migrate(&db.url_as(&role, "laptop-password-123"), data_dir().path(), store.path(), &[]);
+    assert!(out.status.success(), "a device role (no DDL) must be able to migrate:\n{}", all_output(&out));
+    assert_eq!(stdout_json(&out)["verification"]["ok"], true);
+    let _ = run_psql(&db.url, &format!("DROP OWNED BY {role}; DROP ROLE {role}"));
+}
