@@ -223,7 +223,10 @@ async fn row_by_row(from: &ServerTarget, to: &ServerTarget, sample: usize) -> an
             "documents" => "INSERT INTO documents SELECT * FROM jsonb_populate_record(NULL::documents, $1) ON CONFLICT DO NOTHING",
             _ => "INSERT INTO document_chunks SELECT * FROM jsonb_populate_record(NULL::document_chunks, $1) ON CONFLICT DO NOTHING",
         };
-        sqlx::query(sql).bind(row).execute(&mut dst).await?;
+        // BEGIN, INSERT, COMMIT: what a Python script committing each row sends.
+        let mut tx = dst.begin().await?;
+        sqlx::query(sql).bind(row).execute(&mut *tx).await?;
+        tx.commit().await?;
     }
     let secs = started.elapsed().as_secs_f64();
     let _ = src.close().await;

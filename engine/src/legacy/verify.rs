@@ -28,6 +28,10 @@ use crate::tables::TableSpec;
 /// Source rows compared per round trip to Postgres.
 const VERIFY_BATCH: usize = 1000;
 
+/// Source bytes compared per round trip: bounds memory when rows are large
+/// (central rows come back as JSON of about the same size).
+const VERIFY_BATCH_BYTES: usize = 16 << 20;
+
 /// How many ids of unaccounted rows a report lists, per table.
 const SAMPLE_IDS: usize = 20;
 
@@ -103,12 +107,15 @@ async fn verify_table(
     let parser = tokio::task::spawn_blocking(move || {
         let mut chunk = Vec::with_capacity(VERIFY_BATCH);
         let mut open = true;
+        let mut bytes = 0usize;
         reader::scan(&path, importer, 0, |row| {
+            bytes += row.cells.iter().map(|c| c.len()).sum::<usize>();
             chunk.push(match importer.normalise(&row, &refs) {
                 Outcome::Row { values, .. } => Item::Row { id: row.key(), digest: legacy_digest(importer.spec(), values) },
                 Outcome::Reject { .. } => Item::Reject { key: row.key(), sha256: verbatim_sha256(&row.verbatim()) },
             });
-            if chunk.len() >= VERIFY_BATCH {
+            if chunk.len() >= VERIFY_BATCH || bytes >= VERIFY_BATCH_BYTES {
+                bytes = 0;
                 open = tx.blocking_send(std::mem::take(&mut chunk)).is_ok();
             }
             open
