@@ -1,4 +1,5 @@
-//! Loading one batch: COPY into the staging table, merge, rejects and the
+//! Loading one batch: COPY (straight into the central table when none of its
+//! ids exists there, else into the staging table and merge), rejects and the
 //! high-water mark, all in one transaction, so a kill at any moment leaves
 //! either the whole batch or none of it.
 
@@ -48,6 +49,11 @@ pub async fn prepare(conn: &mut PgConnection, target: &ServerTarget, spec: &Tabl
 }
 
 /// Loads one batch; in a dry run classifies it and rolls everything back.
+///
+/// Fast path: when none of the batch's ids exists centrally, the rows are
+/// COPYed straight into the central table (nothing to merge). Otherwise, or if
+/// another writer inserts one of those ids meanwhile (unique violation: the
+/// transaction is rolled back), the batch goes through staging and the merge.
 pub async fn load_batch(
     conn: &mut PgConnection,
     target: &ServerTarget,
@@ -56,26 +62,62 @@ pub async fn load_batch(
     batch: &Batch,
     dry_run: bool,
 ) -> Result<BatchCounts> {
-    let classify = |e| target.classify(e);
-    let mut tx = conn.begin().await.map_err(classify)?;
-    sqlx::query("SELECT set_config('noesis.device_id', $1, true)")
-        .bind(source.device_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(classify)?;
-    if batch.importable > 0 {
-        let mut copy = tx.copy_in_raw(&merge::copy_sql(spec)).await.map_err(classify)?;
-        copy.send(batch.copy.as_slice()).await.map_err(classify)?;
-        copy.finish().await.map_err(classify)?;
+    if !dry_run && batch.importable > 0 {
+        match load_direct(conn, spec, source, batch).await {
+            Ok(Some(counts)) => return Ok(counts),
+            Ok(None) => {}
+            Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some("23505") => {}
+            Err(e) => return Err(target.classify(e)),
+        }
     }
+    load_merged(conn, spec, source, batch, dry_run).await.map_err(|e| target.classify(e))
+}
+
+async fn load_direct(
+    conn: &mut PgConnection,
+    spec: &TableSpec,
+    source: &BatchSource<'_>,
+    batch: &Batch,
+) -> sqlx::Result<Option<BatchCounts>> {
+    let mut tx = conn.begin().await?;
+    let existing: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(merge::existing_sql(spec)))
+        .bind(&batch.ids)
+        .fetch_one(&mut *tx)
+        .await?;
+    if existing > 0 {
+        tx.rollback().await?;
+        return Ok(None);
+    }
+    set_device(&mut tx, source).await?;
+    let mut copy = tx.copy_in_raw(&merge::copy_direct_sql(spec)).await?;
+    copy.send(batch.copy.as_slice()).await?;
+    copy.finish().await?;
+    finish(&mut tx, spec, source, batch).await?;
+    tx.commit().await?;
+    Ok(Some(BatchCounts { inserted: batch.importable, rejected: batch.rejects.len() as u64, ..Default::default() }))
+}
+
+async fn load_merged(
+    conn: &mut PgConnection,
+    spec: &TableSpec,
+    source: &BatchSource<'_>,
+    batch: &Batch,
+    dry_run: bool,
+) -> sqlx::Result<BatchCounts> {
+    let mut tx = conn.begin().await?;
+    set_device(&mut tx, source).await?;
     let mut counts = BatchCounts { rejected: batch.rejects.len() as u64, ..Default::default() };
     if batch.importable > 0 {
+        let mut copy = tx.copy_in_raw(&merge::copy_sql(spec)).await?;
+        copy.send(batch.copy.as_slice()).await?;
+        copy.finish().await?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(merge::analyze_staging_sql(spec))).execute(&mut *tx).await?;
         let sql = if dry_run { merge::dry_run_sql(spec) } else { merge::merge_sql(spec) };
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         if !dry_run {
             query = query.bind(source.device_id);
         }
-        let row = query.fetch_one(&mut *tx).await.map_err(classify)?;
+        let row = query.fetch_one(&mut *tx).await?;
         let n = |i: usize| row.get::<i64, _>(i) as u64;
         counts.inserted = n(0);
         counts.unchanged = n(1);
@@ -87,9 +129,22 @@ pub async fn load_batch(
         }
     }
     if dry_run {
-        tx.rollback().await.map_err(classify)?;
+        tx.rollback().await?;
         return Ok(counts);
     }
+    finish(&mut tx, spec, source, batch).await?;
+    tx.commit().await?;
+    Ok(counts)
+}
+
+/// Marks the transaction's writes as this device's in the changelog.
+async fn set_device(conn: &mut PgConnection, source: &BatchSource<'_>) -> sqlx::Result<()> {
+    sqlx::query("SELECT set_config('noesis.device_id', $1, true)").bind(source.device_id).execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// The rejects and the high-water mark, in the batch's transaction.
+async fn finish(conn: &mut PgConnection, spec: &TableSpec, source: &BatchSource<'_>, batch: &Batch) -> sqlx::Result<()> {
     if !batch.rejects.is_empty() {
         sqlx::query(
             "INSERT INTO noesis_sync.legacy_rejects (device_id, source_file, table_name, row_key, reason, raw, raw_sha256)
@@ -103,9 +158,8 @@ pub async fn load_batch(
         .bind(batch.rejects.iter().map(|r| r.reason.replace('\0', "")).collect::<Vec<_>>())
         .bind(batch.rejects.iter().map(|r| r.raw.clone()).collect::<Vec<_>>())
         .bind(batch.rejects.iter().map(|r| r.sha256.clone()).collect::<Vec<_>>())
-        .execute(&mut *tx)
-        .await
-        .map_err(classify)?;
+        .execute(&mut *conn)
+        .await?;
     }
     sqlx::query(
         "INSERT INTO noesis_sync.legacy_high_water (source_fingerprint, table_name, last_rowid) VALUES ($1, $2, $3)
@@ -115,9 +169,7 @@ pub async fn load_batch(
     .bind(source.fingerprint)
     .bind(spec.name)
     .bind(batch.last_rowid)
-    .execute(&mut *tx)
-    .await
-    .map_err(classify)?;
-    tx.commit().await.map_err(classify)?;
-    Ok(counts)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }

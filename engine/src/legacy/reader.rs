@@ -34,6 +34,8 @@ pub struct Batch {
     pub copy: Vec<u8>,
     /// Importable rows in `copy`.
     pub importable: u64,
+    /// Their ids, in the same order.
+    pub ids: Vec<String>,
     /// Rows that cannot be imported.
     pub rejects: Vec<Reject>,
     /// Changes made, counted by kind.
@@ -139,6 +141,9 @@ pub fn read_batches(
         match importer.normalise(&row, refs) {
             Outcome::Row { values, notes } => {
                 let before = batch.copy.len();
+                if let Some(serde_json::Value::String(id)) = values.first() {
+                    batch.ids.push(id.clone());
+                }
                 copy_text::encode_row(spec, &values, &mut batch.copy);
                 batch.bytes += batch.copy.len() - before;
                 batch.importable += 1;
