@@ -34,6 +34,13 @@ pub struct BenchArgs {
     /// Rows loaded one by one for the row-by-row baseline.
     #[arg(long, default_value_t = 3000)]
     sample: usize,
+    /// Only generate the store into this folder (and its hostile rows with
+    /// `--hostile`), then stop: for trying `migrate` by hand.
+    #[arg(long, value_name = "DIR")]
+    generate_only: Option<PathBuf>,
+    /// With --generate-only: add one of every hostile row.
+    #[arg(long)]
+    hostile: bool,
     /// The `psql` to use for the `\copy` baseline.
     #[arg(long, env = "NOESIS_PSQL", default_value = "psql")]
     psql: PathBuf,
@@ -47,6 +54,12 @@ struct Measured {
 
 /// Runs the benchmark and prints the comparison.
 pub async fn run(ctx: &Context, args: BenchArgs) -> anyhow::Result<()> {
+    if let Some(dir) = &args.generate_only {
+        let spec = GenerateSpec { hostile: args.hostile, ..scaled(args.scale) };
+        let generated = generate(dir, &spec)?;
+        println!("generated {} and {}", generated.memory.display(), generated.documents.display());
+        return Ok(());
+    }
     let url = ctx.server_url(None)?.ok_or(Error::NoServerConfigured)?;
     let admin = ServerTarget::resolve(&url)?;
     let work = std::env::temp_dir().join(format!("noesis-bench-{}", uuid::Uuid::new_v4().simple()));
@@ -56,13 +69,7 @@ pub async fn run(ctx: &Context, args: BenchArgs) -> anyhow::Result<()> {
 }
 
 async fn bench(ctx: &Context, args: &BenchArgs, admin: &ServerTarget, work: &Path) -> anyhow::Result<()> {
-    let mut spec = GenerateSpec::benchmark();
-    let scale = |n: usize| ((n as f64 * args.scale).round() as usize).max(1);
-    spec.cards = scale(spec.cards);
-    spec.sessions = scale(spec.sessions);
-    spec.mindfile = scale(spec.mindfile);
-    spec.documents = scale(spec.documents);
-    spec.chunks = scale(spec.chunks);
+    let spec = scaled(args.scale);
     let legacy = work.join("legacy");
     let gen_started = Instant::now();
     {
@@ -185,6 +192,18 @@ async fn compare(
     println!("row-by-row seconds are extrapolated from the {sampled}-row sample ({row_secs:.1} s)");
     println!("migrate reaches {:.0}% of the \\copy rate and {:.0}x the row-by-row rate", 100.0 * migrate_rate / copy_rate, migrate_rate / row_rate);
     Ok(())
+}
+
+/// The benchmark store, scaled.
+fn scaled(factor: f64) -> GenerateSpec {
+    let mut spec = GenerateSpec::benchmark();
+    let scale = |n: usize| ((n as f64 * factor).round() as usize).max(1);
+    spec.cards = scale(spec.cards);
+    spec.sessions = scale(spec.sessions);
+    spec.mindfile = scale(spec.mindfile);
+    spec.documents = scale(spec.documents);
+    spec.chunks = scale(spec.chunks);
+    spec
 }
 
 /// Copies a sample of rows from `from` to `to` one statement (and so one

@@ -135,7 +135,9 @@ pub fn take_snapshots(legacy_dir: &Path, into: &Path, progress: &ProgressSink) -
     for store in Store::ALL {
         let path = legacy_dir.join(store.relative_path());
         progress(ProgressEvent::Step { message: format!("snapshotting {}", path.display()) });
+        let started = std::time::Instant::now();
         let snap = snapshot::take(legacy_dir, store, into)?;
+        tracing::info!(store = ?store, seconds = started.elapsed().as_secs_f64(), "snapshot and fingerprint taken");
         if snap.is_none() {
             progress(ProgressEvent::Warning { message: format!("{} not found: going on without it", path.display()) });
         }

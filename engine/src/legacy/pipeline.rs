@@ -120,6 +120,8 @@ pub async fn migrate_table(
         return Err(e);
     }
     parsed?;
+    let (rows_per_sec, _) = rate.at(report.read);
+    tracing::info!(table = spec.name, rows = report.read, rows_per_sec, "table migrated");
     progress(ProgressEvent::TableFinished { table: spec.name.into() });
     Ok(report)
 }
