@@ -118,7 +118,7 @@ pub fn generate(legacy_dir: &Path, spec: &GenerateSpec) -> rusqlite::Result<Gene
     }
     let tx = conn.transaction()?;
     let v = spec.variant;
-    let edited = |i: usize| v > 0 && i % 3 == 0;
+    let edited = |i: usize| v > 0 && i.is_multiple_of(3);
     {
         let mut card = tx.prepare("INSERT INTO memory_cards (id, created_at, approval, json) VALUES (?1, ?2, ?3, ?4)")?;
         for i in 0..spec.cards {
