@@ -118,3 +118,19 @@ async fn a_least_privilege_device_role_can_migrate() {
     assert_eq!(stdout_json(&out)["verification"]["ok"], true);
     let _ = run_psql(&db.url, &format!("DROP OWNED BY {role}; DROP ROLE {role}"));
 }
+
+#[tokio::test]
+async fn a_store_in_wal_mode_is_read_without_leaving_any_file_behind() {
+    let db = TestDb::new(Server::Plain).await;
+    db.setup().await;
+    let store = LegacyStore::new(&GenerateSpec { hostile: false, ..GenerateSpec::small() });
+    for path in [&store.generated.memory, &store.generated.documents] {
+        let conn = rusqlite::Connection::open(path).unwrap();
+        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).unwrap();
+        assert_eq!(mode, "wal");
+    }
+    let before = hash_tree(store.path());
+    let out = legacy::migrate(&db.url, data_dir().path(), store.path(), &[]);
+    assert!(out.status.success(), "{}", all_output(&out));
+    assert_eq!(hash_tree(store.path()), before, "reading a WAL-mode store must not create -wal/-shm files or change it");
+}

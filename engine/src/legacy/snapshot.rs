@@ -48,6 +48,31 @@ pub fn open_read_only(path: &Path) -> Result<Connection> {
         .map_err(|e| sqlite_error(path, "opening it read-only", e))
 }
 
+/// Opens a legacy store for the backup without leaving a trace: a store in WAL
+/// mode whose `-wal` file is absent (no writer has it open) is opened
+/// `immutable=1`, because even a read-only connection would otherwise create
+/// `-wal` and `-shm` files next to it. With a `-wal` present the old server is
+/// running and its own files are used as they are.
+fn open_source(path: &Path) -> Result<Connection> {
+    let wal_mode = std::fs::File::open(path)
+        .and_then(|mut f| {
+            let mut header = [0u8; 20];
+            f.read_exact(&mut header).map(|_| header[18] == 2 && header[19] == 2)
+        })
+        .unwrap_or(false);
+    let wal_file = PathBuf::from(format!("{}-wal", path.display()));
+    if !wal_mode || wal_file.exists() {
+        return open_read_only(path);
+    }
+    let absolute = std::fs::canonicalize(path).map_err(|e| io_error("cannot resolve the legacy store's path", path, e))?;
+    let escaped = absolute.display().to_string().replace('%', "%25").replace('?', "%3f").replace('#', "%23");
+    Connection::open_with_flags(
+        format!("file:{escaped}?immutable=1"),
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+    )
+    .map_err(|e| sqlite_error(path, "opening it read-only", e))
+}
+
 /// Copies `store` from `legacy_dir` into `into` (created if needed); `None`
 /// when the legacy folder has no such file.
 pub fn take(legacy_dir: &Path, store: Store, into: &Path) -> Result<Option<Snapshot>> {
@@ -60,7 +85,7 @@ pub fn take(legacy_dir: &Path, store: Store, into: &Path) -> Result<Option<Snaps
     let partial = into.join(format!("{}.partial", store.snapshot_name()));
     let _ = std::fs::remove_file(&partial);
     {
-        let src = open_read_only(&source)?;
+        let src = open_source(&source)?;
         let mut dst = Connection::open(&partial).map_err(|e| sqlite_error(&partial, "creating the snapshot", e))?;
         let backup = rusqlite::backup::Backup::new(&src, &mut dst).map_err(|e| sqlite_error(&source, "starting the backup", e))?;
         backup
