@@ -18,7 +18,7 @@ use clap::Args;
 use noesis_engine::central::{self, ServerTarget};
 use noesis_engine::legacy::generate::{generate, GenerateSpec};
 use noesis_engine::tables;
-use noesis_engine::{DatabaseUrl, Error};
+use noesis_engine::Error;
 use sqlx::{Connection, Row};
 
 use crate::context::Context;
@@ -34,6 +34,11 @@ pub struct BenchArgs {
     /// Rows loaded one by one for the row-by-row baseline.
     #[arg(long, default_value_t = 3000)]
     sample: usize,
+    /// Runs of migrate and of \copy, interleaved (migrate, \copy, migrate, ...),
+    /// each into a fresh database; the best of each is compared, which evens out
+    /// a machine shared with other work.
+    #[arg(long, default_value_t = 2)]
+    runs: usize,
     /// Only generate the store into this folder (and its hostile rows with
     /// `--hostile`), then stop: for trying `migrate` by hand.
     #[arg(long, value_name = "DIR")]
@@ -81,7 +86,12 @@ async fn bench(ctx: &Context, args: &BenchArgs, admin: &ServerTarget, work: &Pat
     eprintln!("generated {total_rows} legacy rows ({store_mb:.0} MB) in {:.1} s", gen_started.elapsed().as_secs_f64());
 
     let tag = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
-    let names = [format!("noesis_bench_{tag}_migrate"), format!("noesis_bench_{tag}_copy"), format!("noesis_bench_{tag}_rows")];
+    let runs = args.runs.max(1);
+    let mut names = vec![format!("noesis_bench_{tag}_rows")];
+    for r in 0..runs {
+        names.push(format!("noesis_bench_{tag}_migrate{r}"));
+        names.push(format!("noesis_bench_{tag}_copy{r}"));
+    }
     for name in &names {
         create_database(admin, name).await?;
     }
@@ -99,12 +109,14 @@ async fn compare(
     admin: &ServerTarget,
     work: &Path,
     legacy: &Path,
-    names: &[String; 3],
+    names: &[String],
     total_rows: u64,
     store_mb: f64,
 ) -> anyhow::Result<()> {
-    let urls: Vec<DatabaseUrl> = names.iter().map(|n| admin.url().with_database(n)).collect();
-    let targets: Vec<ServerTarget> = urls.iter().map(|u| ServerTarget::exact(u.with_password(admin.url().password().cloned()))).collect();
+    let targets: Vec<ServerTarget> = names
+        .iter()
+        .map(|n| ServerTarget::exact(admin.url().with_database(n).with_password(admin.url().password().cloned())))
+        .collect();
     for t in &targets {
         central::setup(t).await?;
     }
@@ -112,62 +124,61 @@ async fn compare(
     // so it never appears on a command line.
     let full_url = |t: &ServerTarget| t.url().to_string().replace(":***@", "@");
     let password = admin.url().password().map(|p| p.expose().to_string()).unwrap_or_default();
-
-    // 1. migrate, as a child process (its own peak RSS), without the verify step.
-    eprintln!("migrate ...");
     let exe = std::env::current_exe()?;
-    let mut cmd = Command::new(&exe);
-    cmd.args(["--json", "--database-url", &full_url(&targets[0]), "--data-dir"])
-        .arg(work.join("device"))
-        .args(["migrate", "--no-verify", "--legacy-dir"])
-        .arg(legacy);
-    cmd.env("PGPASSWORD", &password);
-    let migrate = measure(cmd)?;
-    let report: serde_json::Value = serde_json::from_str(&migrate.stdout).context("migrate's JSON report")?;
-    let migrated: u64 = report["tables"].as_array().map(|t| t.iter().map(|t| t["inserted"].as_u64().unwrap_or(0)).sum()).unwrap_or(0);
-
-    eprintln!("verify ...");
-    let mut cmd = Command::new(&exe);
-    cmd.args(["--json", "--database-url", &full_url(&targets[0]), "--data-dir"])
-        .arg(work.join("device"))
-        .args(["verify", "--legacy-dir"])
-        .arg(legacy);
-    cmd.env("PGPASSWORD", &password);
-    let verify = measure(cmd)?;
-
-    // 2. psql \copy of the same rows: exported from the migrated database first.
-    eprintln!("psql \\copy ...");
-    let order = ["memory_cards", "chat_sessions", "mindfile_entries", "documents", "document_chunks"];
-    let mut export = String::new();
-    let mut import = String::new();
-    for t in order {
-        let file = work.join(format!("{t}.copy"));
-        export.push_str(&format!("\\copy {t} TO '{}'\n", file.display()));
-        import.push_str(&format!("\\copy {t} FROM '{}'\n", file.display()));
-    }
-    std::fs::write(work.join("export.sql"), export)?;
-    std::fs::write(work.join("import.sql"), import)?;
-    let psql = |url: String, script: PathBuf| {
-        let mut cmd = Command::new(&args.psql);
-        cmd.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &url, "-f"]).arg(script).env("PGPASSWORD", &password);
+    let noesis = |t: &ServerTarget, device: &str, command: &[&str]| {
+        let mut cmd = Command::new(&exe);
+        cmd.args(["--json", "--database-url", &full_url(t), "--data-dir"]).arg(work.join(device)).args(command).arg(legacy);
+        cmd.env("PGPASSWORD", &password);
         cmd
     };
-    measure(psql(full_url(&targets[0]), work.join("export.sql")))?;
-    let copy = measure(psql(full_url(&targets[1]), work.join("import.sql")))?;
+    let order = ["memory_cards", "chat_sessions", "mindfile_entries", "documents", "document_chunks"];
+    let script = |direction: &str| {
+        order.iter().map(|t| format!("\\copy {t} {direction} '{}'\n", work.join(format!("{t}.copy")).display())).collect::<String>()
+    };
+    std::fs::write(work.join("export.sql"), script("TO"))?;
+    std::fs::write(work.join("import.sql"), script("FROM"))?;
+    let psql = |t: &ServerTarget, file: &str| {
+        let mut cmd = Command::new(&args.psql);
+        cmd.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &full_url(t), "-f"]).arg(work.join(file)).env("PGPASSWORD", &password);
+        cmd
+    };
 
-    // 3. Row by row, one transaction per row, on a sample.
+    // Interleaved: migrate (no verify; the verify is timed once, separately),
+    // then \copy of exactly the rows migrate produced.
+    let mut migrates = Vec::new();
+    let mut copies = Vec::new();
+    let mut migrated = 0;
+    for (r, pair) in targets[1..].chunks(2).enumerate() {
+        eprintln!("run {}: migrate ...", r + 1);
+        let m = measure(noesis(&pair[0], &format!("device{r}"), &["migrate", "--no-verify", "--legacy-dir"]))?;
+        let report: serde_json::Value = serde_json::from_str(&m.stdout).context("migrate's JSON report")?;
+        migrated = report["tables"].as_array().map(|t| t.iter().map(|t| t["inserted"].as_u64().unwrap_or(0)).sum()).unwrap_or(0);
+        migrates.push(m);
+        if r == 0 {
+            measure(psql(&pair[0], "export.sql"))?;
+        }
+        eprintln!("run {}: psql \\copy ...", r + 1);
+        copies.push(measure(psql(&pair[1], "import.sql"))?);
+    }
+    eprintln!("verify ...");
+    let verify = measure(noesis(&targets[1], "device0", &["verify", "--legacy-dir"]))?;
     eprintln!("row-by-row sample ...");
-    let (sampled, row_secs) = row_by_row(&targets[0], &targets[2], args.sample).await?;
+    let (sampled, row_secs) = row_by_row(&targets[1], &targets[0], args.sample).await?;
     let row_rate = sampled as f64 / row_secs;
 
-    let migrate_rate = total_rows as f64 / migrate.seconds;
-    let copy_rate = total_rows as f64 / copy.seconds;
+    let best = |v: &[Measured]| v.iter().map(|m| m.seconds).fold(f64::INFINITY, f64::min);
+    let all = |v: &[Measured]| v.iter().map(|m| format!("{:.1}", m.seconds)).collect::<Vec<_>>().join(", ");
+    let peak = |v: &[Measured]| v.iter().map(|m| m.peak_rss_mb).fold(0.0, f64::max);
+    let (migrate_s, copy_s) = (best(&migrates), best(&copies));
+    let migrate_rate = total_rows as f64 / migrate_s;
+    let copy_rate = total_rows as f64 / copy_s;
     let summary = serde_json::json!({
         "rows": total_rows,
         "store_mb": store_mb,
-        "migrate": { "inserted": migrated, "seconds": migrate.seconds, "rows_per_sec": migrate_rate, "peak_rss_mb": migrate.peak_rss_mb },
+        "runs": migrates.len(),
+        "migrate": { "inserted": migrated, "best_seconds": migrate_s, "all_seconds": migrates.iter().map(|m| m.seconds).collect::<Vec<_>>(), "rows_per_sec": migrate_rate, "peak_rss_mb": peak(&migrates) },
         "verify": { "seconds": verify.seconds, "rows_per_sec": total_rows as f64 / verify.seconds, "peak_rss_mb": verify.peak_rss_mb },
-        "psql_copy": { "seconds": copy.seconds, "rows_per_sec": copy_rate, "peak_rss_mb": copy.peak_rss_mb },
+        "psql_copy": { "best_seconds": copy_s, "all_seconds": copies.iter().map(|m| m.seconds).collect::<Vec<_>>(), "rows_per_sec": copy_rate, "peak_rss_mb": peak(&copies) },
         "row_by_row": { "sampled_rows": sampled, "sample_seconds": row_secs, "rows_per_sec": row_rate, "extrapolated_seconds": total_rows as f64 / row_rate },
         "migrate_vs_copy_percent": 100.0 * migrate_rate / copy_rate,
         "migrate_vs_row_by_row_factor": migrate_rate / row_rate,
@@ -177,9 +188,9 @@ async fn compare(
         return Ok(());
     }
     println!("legacy store: {total_rows} rows, {store_mb:.0} MB (cards, sessions with messages, mind-file, documents, chunks)");
-    println!("{:<44} {:>10} {:>10} {:>12} {:>12}", "method", "rows", "seconds", "rows/s", "peak RSS");
-    println!("{:<44} {:>10} {:>10.1} {:>12.0} {:>9.0} MB", "noesis-sync migrate (snapshot+COPY+merge)", total_rows, migrate.seconds, migrate_rate, migrate.peak_rss_mb);
-    println!("{:<44} {:>10} {:>10.1} {:>12.0} {:>9.0} MB", "psql \\copy of the same rows", total_rows, copy.seconds, copy_rate, copy.peak_rss_mb);
+    println!("{:<44} {:>10} {:>10} {:>12} {:>12}  {}", "method", "rows", "seconds", "rows/s", "peak RSS", "all runs (s)");
+    println!("{:<44} {:>10} {:>10.1} {:>12.0} {:>9.0} MB  {}", "noesis-sync migrate (snapshot+COPY+merge)", total_rows, migrate_s, migrate_rate, peak(&migrates), all(&migrates));
+    println!("{:<44} {:>10} {:>10.1} {:>12.0} {:>9.0} MB  {}", "psql \\copy of the same rows", total_rows, copy_s, copy_rate, peak(&copies), all(&copies));
     println!(
         "{:<44} {:>10} {:>10.1} {:>12.0} {:>12}",
         format!("row-by-row INSERT, 1 tx/row (sample {sampled})"),
@@ -189,7 +200,7 @@ async fn compare(
         "n/a"
     );
     println!("{:<44} {:>10} {:>10.1} {:>12.0} {:>9.0} MB", "noesis-sync verify (re-read + digests)", total_rows, verify.seconds, total_rows as f64 / verify.seconds, verify.peak_rss_mb);
-    println!("row-by-row seconds are extrapolated from the {sampled}-row sample ({row_secs:.1} s)");
+    println!("best of {} interleaved runs each; row-by-row seconds are extrapolated from the {sampled}-row sample ({row_secs:.1} s)", migrates.len());
     println!("migrate reaches {:.0}% of the \\copy rate and {:.0}x the row-by-row rate", 100.0 * migrate_rate / copy_rate, migrate_rate / row_rate);
     Ok(())
 }
