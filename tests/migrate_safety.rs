@@ -134,3 +134,25 @@ async fn a_store_in_wal_mode_is_read_without_leaving_any_file_behind() {
     assert!(out.status.success(), "{}", all_output(&out));
     assert_eq!(hash_tree(store.path()), before, "reading a WAL-mode store must not create -wal/-shm files or change it");
 }
+
+#[tokio::test]
+async fn a_store_that_grew_since_the_last_run_adds_only_the_new_rows() {
+    let db = TestDb::new(Server::Plain).await;
+    db.setup().await;
+    let device = data_dir();
+    let small = GenerateSpec { hostile: false, ..GenerateSpec::small() };
+    let first = LegacyStore::new(&small);
+    assert!(legacy::migrate(&db.url, device.path(), first.path(), &[]).status.success());
+
+    // Same rows plus more in every table: batches mix present and new ids.
+    let grown = GenerateSpec { cards: small.cards + 30, sessions: small.sessions + 5, ..small.clone() };
+    let second = LegacyStore::new(&grown);
+    let out = legacy::migrate(&db.url, device.path(), second.path(), &[]);
+    assert!(out.status.success(), "{}", all_output(&out));
+    let report = stdout_json(&out);
+    let cards = legacy::table(&report, "memory_cards");
+    assert_eq!((cards["inserted"].as_u64(), cards["unchanged"].as_u64()), (Some(30), Some(small.cards as u64)), "{cards}");
+    assert_eq!(legacy::table(&report, "chat_sessions")["inserted"], 5);
+    assert_eq!(legacy::total(&report, "conflicted"), 0, "identical rows are not conflicts");
+    assert_eq!(report["verification"]["ok"], true);
+}
