@@ -128,3 +128,28 @@ pub fn sqlite_error(path: &Path, context: &str, e: rusqlite::Error) -> Error {
 fn io_error(context: &str, path: &Path, source: std::io::Error) -> Error {
     Error::Io { context: context.to_string(), path: path.to_path_buf(), source }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::legacy::generate::{generate, GenerateSpec};
+
+    #[test]
+    fn the_same_content_gives_the_same_fingerprint_and_a_change_another() {
+        let dir = tempfile::tempdir().unwrap();
+        let legacy = dir.path().join("legacy");
+        let spec = GenerateSpec { hostile: false, ..GenerateSpec::small() };
+        let generated = generate(&legacy, &spec).unwrap();
+        let first = take(&legacy, Store::Memory, &dir.path().join("a")).unwrap().unwrap();
+        let second = take(&legacy, Store::Memory, &dir.path().join("b")).unwrap().unwrap();
+        assert_eq!(first.fingerprint, second.fingerprint, "a resumed run must find its high-water marks again");
+
+        let conn = Connection::open(&generated.memory).unwrap();
+        conn.execute("UPDATE chat_sessions SET title = 'changed' WHERE id = 'session-000000'", []).unwrap();
+        drop(conn);
+        let third = take(&legacy, Store::Memory, &dir.path().join("c")).unwrap().unwrap();
+        assert_ne!(first.fingerprint, third.fingerprint, "changed content must not reuse the old marks");
+        assert!(take(&legacy, Store::Documents, &dir.path().join("d")).unwrap().is_some());
+        assert!(take(&dir.path().join("nowhere"), Store::Documents, &dir.path().join("e")).unwrap().is_none());
+    }
+}
