@@ -38,6 +38,8 @@ async fn every_hostile_row_is_imported_with_its_change_reported_or_kept_verbatim
                     let name = serde_json::to_value(note).unwrap();
                     let changes = &legacy::table(&report, row.table)["changes"];
                     assert!(changes[name.as_str().unwrap()].as_u64().unwrap_or(0) >= 1, "the change made to {} ({}) is not reported: {changes}", row.key, row.what);
+                    let samples = &legacy::table(&report, row.table)["change_samples"][name.as_str().unwrap()];
+                    assert!(samples.as_array().unwrap().iter().any(|id| id == row.key.as_str()), "{} is not named as an example of its change: {samples}", row.key);
                 }
             }
         }

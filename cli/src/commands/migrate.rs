@@ -127,7 +127,12 @@ fn print_report(report: &MigrateReport) {
             println!("{:<18} resumed after rowid {} (committed by an interrupted run)", "", t.resumed_after);
         }
         for (note, n) in &t.changes {
-            println!("{:<18}   {n} imported with change: {}", "", serde_json::to_value(note).unwrap_or_default().as_str().unwrap_or("?"));
+            let examples = t.change_samples.get(note).map(|ids| ids.join(", ")).unwrap_or_default();
+            println!(
+                "{:<18}   {n} imported with change: {} (e.g. {examples})",
+                "",
+                serde_json::to_value(note).unwrap_or_default().as_str().unwrap_or("?")
+            );
         }
     }
     let conflicts: u64 = report.tables.iter().map(|t| t.counts.conflicts_recorded).sum();

@@ -38,6 +38,8 @@ pub struct TableReport {
     pub counts: BatchCounts,
     /// Rows imported with a change, by kind of change.
     pub changes: BTreeMap<Note, u64>,
+    /// A few ids of such rows per kind of change.
+    pub change_samples: BTreeMap<Note, Vec<String>>,
 }
 
 impl TableReport {
@@ -52,6 +54,10 @@ impl TableReport {
         c.rejected += counts.rejected;
         for (note, n) in &batch.notes {
             *self.changes.entry(*note).or_default() += n;
+        }
+        for (note, ids) in &batch.note_samples {
+            let samples = self.change_samples.entry(*note).or_default();
+            samples.extend(ids.iter().take(reader::SAMPLES_PER_CHANGE.saturating_sub(samples.len())).cloned());
         }
     }
 

@@ -14,6 +14,10 @@ use super::raw::{verbatim_sha256, RawCell, RawRow};
 use super::snapshot::{open_read_only, sqlite_error};
 use crate::error::Result;
 
+/// Ids kept per kind of change, per batch and per table report: enough to
+/// find examples without the report growing with the store.
+pub const SAMPLES_PER_CHANGE: usize = 5;
+
 /// A legacy row that goes to the rejects table.
 #[derive(Debug, Clone)]
 pub struct Reject {
@@ -40,6 +44,8 @@ pub struct Batch {
     pub rejects: Vec<Reject>,
     /// Changes made, counted by kind.
     pub notes: BTreeMap<Note, u64>,
+    /// A few ids of rows imported with each kind of change, to look at.
+    pub note_samples: BTreeMap<Note, Vec<String>>,
     /// Rowid of the last row in the batch: the high-water mark once committed.
     pub last_rowid: i64,
     /// Bytes held (COPY text and rejected rows), for batch sizing.
@@ -149,6 +155,10 @@ pub fn read_batches(
                 batch.importable += 1;
                 for note in notes {
                     *batch.notes.entry(note).or_default() += 1;
+                    let samples = batch.note_samples.entry(note).or_default();
+                    if samples.len() < SAMPLES_PER_CHANGE && samples.last() != Some(&row.key()) {
+                        samples.push(row.key());
+                    }
                 }
             }
             Outcome::Reject { reason } => {
