@@ -141,7 +141,8 @@ fn print_report(report: &MigrateReport) {
     }
     let rejected: u64 = report.tables.iter().map(|t| t.counts.rejected).sum();
     if rejected > 0 {
-        println!("{rejected} row(s) kept verbatim in noesis_sync.legacy_rejects with the reason");
+        let verb = if report.dry_run { "would be" } else { "are" };
+        println!("{rejected} row(s) {verb} kept verbatim in noesis_sync.legacy_rejects with the reason");
     }
     if let Some(v) = &report.verification {
         println!();
