@@ -188,7 +188,7 @@ async fn compare(
         return Ok(());
     }
     println!("legacy store: {total_rows} rows, {store_mb:.0} MB (cards, sessions with messages, mind-file, documents, chunks)");
-    println!("{:<44} {:>10} {:>10} {:>12} {:>12}  {}", "method", "rows", "seconds", "rows/s", "peak RSS", "all runs (s)");
+    println!("{:<44} {:>10} {:>10} {:>12} {:>12}  all runs (s)", "method", "rows", "seconds", "rows/s", "peak RSS");
     println!("{:<44} {:>10} {:>10.1} {:>12.0} {:>9.0} MB  {}", "noesis-sync migrate (snapshot+COPY+merge)", total_rows, migrate_s, migrate_rate, peak(&migrates), all(&migrates));
     println!("{:<44} {:>10} {:>10.1} {:>12.0} {:>9.0} MB  {}", "psql \\copy of the same rows", total_rows, copy_s, copy_rate, peak(&copies), all(&copies));
     println!(
