@@ -5,6 +5,7 @@ mod commands;
 mod context;
 mod output;
 mod password;
+mod progress_bars;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -64,6 +65,17 @@ enum Command {
     /// List open conflicts with both versions, or resolve one
     /// (`conflicts resolve ID --keep local|remote`).
     Conflicts(commands::conflicts::ConflictsArgs),
+    /// Import the old Noesis server's SQLite stores (memory cards, chat sessions,
+    /// mind-file, documents and chunks) into the central database: read-only on
+    /// the originals, resumable, idempotent, verified at the end.
+    Migrate(commands::migrate::MigrateArgs),
+    /// Check that every legacy row is in the central database with equal content,
+    /// kept as a migration conflict, or kept in the rejects table. Exits 0 only
+    /// if every row is accounted for.
+    Verify(commands::verify::VerifyArgs),
+    /// Benchmark `migrate` against `psql \copy` and row-by-row INSERTs on a
+    /// generated legacy store (needs a user that may CREATE DATABASE).
+    BenchMigrate(commands::bench_migrate::BenchArgs),
 }
 
 fn main() -> ExitCode {

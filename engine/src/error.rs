@@ -176,6 +176,31 @@ pub enum Error {
         detail: String,
     },
 
+    /// A legacy SQLite store could not be read.
+    #[error("legacy store {path} could not be read while {context} ({detail}): check that it is a Noesis SQLite store this user may read; migrate never modifies it")]
+    Legacy {
+        /// The legacy file or its snapshot.
+        path: PathBuf,
+        /// What the engine was doing.
+        context: String,
+        /// SQLite's message.
+        detail: String,
+    },
+
+    /// The legacy folder given does not exist.
+    #[error("legacy folder {path} does not exist: pass the old Noesis project root (the folder holding data/memory and data/documents) with --legacy-dir")]
+    LegacyDirMissing {
+        /// The folder given.
+        path: PathBuf,
+    },
+
+    /// Neither legacy store is in the legacy folder.
+    #[error("no legacy store in {path}: expected data/memory/memory_cards.sqlite3 or data/documents/documents.sqlite3 under it; pass the old Noesis project root with --legacy-dir")]
+    LegacyStoresMissing {
+        /// The folder given.
+        path: PathBuf,
+    },
+
     /// A file or folder could not be read or written.
     #[error("{context} {path}: {source}")]
     Io {
@@ -209,6 +234,9 @@ impl Error {
             Error::Postgres { .. } => "postgres",
             Error::Cache { .. } => "cache",
             Error::Keychain { .. } => "keychain",
+            Error::Legacy { .. } => "legacy_store",
+            Error::LegacyDirMissing { .. } => "legacy_dir_missing",
+            Error::LegacyStoresMissing { .. } => "legacy_stores_missing",
             Error::Io { .. } => "io",
         }
     }

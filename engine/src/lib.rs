@@ -8,6 +8,7 @@ pub mod central;
 pub mod credentials;
 pub mod data_dir;
 pub mod error;
+pub mod legacy;
 pub mod secret;
 pub mod status;
 pub mod sync;

@@ -5,6 +5,7 @@
 
 pub mod device;
 pub mod proxy;
+pub mod legacy;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -1,12 +1,15 @@
 //! One module per subcommand.
 
 pub mod agent;
+pub mod bench_migrate;
 pub mod conflicts;
 pub mod embeddings;
 pub mod login;
+pub mod migrate;
 pub mod setup;
 pub mod status;
 pub mod sync;
+pub mod verify;
 
 use crate::context::Context;
 use crate::{Cli, Command};
@@ -23,5 +26,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Agent => agent::run(&ctx).await,
         Command::Embeddings(args) => embeddings::run(&ctx, args),
         Command::Conflicts(args) => conflicts::run(&ctx, args).await,
+        Command::Migrate(args) => migrate::run(&ctx, args).await,
+        Command::Verify(args) => verify::run(&ctx, args).await,
+        Command::BenchMigrate(args) => bench_migrate::run(&ctx, args).await,
     }
 }

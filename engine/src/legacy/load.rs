@@ -1,0 +1,175 @@
+//! Loading one batch: COPY (straight into the central table when none of its
+//! ids exists there, else into the staging table and merge), rejects and the
+//! high-water mark, all in one transaction, so a kill at any moment leaves
+//! either the whole batch or none of it.
+
+use sqlx::{Connection, PgConnection, Row};
+
+use super::merge;
+use super::reader::Batch;
+use crate::central::ServerTarget;
+use crate::error::Result;
+use crate::tables::TableSpec;
+
+/// What happened to one batch's rows.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct BatchCounts {
+    /// Rows not yet in Postgres (inserted, or would be in a dry run).
+    pub inserted: u64,
+    /// Rows already there with equal content.
+    pub unchanged: u64,
+    /// Rows whose id is there with different content.
+    pub conflicted: u64,
+    /// Of the conflicted, those where the legacy version was newer and replaced
+    /// the central one (the central one is kept as the conflict's loser).
+    pub legacy_won: u64,
+    /// Conflict records written now (0 on a rerun: they exist already).
+    pub conflicts_recorded: u64,
+    /// Rows kept in the rejects table instead.
+    pub rejected: u64,
+}
+
+/// Where the batch comes from, for the rejects and the high-water mark.
+pub struct BatchSource<'a> {
+    /// This device's id (set as `noesis.device_id` so the changelog shows who wrote).
+    pub device_id: &'a str,
+    /// The legacy file, as given (for the rejects table).
+    pub source_file: &'a str,
+    /// The snapshot's fingerprint.
+    pub fingerprint: &'a str,
+}
+
+/// Prepares a connection for loading `spec`'s batches.
+pub async fn prepare(conn: &mut PgConnection, target: &ServerTarget, spec: &TableSpec) -> Result<()> {
+    sqlx::raw_sql(sqlx::AssertSqlSafe(merge::create_staging_sql(spec)))
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| target.classify(e))?;
+    Ok(())
+}
+
+/// Loads one batch; in a dry run classifies it and rolls everything back.
+///
+/// Fast path: when none of the batch's ids exists centrally, the rows are
+/// COPYed straight into the central table (nothing to merge). Otherwise, or if
+/// another writer inserts one of those ids meanwhile (unique violation: the
+/// transaction is rolled back), the batch goes through staging and the merge.
+pub async fn load_batch(
+    conn: &mut PgConnection,
+    target: &ServerTarget,
+    spec: &TableSpec,
+    source: &BatchSource<'_>,
+    batch: &Batch,
+    dry_run: bool,
+) -> Result<BatchCounts> {
+    if !dry_run && batch.importable > 0 {
+        match load_direct(conn, spec, source, batch).await {
+            Ok(Some(counts)) => return Ok(counts),
+            Ok(None) => {}
+            Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some("23505") => {}
+            Err(e) => return Err(target.classify(e)),
+        }
+    }
+    load_merged(conn, spec, source, batch, dry_run).await.map_err(|e| target.classify(e))
+}
+
+async fn load_direct(
+    conn: &mut PgConnection,
+    spec: &TableSpec,
+    source: &BatchSource<'_>,
+    batch: &Batch,
+) -> sqlx::Result<Option<BatchCounts>> {
+    let mut tx = conn.begin().await?;
+    let existing: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(merge::existing_sql(spec)))
+        .bind(&batch.ids)
+        .fetch_one(&mut *tx)
+        .await?;
+    if existing > 0 {
+        tx.rollback().await?;
+        return Ok(None);
+    }
+    set_device(&mut tx, source).await?;
+    let mut copy = tx.copy_in_raw(&merge::copy_direct_sql(spec)).await?;
+    copy.send(batch.copy.as_slice()).await?;
+    copy.finish().await?;
+    finish(&mut tx, spec, source, batch).await?;
+    tx.commit().await?;
+    Ok(Some(BatchCounts { inserted: batch.importable, rejected: batch.rejects.len() as u64, ..Default::default() }))
+}
+
+async fn load_merged(
+    conn: &mut PgConnection,
+    spec: &TableSpec,
+    source: &BatchSource<'_>,
+    batch: &Batch,
+    dry_run: bool,
+) -> sqlx::Result<BatchCounts> {
+    let mut tx = conn.begin().await?;
+    set_device(&mut tx, source).await?;
+    let mut counts = BatchCounts { rejected: batch.rejects.len() as u64, ..Default::default() };
+    if batch.importable > 0 {
+        let mut copy = tx.copy_in_raw(&merge::copy_sql(spec)).await?;
+        copy.send(batch.copy.as_slice()).await?;
+        copy.finish().await?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(merge::analyze_staging_sql(spec))).execute(&mut *tx).await?;
+        let sql = if dry_run { merge::dry_run_sql(spec) } else { merge::merge_sql(spec) };
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        if !dry_run {
+            query = query.bind(source.device_id);
+        }
+        let row = query.fetch_one(&mut *tx).await?;
+        let n = |i: usize| row.get::<i64, _>(i) as u64;
+        counts.inserted = n(0);
+        counts.unchanged = n(1);
+        counts.conflicted = n(2);
+        counts.legacy_won = n(3);
+        if !dry_run {
+            counts.inserted = n(4);
+            counts.conflicts_recorded = n(5);
+        }
+    }
+    if dry_run {
+        tx.rollback().await?;
+        return Ok(counts);
+    }
+    finish(&mut tx, spec, source, batch).await?;
+    tx.commit().await?;
+    Ok(counts)
+}
+
+/// Marks the transaction's writes as this device's in the changelog.
+async fn set_device(conn: &mut PgConnection, source: &BatchSource<'_>) -> sqlx::Result<()> {
+    sqlx::query("SELECT set_config('noesis.device_id', $1, true)").bind(source.device_id).execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// The rejects and the high-water mark, in the batch's transaction.
+async fn finish(conn: &mut PgConnection, spec: &TableSpec, source: &BatchSource<'_>, batch: &Batch) -> sqlx::Result<()> {
+    if !batch.rejects.is_empty() {
+        sqlx::query(
+            "INSERT INTO noesis_sync.legacy_rejects (device_id, source_file, table_name, row_key, reason, raw, raw_sha256)
+             SELECT $1, $2, $3, k, r, w, h FROM UNNEST($4::text[], $5::text[], $6::bytea[], $7::text[]) AS u(k, r, w, h)
+             ON CONFLICT (device_id, source_file, table_name, row_key, raw_sha256) DO NOTHING",
+        )
+        .bind(source.device_id)
+        .bind(source.source_file)
+        .bind(spec.name)
+        .bind(batch.rejects.iter().map(|r| r.key.clone()).collect::<Vec<_>>())
+        .bind(batch.rejects.iter().map(|r| r.reason.replace('\0', "")).collect::<Vec<_>>())
+        .bind(batch.rejects.iter().map(|r| r.raw.clone()).collect::<Vec<_>>())
+        .bind(batch.rejects.iter().map(|r| r.sha256.clone()).collect::<Vec<_>>())
+        .execute(&mut *conn)
+        .await?;
+    }
+    sqlx::query(
+        "INSERT INTO noesis_sync.legacy_high_water (source_fingerprint, table_name, last_rowid) VALUES ($1, $2, $3)
+         ON CONFLICT (source_fingerprint, table_name)
+         DO UPDATE SET last_rowid = GREATEST(noesis_sync.legacy_high_water.last_rowid, EXCLUDED.last_rowid), updated_at = now()",
+    )
+    .bind(source.fingerprint)
+    .bind(spec.name)
+    .bind(batch.last_rowid)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,153 @@
+//! The set-based merge of a staged batch into a central table.
+//!
+//! Each staged legacy row is classified against the central row of the same id:
+//! *new* (no central row: inserted), *unchanged* (every column equal, JSON by
+//! meaning since JSONB compares that way), or *conflicted* (same id, different
+//! content). A conflict is decided like a sync conflict: the version whose own
+//! timestamps are newer wins (ties keep the central row, so nothing already
+//! shared is clobbered), and the other is recorded in `noesis_sync.conflicts`
+//! with reason `migration` so the user can restore it. A rerun finds the same
+//! conflict already recorded and records nothing twice.
+//!
+//! The statements are built from the table's static column catalogue only;
+//! every value travels as a parameter or through COPY.
+
+use crate::tables::TableSpec;
+
+/// The expression giving a row's "last edited" time, for deciding conflicts.
+fn newer_expression(spec: &TableSpec, alias: &str) -> String {
+    match spec.name {
+        "memory_cards" => format!("GREATEST({a}.created_at, {a}.approved_at, {a}.rejected_at)", a = alias),
+        "chat_sessions" | "mindfile_entries" => format!("{alias}.updated_at"),
+        "documents" => format!("{alias}.created_at"),
+        // Chunks carry no time of their own: the central one is kept.
+        _ => "NULL::timestamp".to_string(),
+    }
+}
+
+/// The staging table of a central table: a session-local copy of its columns,
+/// emptied at each commit.
+pub fn staging_table(spec: &TableSpec) -> String {
+    format!("pg_temp.noesis_stage_{}", spec.name)
+}
+
+/// Creates the staging table on this connection (once per session).
+pub fn create_staging_sql(spec: &TableSpec) -> String {
+    format!(
+        "CREATE TEMP TABLE IF NOT EXISTS noesis_stage_{t} (LIKE public.{t} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
+        t = spec.name
+    )
+}
+
+/// `COPY <staging> (<columns>) FROM STDIN`.
+pub fn copy_sql(spec: &TableSpec) -> String {
+    format!("COPY {} ({}) FROM STDIN", staging_table(spec), spec.column_list())
+}
+
+/// `COPY <central table> (<columns>) FROM STDIN`: the fast path, for a batch
+/// none of whose ids exist centrally (the common case of a first migration).
+pub fn copy_direct_sql(spec: &TableSpec) -> String {
+    format!("COPY public.{} ({}) FROM STDIN", spec.name, spec.column_list())
+}
+
+/// How many of the ids in `$1` exist centrally (decides the fast path).
+pub fn existing_sql(spec: &TableSpec) -> String {
+    format!("SELECT count(*) FROM public.{t} WHERE {k} = ANY($1)", t = spec.name, k = spec.key)
+}
+
+/// Refreshes the planner's statistics of the staging table, so the merge joins
+/// by index instead of scanning the whole central table for every batch.
+pub fn analyze_staging_sql(spec: &TableSpec) -> String {
+    format!("ANALYZE {}", staging_table(spec))
+}
+
+/// The classification every merge starts with, as the CTE `c` (per staged row:
+/// is_new, differs, legacy_newer). Row JSON is only built later, for conflicts.
+fn classify_cte(spec: &TableSpec) -> String {
+    let cols: Vec<&str> = spec.columns.iter().map(|c| c.name).collect();
+    let s_cols = cols.iter().map(|c| format!("s.{c}")).collect::<Vec<_>>().join(", ");
+    let t_cols = cols.iter().map(|c| format!("t.{c}")).collect::<Vec<_>>().join(", ");
+    format!(
+        "c AS MATERIALIZED (
+            SELECT s.{key} AS id, t.{key} IS NULL AS is_new,
+                   (t.{key} IS NOT NULL AND ({s_cols}) IS DISTINCT FROM ({t_cols})) AS differs,
+                   COALESCE({newer_s} > {newer_t}, false) AS legacy_newer
+            FROM {stage} s LEFT JOIN public.{table} t ON t.{key} = s.{key})",
+        stage = staging_table(spec),
+        key = spec.key,
+        table = spec.name,
+        newer_s = newer_expression(spec, "s"),
+        newer_t = newer_expression(spec, "t"),
+    )
+}
+
+/// Counts the dry run reports, without writing: `new, unchanged, conflicted,
+/// legacy_newer`.
+pub fn dry_run_sql(spec: &TableSpec) -> String {
+    format!(
+        "WITH {cte}
+         SELECT count(*) FILTER (WHERE is_new), count(*) FILTER (WHERE NOT is_new AND NOT differs),
+                count(*) FILTER (WHERE differs), count(*) FILTER (WHERE differs AND legacy_newer)
+         FROM c",
+        cte = classify_cte(spec)
+    )
+}
+
+/// The merge: inserts new rows, replaces central rows a newer legacy row beats,
+/// records conflicts not recorded before. `$1` is this device's id. Returns
+/// `new, unchanged, conflicted, legacy_newer, inserted, conflicts_recorded`.
+/// All CTEs see the table as it was before the statement, so `rec` reads the
+/// central version that `upd` replaces.
+pub fn merge_sql(spec: &TableSpec) -> String {
+    let cols: Vec<&str> = spec.columns.iter().map(|c| c.name).collect();
+    let list = cols.join(", ");
+    let s_cols = cols.iter().map(|c| format!("s.{c}")).collect::<Vec<_>>().join(", ");
+    format!(
+        "WITH {cte},
+         ins AS (
+            INSERT INTO public.{table} ({list})
+            SELECT {s_cols} FROM {stage} s JOIN c ON c.id = s.{key} WHERE c.is_new
+            ON CONFLICT ({key}) DO NOTHING RETURNING 1),
+         upd AS (
+            UPDATE public.{table} t SET ({list}) = ({s_cols})
+            FROM {stage} s JOIN c ON c.id = s.{key}
+            WHERE t.{key} = s.{key} AND c.differs AND c.legacy_newer RETURNING 1),
+         rec AS (
+            INSERT INTO noesis_sync.conflicts
+                (table_name, row_id, reason, winning_version, losing_version, winning_device, losing_device, detected_by)
+            SELECT '{table}', c.id, 'migration',
+                   CASE WHEN c.legacy_newer THEN to_jsonb(s) ELSE to_jsonb(t) END,
+                   CASE WHEN c.legacy_newer THEN to_jsonb(t) ELSE to_jsonb(s) END,
+                   CASE WHEN c.legacy_newer THEN $1 ELSE '' END,
+                   CASE WHEN c.legacy_newer THEN '' ELSE $1 END,
+                   $1
+            FROM c JOIN {stage} s ON s.{key} = c.id JOIN public.{table} t ON t.{key} = c.id
+            WHERE c.differs AND NOT EXISTS (
+                SELECT 1 FROM noesis_sync.conflicts k
+                WHERE k.table_name = '{table}' AND k.row_id = c.id AND k.reason = 'migration'
+                  AND k.losing_version = to_jsonb(s))
+            RETURNING 1)
+         SELECT count(*) FILTER (WHERE is_new), count(*) FILTER (WHERE NOT is_new AND NOT differs),
+                count(*) FILTER (WHERE differs), count(*) FILTER (WHERE differs AND legacy_newer),
+                (SELECT count(*) FROM ins), (SELECT count(*) FROM rec)
+         FROM c",
+        cte = classify_cte(spec),
+        stage = staging_table(spec),
+        table = spec.name,
+        key = spec.key,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_statements_name_only_catalogue_columns() {
+        for spec in crate::tables::EDITABLE {
+            let sql = merge_sql(spec);
+            assert!(sql.contains(&format!("public.{}", spec.name)));
+            assert!(sql.contains("$1") && !sql.contains("$2"), "the device id is the only parameter");
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! Migrating one table: the parse→COPY pipeline.
+//!
+//! A blocking thread reads the snapshot in rowid order after the high-water mark,
+//! normalises rows and cuts them into batches; a bounded channel hands them to
+//! the loader, which COPYs and merges each in its own transaction. While one
+//! batch loads the next is parsed; the channel's capacity bounds memory.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use sqlx::PgConnection;
+
+use super::fields::Note;
+use super::importer::{Importer, Refs};
+use super::load::{self, BatchCounts, BatchSource};
+use super::progress::{ProgressEvent, ProgressSink, Rate};
+use super::reader::{self, Batch, BatchLimits};
+use super::runs;
+use super::snapshot::Snapshot;
+use crate::central::ServerTarget;
+use crate::error::{Error, Result};
+
+/// Batches parsed ahead of the loader: one loading, two waiting keeps both
+/// cores busy without holding more than three batches in memory.
+const CHANNEL_CAPACITY: usize = 2;
+
+/// The outcome of one table in one run.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct TableReport {
+    /// Central table name.
+    pub table: String,
+    /// Legacy rows read in this run.
+    pub read: u64,
+    /// Rowid up to which an earlier, interrupted run had already merged.
+    pub resumed_after: i64,
+    /// Counts by outcome.
+    #[serde(flatten)]
+    pub counts: BatchCounts,
+    /// Rows imported with a change, by kind of change.
+    pub changes: BTreeMap<Note, u64>,
+    /// A few ids of such rows per kind of change.
+    pub change_samples: BTreeMap<Note, Vec<String>>,
+}
+
+impl TableReport {
+    fn add(&mut self, batch: &Batch, counts: BatchCounts) {
+        self.read += batch.rows();
+        let c = &mut self.counts;
+        c.inserted += counts.inserted;
+        c.unchanged += counts.unchanged;
+        c.conflicted += counts.conflicted;
+        c.legacy_won += counts.legacy_won;
+        c.conflicts_recorded += counts.conflicts_recorded;
+        c.rejected += counts.rejected;
+        for (note, n) in &batch.notes {
+            *self.changes.entry(*note).or_default() += n;
+        }
+        for (note, ids) in &batch.note_samples {
+            let samples = self.change_samples.entry(*note).or_default();
+            samples.extend(ids.iter().take(reader::SAMPLES_PER_CHANGE.saturating_sub(samples.len())).cloned());
+        }
+    }
+
+    fn warnings(&self) -> u64 {
+        self.counts.rejected + self.changes.values().sum::<u64>()
+    }
+}
+
+/// Runs the pipeline for one table of one snapshot.
+#[allow(clippy::too_many_arguments)]
+pub async fn migrate_table(
+    conn: &mut PgConnection,
+    target: &ServerTarget,
+    importer: &'static dyn Importer,
+    snapshot: &Snapshot,
+    refs: Arc<Refs>,
+    source: &BatchSource<'_>,
+    dry_run: bool,
+    limits: BatchLimits,
+    progress: &ProgressSink,
+) -> Result<TableReport> {
+    let spec = importer.spec();
+    let after = runs::high_water(conn, target, &snapshot.fingerprint, spec.name).await?;
+    let path = snapshot.path.clone();
+    let total = {
+        let path = path.clone();
+        tokio::task::spawn_blocking(move || reader::count(&path, importer, after)).await.map_err(join_error)??
+    };
+    progress(ProgressEvent::TableStarted { table: spec.name.into(), total, resumed_after: after });
+    let mut report = TableReport { table: spec.name.into(), resumed_after: after, ..Default::default() };
+    if total == 0 {
+        progress(ProgressEvent::TableFinished { table: spec.name.into() });
+        return Ok(report);
+    }
+    load::prepare(conn, target, spec).await?;
+
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Batch>(CHANNEL_CAPACITY);
+    let parser = tokio::task::spawn_blocking(move || {
+        reader::read_batches(&path, importer, &refs, after, limits, |batch| tx.blocking_send(batch).is_ok())
+    });
+    let rate = Rate::start(total);
+    let mut failure = None;
+    while let Some(batch) = rx.recv().await {
+        match load::load_batch(conn, target, spec, source, &batch, dry_run).await {
+            Ok(counts) => {
+                report.add(&batch, counts);
+                let (rows_per_sec, eta_secs) = rate.at(report.read);
+                progress(ProgressEvent::Rows {
+                    table: spec.name.into(),
+                    done: report.read,
+                    total,
+                    rows_per_sec,
+                    eta_secs,
+                    warnings: report.warnings(),
+                });
+            }
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
+        }
+    }
+    drop(rx);
+    let parsed = parser.await.map_err(join_error)?;
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    parsed?;
+    let (rows_per_sec, _) = rate.at(report.read);
+    tracing::info!(table = spec.name, rows = report.read, rows_per_sec, "table migrated");
+    progress(ProgressEvent::TableFinished { table: spec.name.into() });
+    Ok(report)
+}
+
+fn join_error(e: tokio::task::JoinError) -> Error {
+    Error::Postgres { context: "migrating a table".into(), detail: format!("the reader thread failed: {e}") }
+}

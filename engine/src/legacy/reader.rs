@@ -1,0 +1,180 @@
+//! Reading a legacy table out of its snapshot, in rowid order, and cutting the
+//! normalised rows into batches ready for COPY (the parse side of the pipeline;
+//! it runs on a blocking thread while the previous batch is being loaded).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use rusqlite::Connection;
+
+use super::copy_text;
+use super::fields::Note;
+use super::importer::{Importer, Outcome, Refs};
+use super::raw::{verbatim_sha256, RawCell, RawRow};
+use super::snapshot::{open_read_only, sqlite_error};
+use crate::error::Result;
+
+/// Ids kept per kind of change, per batch and per table report: enough to
+/// find examples without the report growing with the store.
+pub const SAMPLES_PER_CHANGE: usize = 5;
+
+/// A legacy row that goes to the rejects table.
+#[derive(Debug, Clone)]
+pub struct Reject {
+    /// Its id, or `rowid:N`.
+    pub key: String,
+    /// Why.
+    pub reason: String,
+    /// The row verbatim ([`RawRow::verbatim`]).
+    pub raw: Vec<u8>,
+    /// SHA-256 of `raw`, hex.
+    pub sha256: String,
+}
+
+/// Consecutive rows of one table, normalised.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// COPY text of the importable rows.
+    pub copy: Vec<u8>,
+    /// Importable rows in `copy`.
+    pub importable: u64,
+    /// Their ids, in the same order.
+    pub ids: Vec<String>,
+    /// Rows that cannot be imported.
+    pub rejects: Vec<Reject>,
+    /// Changes made, counted by kind.
+    pub notes: BTreeMap<Note, u64>,
+    /// A few ids of rows imported with each kind of change, to look at.
+    pub note_samples: BTreeMap<Note, Vec<String>>,
+    /// Rowid of the last row in the batch: the high-water mark once committed.
+    pub last_rowid: i64,
+    /// Bytes held (COPY text and rejected rows), for batch sizing.
+    pub bytes: usize,
+}
+
+impl Batch {
+    /// Legacy rows in the batch.
+    pub fn rows(&self) -> u64 {
+        self.importable + self.rejects.len() as u64
+    }
+}
+
+/// Whether the snapshot has the importer's table (mind-file entries are absent
+/// in older stores).
+pub fn has_table(conn: &Connection, importer: &dyn Importer) -> bool {
+    conn.query_row("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1", [importer.spec().name], |_| Ok(()))
+        .is_ok()
+}
+
+/// `SELECT rowid, <columns> ... WHERE rowid > ?1 ORDER BY rowid`, with `NULL` for
+/// columns an older store lacks. Identifiers come from the importer's static
+/// list, checked against the table's actual columns.
+fn select_sql(conn: &Connection, importer: &dyn Importer) -> rusqlite::Result<String> {
+    let table = importer.spec().name;
+    let mut stmt = conn.prepare("SELECT name FROM pragma_table_info(?1)")?;
+    let present: Vec<String> = stmt.query_map([table], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    let list: Vec<String> = importer
+        .columns()
+        .iter()
+        .map(|c| if present.iter().any(|p| p == c) { format!("\"{c}\"") } else { format!("NULL AS \"{c}\"") })
+        .collect();
+    Ok(format!("SELECT rowid, {} FROM \"{table}\" WHERE rowid > ?1 ORDER BY rowid", list.join(", ")))
+}
+
+/// Rows after `after_rowid`, or 0 when the table is absent.
+pub fn count(path: &Path, importer: &dyn Importer, after_rowid: i64) -> Result<u64> {
+    let conn = open_read_only(path)?;
+    if !has_table(&conn, importer) {
+        return Ok(0);
+    }
+    let sql = format!("SELECT count(*) FROM \"{}\" WHERE rowid > ?1", importer.spec().name);
+    conn.query_row(&sql, [after_rowid], |r| r.get::<_, i64>(0))
+        .map(|n| n as u64)
+        .map_err(|e| sqlite_error(path, "counting rows", e))
+}
+
+/// Calls `each` with every row after `after_rowid`, in rowid order; stops early
+/// when it returns false.
+pub fn scan(path: &Path, importer: &dyn Importer, after_rowid: i64, mut each: impl FnMut(RawRow) -> bool) -> Result<()> {
+    let conn = open_read_only(path)?;
+    if !has_table(&conn, importer) {
+        return Ok(());
+    }
+    let context = format!("reading {}", importer.spec().name);
+    let sql = select_sql(&conn, importer).map_err(|e| sqlite_error(path, &context, e))?;
+    let mut stmt = conn.prepare(&sql).map_err(|e| sqlite_error(path, &context, e))?;
+    let mut rows = stmt.query([after_rowid]).map_err(|e| sqlite_error(path, &context, e))?;
+    let columns = importer.columns();
+    while let Some(row) = rows.next().map_err(|e| sqlite_error(path, &context, e))? {
+        let rowid: i64 = row.get(0).map_err(|e| sqlite_error(path, &context, e))?;
+        let mut cells = Vec::with_capacity(columns.len());
+        for i in 0..columns.len() {
+            cells.push(RawCell::from_sqlite(row.get_ref(i + 1).map_err(|e| sqlite_error(path, &context, e))?));
+        }
+        if !each(RawRow { rowid, columns, cells }) {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Limits of one batch: whichever is reached first closes it. Together with the
+/// channel's capacity they bound the memory a migration needs.
+#[derive(Debug, Clone, Copy)]
+pub struct BatchLimits {
+    /// Rows per batch (and per Postgres transaction).
+    pub rows: u64,
+    /// Bytes of COPY text per batch.
+    pub bytes: usize,
+}
+
+/// Reads the table after `after_rowid`, normalises each row and hands full
+/// batches to `send` (which blocks while the loader is busy; returning false
+/// stops the read).
+pub fn read_batches(
+    path: &Path,
+    importer: &dyn Importer,
+    refs: &Refs,
+    after_rowid: i64,
+    limits: BatchLimits,
+    mut send: impl FnMut(Batch) -> bool,
+) -> Result<()> {
+    let spec = importer.spec();
+    let mut batch = Batch::default();
+    let mut open = true;
+    scan(path, importer, after_rowid, |row| {
+        batch.last_rowid = row.rowid;
+        match importer.normalise(&row, refs) {
+            Outcome::Row { values, notes } => {
+                let before = batch.copy.len();
+                if let Some(serde_json::Value::String(id)) = values.first() {
+                    batch.ids.push(id.clone());
+                }
+                copy_text::encode_row(spec, &values, &mut batch.copy);
+                batch.bytes += batch.copy.len() - before;
+                batch.importable += 1;
+                for note in notes {
+                    *batch.notes.entry(note).or_default() += 1;
+                    let samples = batch.note_samples.entry(note).or_default();
+                    if samples.len() < SAMPLES_PER_CHANGE && samples.last() != Some(&row.key()) {
+                        samples.push(row.key());
+                    }
+                }
+            }
+            Outcome::Reject { reason } => {
+                let raw = row.verbatim();
+                let sha256 = verbatim_sha256(&raw);
+                batch.bytes += raw.len();
+                batch.rejects.push(Reject { key: row.key(), reason, raw, sha256 });
+            }
+        }
+        if batch.rows() >= limits.rows || batch.bytes >= limits.bytes {
+            open = send(std::mem::take(&mut batch));
+        }
+        open
+    })?;
+    if open && batch.rows() > 0 {
+        send(batch);
+    }
+    Ok(())
+}

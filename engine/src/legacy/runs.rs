@@ -1,0 +1,83 @@
+//! The central record of migration runs, and the resume points.
+//!
+//! A run row is written when a (non-dry) run starts and completed at its end,
+//! so every device and the desktop wizard can see that this device migrated
+//! its legacy store, when, from which sources, with what counts. A run killed
+//! midway stays `running`; the next run resumes from the high-water marks.
+
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::central::ServerTarget;
+use crate::error::Result;
+
+/// Starts a run record.
+pub async fn start(
+    conn: &mut PgConnection,
+    target: &ServerTarget,
+    run_id: Uuid,
+    device_id: &str,
+    device_name: &str,
+    legacy_dir: &str,
+    sources: &serde_json::Value,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO noesis_sync.legacy_runs (run_id, device_id, device_name, legacy_dir, sources) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(run_id)
+    .bind(device_id)
+    .bind(device_name)
+    .bind(legacy_dir)
+    .bind(sources)
+    .execute(&mut *conn)
+    .await
+    .map_err(|e| target.classify(e))?;
+    Ok(())
+}
+
+/// Completes a run record with its counts and whether verification passed.
+pub async fn finish(
+    conn: &mut PgConnection,
+    target: &ServerTarget,
+    run_id: Uuid,
+    counts: &serde_json::Value,
+    verified: Option<bool>,
+    failed: bool,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE noesis_sync.legacy_runs SET finished_at = now(), counts = $2, verified = $3, status = $4 WHERE run_id = $1",
+    )
+    .bind(run_id)
+    .bind(counts)
+    .bind(verified)
+    .bind(if failed { "failed" } else { "completed" })
+    .execute(&mut *conn)
+    .await
+    .map_err(|e| target.classify(e))?;
+    Ok(())
+}
+
+/// The rowid up to which `table` of the source with `fingerprint` is merged (0
+/// when nothing is).
+pub async fn high_water(conn: &mut PgConnection, target: &ServerTarget, fingerprint: &str, table: &str) -> Result<i64> {
+    let mark: Option<i64> = sqlx::query_scalar(
+        "SELECT last_rowid FROM noesis_sync.legacy_high_water WHERE source_fingerprint = $1 AND table_name = $2",
+    )
+    .bind(fingerprint)
+    .bind(table)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(|e| target.classify(e))?;
+    Ok(mark.unwrap_or(0))
+}
+
+/// Completed runs recorded centrally, newest first (for the wizard's "already
+/// migrated on <device>" notice).
+pub async fn completed_runs(conn: &mut PgConnection, target: &ServerTarget) -> Result<Vec<(String, String, chrono::DateTime<chrono::Utc>)>> {
+    sqlx::query_as(
+        "SELECT device_id, device_name, finished_at FROM noesis_sync.legacy_runs WHERE status = 'completed' ORDER BY finished_at DESC",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(|e| target.classify(e))
+}

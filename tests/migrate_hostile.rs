@@ -1,0 +1,115 @@
+//! Hostile legacy rows: every one is imported faithfully with the change
+//! reported, or kept verbatim in the rejects table; none aborts the run or is
+//! dropped. Also: missing stores, and verify catching a row altered afterwards.
+
+mod support;
+
+use noesis_engine::legacy::generate::{Expect, GenerateSpec};
+use support::legacy::{self, LegacyStore};
+use support::{data_dir, run_psql, stdout_json, all_output, Server, TestDb};
+
+#[tokio::test]
+async fn every_hostile_row_is_imported_with_its_change_reported_or_kept_verbatim() {
+    let db = TestDb::new(Server::Pgvector).await;
+    db.setup().await;
+    let store = LegacyStore::new(&GenerateSpec::small());
+    let device = data_dir();
+    let out = legacy::migrate(&db.url, device.path(), store.path(), &[]);
+    assert!(out.status.success(), "a store full of hostile rows must not abort the migration:\n{}", support::all_output(&out));
+    let report = stdout_json(&out);
+    assert_eq!(report["verification"]["ok"], true, "verify must account for every row: {}", report["verification"]);
+
+    for row in &store.generated.hostile {
+        let key = row.key.replace('\'', "''");
+        match &row.expect {
+            Expect::Rejected => {
+                let kept = run_psql(
+                    &db.url,
+                    &format!("SELECT reason || '|' || length(raw) FROM noesis_sync.legacy_rejects WHERE table_name = '{}' AND row_key = '{key}'", row.table),
+                );
+                assert!(!kept.trim().is_empty(), "{} ({}) was dropped: it is neither imported nor in the rejects table", row.key, row.what);
+                let present = run_psql(&db.url, &format!("SELECT count(*) FROM {} WHERE id = '{key}'", row.table));
+                assert_eq!(present.trim(), "0", "{} ({}) should not have been imported", row.key, row.what);
+            }
+            Expect::Imported(note) => {
+                let present = run_psql(&db.url, &format!("SELECT count(*) FROM {} WHERE id = '{key}'", row.table));
+                assert_eq!(present.trim(), "1", "{} ({}) is missing centrally", row.key, row.what);
+                if let Some(note) = note {
+                    let name = serde_json::to_value(note).unwrap();
+                    let changes = &legacy::table(&report, row.table)["changes"];
+                    assert!(changes[name.as_str().unwrap()].as_u64().unwrap_or(0) >= 1, "the change made to {} ({}) is not reported: {changes}", row.key, row.what);
+                    let samples = &legacy::table(&report, row.table)["change_samples"][name.as_str().unwrap()];
+                    assert!(samples.as_array().unwrap().iter().any(|id| id == row.key.as_str()), "{} is not named as an example of its change: {samples}", row.key);
+                }
+            }
+        }
+    }
+
+    // What a user would see in the app for the repaired rows.
+    let text = |sql: &str| run_psql(&db.url, sql).trim().to_string();
+    assert_eq!(text("SELECT text FROM memory_cards WHERE id = 'h-card-nul-json'"), "beforeafter");
+    assert_eq!(text("SELECT approval FROM memory_cards WHERE id = 'h-card-nul-column'"), "approved");
+    assert_eq!(text("SELECT text FROM memory_cards WHERE id = 'h-card-bad-utf8'"), "caf\u{fffd} cr\u{fffd}me");
+    for id in ["h-card-ts-naive", "h-card-ts-offset", "h-card-ts-z", "h-card-ts-space"] {
+        assert_eq!(text(&format!("SELECT created_at FROM memory_cards WHERE id = '{id}'")), "2024-03-05 14:07:09.25", "{id}");
+    }
+    assert_eq!(text("SELECT created_at FROM memory_cards WHERE id = 'h-card-ts-epoch'"), "2024-03-05 14:07:09");
+    assert_eq!(text("SELECT created_at FROM memory_cards WHERE id = 'h-card-ts-epoch-ms'"), "2024-03-05 14:07:09.25");
+    assert_eq!(text("SELECT length(text) FROM memory_cards WHERE id = 'h-card-huge'"), "3200000");
+    assert_eq!(text("SELECT updated_at = created_at FROM chat_sessions WHERE id = 'h-session-no-updated'"), "t");
+    assert_eq!(text("SELECT tags::text FROM documents WHERE id = 'h-doc-tag-numbers'"), "{1,a}");
+    assert_eq!(text("SELECT file_size FROM documents WHERE id = 'h-doc-size-text'"), "1234");
+    // The reject keeps the original bytes: the NULL-id card and the broken JSON.
+    let raw = text("SELECT convert_from(raw, 'UTF8') FROM noesis_sync.legacy_rejects WHERE row_key = 'h-card-malformed'");
+    assert!(raw.contains(r#"{\"id\": \"h-card-malformed\", \"text\": "#), "the rejected row is not verbatim: {raw}");
+
+    // Every source row is accounted for, table by table.
+    let verification = &report["verification"]["tables"];
+    for t in verification.as_array().unwrap() {
+        let sum = t["matching"].as_u64().unwrap() + t["in_conflicts"].as_u64().unwrap() + t["in_rejects"].as_u64().unwrap();
+        assert_eq!(sum, t["source_rows"].as_u64().unwrap(), "rows of {} unaccounted for: {t}", t["table"]);
+    }
+}
+
+#[tokio::test]
+async fn a_missing_store_is_reported_and_the_other_is_migrated() {
+    let db = TestDb::new(Server::Plain).await;
+    db.setup().await;
+    let spec = GenerateSpec { with_mindfile_table: false, hostile: false, ..GenerateSpec::small() };
+    let store = LegacyStore::new(&spec);
+    std::fs::remove_file(&store.generated.documents).unwrap();
+    let device = data_dir();
+    let out = legacy::migrate(&db.url, device.path(), store.path(), &[]);
+    assert!(out.status.success(), "{}", all_output(&out));
+    let report = stdout_json(&out);
+    assert_eq!(report["sources"][1]["found"], false, "the missing documents store must be reported");
+    assert_eq!(legacy::total(&report, "inserted"), (spec.cards + spec.sessions) as u64);
+    assert_eq!(run_psql(&db.url, "SELECT count(*) FROM mindfile_entries").trim(), "0");
+
+    let empty = tempfile::tempdir().unwrap();
+    let out = legacy::migrate(&db.url, device.path(), empty.path(), &[]);
+    assert!(!out.status.success(), "a folder without any store is an error");
+    assert!(all_output(&out).contains("no legacy store"), "{}", all_output(&out));
+}
+
+#[tokio::test]
+async fn verify_catches_a_row_altered_in_postgres_afterwards_but_not_a_reformatted_one() {
+    let db = TestDb::new(Server::Pgvector).await;
+    db.setup().await;
+    let store = LegacyStore::new(&GenerateSpec { hostile: false, ..GenerateSpec::small() });
+    let device = data_dir();
+    assert!(legacy::migrate(&db.url, device.path(), store.path(), &[]).status.success());
+
+    // Same meaning, different JSON text: still verified.
+    run_psql(&db.url, "UPDATE memory_cards SET provenance = jsonb_build_object('model', provenance->'model', 'reason', provenance->'reason', 'tools_used', provenance->'tools_used', 'sources', provenance->'sources', 'derived_from_artifact_ids', provenance->'derived_from_artifact_ids') WHERE id = 'card-000004'");
+    let out = legacy::verify(&db.url, device.path(), store.path());
+    assert!(out.status.success(), "JSON must compare by meaning:\n{}", all_output(&out));
+
+    run_psql(&db.url, "UPDATE memory_cards SET text = 'tampered' WHERE id = 'card-000005'");
+    let out = legacy::verify(&db.url, device.path(), store.path());
+    assert!(!out.status.success(), "verify must fail when a migrated row was altered");
+    let report = stdout_json(&out);
+    let cards = report["tables"].as_array().unwrap().iter().find(|t| t["table"] == "memory_cards").unwrap();
+    assert_eq!(cards["mismatched"], 1, "{cards}");
+    assert_eq!(cards["unaccounted_ids"][0], "card-000005");
+}

@@ -1,0 +1,81 @@
+//! Resumability: `migrate` killed with SIGKILL at several moments, then run
+//! again, ends in exactly the state of an uninterrupted run, with no duplicates.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use noesis_engine::legacy::generate::GenerateSpec;
+use support::legacy::{self, central_state, LegacyStore};
+use support::{all_output, data_dir, run_psql, stdout_json, Server, TestDb};
+
+/// Enough rows for many 40-row batches, so kills land mid-run.
+fn spec() -> GenerateSpec {
+    GenerateSpec { cards: 6000, sessions: 600, mindfile: 1000, documents: 40, chunks: 3000, ..GenerateSpec::small() }
+}
+
+const BATCH: &[&str] = &["--batch-rows", "40"];
+
+/// Starts migrate, waits until `ready` says so (or the run ends), then kills it
+/// with SIGKILL. Returns whether it was killed mid-run.
+fn kill_when(url: &str, device: &std::path::Path, legacy_dir: &std::path::Path, ready: &dyn Fn() -> bool) -> bool {
+    let mut child = legacy::migrate_cmd(url, device, legacy_dir, BATCH)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !ready() && Instant::now() < deadline {
+        if child.try_wait().unwrap().is_some() {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let killed = child.try_wait().unwrap().is_none();
+    child.kill().unwrap_or(()); // SIGKILL on Unix
+    child.wait().unwrap();
+    killed
+}
+
+#[tokio::test]
+async fn killed_runs_resume_to_exactly_the_state_of_an_uninterrupted_run() {
+    let store = LegacyStore::new(&spec());
+
+    let reference = TestDb::new(Server::Pgvector).await;
+    reference.setup().await;
+    let out = legacy::migrate(&reference.url, data_dir().path(), store.path(), BATCH);
+    assert!(out.status.success(), "{}", all_output(&out));
+    let expected = central_state(&reference.url);
+
+    let db = TestDb::new(Server::Pgvector).await;
+    db.setup().await;
+    let device = data_dir();
+    let url = db.url.clone();
+    let mark = |table: &str| -> i64 {
+        run_psql(&url, &format!("SELECT coalesce(max(last_rowid), 0) FROM noesis_sync.legacy_high_water WHERE table_name = '{table}'"))
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    let mut kills = 0;
+    // While snapshotting (right after start).
+    kills += kill_when(&db.url, device.path(), store.path(), &|| { std::thread::sleep(Duration::from_millis(150)); true }) as i32;
+    // In the middle of the cards, twice.
+    kills += kill_when(&db.url, device.path(), store.path(), &|| mark("memory_cards") >= 1000) as i32;
+    kills += kill_when(&db.url, device.path(), store.path(), &|| mark("memory_cards") >= 3000) as i32;
+    // In the documents store.
+    kills += kill_when(&db.url, device.path(), store.path(), &|| mark("document_chunks") >= 400) as i32;
+    // During verification, after every table is merged.
+    kills += kill_when(&db.url, device.path(), store.path(), &|| mark("document_chunks") >= 3000) as i32;
+    assert!(kills >= 3, "the test must actually kill runs midway (killed {kills} times)");
+
+    let out = legacy::migrate(&db.url, device.path(), store.path(), BATCH);
+    assert!(out.status.success(), "the run after the kills must complete:\n{}", all_output(&out));
+    let report = stdout_json(&out);
+    assert_eq!(report["verification"]["ok"], true, "{}", report["verification"]);
+    assert_eq!(central_state(&db.url), expected, "interrupted-then-resumed differs from an uninterrupted run");
+    let resumed = legacy::table(&report, "memory_cards")["resumed_after"].as_i64().unwrap();
+    assert!(resumed > 0, "the last run must resume from the high-water mark, not start over");
+    let interrupted = run_psql(&db.url, "SELECT count(*) FROM noesis_sync.legacy_runs WHERE status = 'running'");
+    assert!(interrupted.trim().parse::<i32>().unwrap() >= 1, "killed runs stay recorded as interrupted");
+}
