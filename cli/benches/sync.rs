@@ -41,6 +41,10 @@ async fn main() {
         sync_once(&mut Cache::open(dir.path()).unwrap(), &target).await.unwrap();
     }
 
+    // NOESIS_BENCH_ONLY=pull skips the latency and idle parts (for profiling).
+    let only_pull = std::env::var("NOESIS_BENCH_ONLY").is_ok_and(|v| v == "pull");
+    let (mut latencies, mut baseline, mut idle_qpm_per_agent) = (vec![Duration::ZERO], (Duration::from_nanos(1), Duration::from_nanos(1)), f64::NAN);
+    if !only_pull {
     // 1. Latency, with both agents running.
     let agent_a = start_agent(AgentConfig::new(dir_a.path().to_path_buf(), target.clone())).unwrap();
     let agent_b = start_agent(AgentConfig::new(dir_b.path().to_path_buf(), target.clone())).unwrap();
@@ -48,7 +52,7 @@ async fn main() {
     let writer = rusqlite::Connection::open(dir_a.path().join("cache.sqlite3")).unwrap();
     writer.busy_timeout(Duration::from_secs(10)).unwrap();
     let reader = rusqlite::Connection::open(dir_b.path().join("cache.sqlite3")).unwrap();
-    let mut latencies = Vec::with_capacity(LATENCY_WRITES);
+    latencies = Vec::with_capacity(LATENCY_WRITES);
     for i in 0..LATENCY_WRITES {
         let id = format!("lat-{i}");
         let start = Instant::now();
@@ -74,7 +78,7 @@ async fn main() {
     }
     agent_a.stop().await;
     agent_b.stop().await;
-    let baseline = notify_baseline(&url).await;
+    baseline = notify_baseline(&url).await;
 
     // 2. Idle queries per minute, with two fresh agents once their start-up
     // cycle is over and its statistics have been flushed (backends report to
@@ -86,9 +90,10 @@ async fn main() {
     tokio::time::sleep(Duration::from_secs(idle_secs)).await;
     let after = transactions(&mut conn, &name).await;
     // `conn` is on the admin database, so the delta is the two agents' alone.
-    let idle_qpm_per_agent = (after - before) as f64 / 2.0 / (idle_secs as f64 / 60.0);
+    idle_qpm_per_agent = (after - before) as f64 / 2.0 / (idle_secs as f64 / 60.0);
     agent_a.stop().await;
     agent_b.stop().await;
+    }
 
     // 3. Pull throughput for 100k changed rows.
     let mut central_conn = PgConnection::connect(&url).await.unwrap();

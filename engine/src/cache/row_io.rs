@@ -40,19 +40,34 @@ pub(crate) fn read_row(conn: &Connection, spec: &TableSpec, id: &str) -> rusqlit
 
 /// Inserts or replaces a row given in canonical form.
 pub(crate) fn write_row(conn: &Connection, spec: &TableSpec, row: &Row) -> rusqlite::Result<()> {
-    let placeholders: Vec<String> = (1..=spec.columns.len()).map(|i| format!("?{i}")).collect();
-    let updates: Vec<String> = spec.columns.iter().filter(|c| c.name != spec.key).map(|c| format!("{0} = excluded.{0}", c.name)).collect();
-    let sql = format!(
-        "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {}",
-        spec.name,
-        spec.column_list(),
-        placeholders.join(", "),
-        spec.key,
-        updates.join(", ")
-    );
     let values = spec.columns.iter().map(|c| to_sql(c.kind, row.get(c.name).unwrap_or(&Value::Null)));
-    conn.prepare_cached(&sql)?.execute(params_from_iter(values))?;
+    conn.prepare_cached(upsert_sql(spec))?.execute(params_from_iter(values))?;
     Ok(())
+}
+
+/// The upsert statement of a table, built once per process: pulls write it for
+/// every row, and `prepare_cached` looks statements up by their text.
+fn upsert_sql(spec: &TableSpec) -> &'static str {
+    static CACHE: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<&'static str, &'static str>>> =
+        std::sync::OnceLock::new();
+    let mut map = CACHE.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    let name: &'static str = crate::tables::by_name(spec.name).map(|s| s.name).unwrap_or("");
+    map.entry(name).or_insert_with(|| {
+        let placeholders: Vec<String> = (1..=spec.columns.len()).map(|i| format!("?{i}")).collect();
+        let updates: Vec<String> =
+            spec.columns.iter().filter(|c| c.name != spec.key).map(|c| format!("{0} = excluded.{0}", c.name)).collect();
+        Box::leak(
+            format!(
+                "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {}",
+                spec.name,
+                spec.column_list(),
+                placeholders.join(", "),
+                spec.key,
+                updates.join(", ")
+            )
+            .into_boxed_str(),
+        )
+    })
 }
 
 /// Deletes a row.

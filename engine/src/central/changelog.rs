@@ -46,7 +46,8 @@ pub struct Change {
     pub tombstone: Option<serde_json::Value>,
 }
 
-/// Up to `limit` changes after `after`, oldest first, all below the horizon.
+/// Up to `limit` changes after `after`, oldest first, all below the horizon
+/// (computed once per query, as an init plan, not once per row).
 pub async fn fetch_changes(
     conn: &mut PgConnection,
     target: &ServerTarget,
@@ -54,11 +55,13 @@ pub async fn fetch_changes(
     limit: i64,
 ) -> Result<Vec<Change>> {
     let rows = sqlx::query(
-        "SELECT change_id, xid::text, table_name, row_id, op::text, device_id, op_id, hlc, changed_at, tombstone
-         FROM noesis_sync.changelog
-         WHERE (xid, change_id) > ($1::text::xid8, $2)
-           AND xid < pg_snapshot_xmin(pg_current_snapshot())
-         ORDER BY xid, change_id
+        // The xid is returned as text under another name: `ORDER BY xid` would
+        // otherwise sort by the text output column ("1000" before "999").
+        "SELECT c.change_id, c.xid::text AS xid_text, c.table_name, c.row_id, c.op::text, c.device_id, c.op_id, c.hlc, c.changed_at, c.tombstone
+         FROM noesis_sync.changelog c
+         WHERE (c.xid, c.change_id) > ($1::text::xid8, $2)
+           AND c.xid < (SELECT pg_snapshot_xmin(pg_current_snapshot()))
+         ORDER BY c.xid, c.change_id
          LIMIT $3",
     )
     .bind(after.xid.to_string())
