@@ -23,3 +23,20 @@ pub fn export(path: &Path) -> Result<(), String> {
         .export(Typescript::default().header(HEADER), path)
         .map_err(|e| format!("cannot export TypeScript bindings to {}: {e}", path.display()))
 }
+
+#[cfg(test)]
+mod tests {
+    /// The committed bindings are what the Rust commands generate today; if this
+    /// fails, run `cargo run -p noesis-desktop --bin export-bindings` and commit.
+    #[test]
+    fn bindings_are_current() {
+        let dir = tempfile::tempdir().unwrap();
+        let fresh = dir.path().join("bindings.ts");
+        super::export(&fresh).unwrap();
+        let committed = std::fs::read_to_string(super::default_path()).unwrap_or_default();
+        assert!(
+            committed == std::fs::read_to_string(&fresh).unwrap(),
+            "ui/src/bindings.ts is stale: run `cargo run -p noesis-desktop --bin export-bindings` and commit it"
+        );
+    }
+}

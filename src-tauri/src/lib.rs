@@ -54,23 +54,26 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
         .events(collect_events![sync_status::SyncStatus])
 }
 
-/// The app on any runtime, with `state` managed and the commands registered;
-/// `run` adds the real context, tests the mock one.
-pub fn app_builder<R: Runtime>(state: AppState) -> tauri::Builder<R> {
+/// The app on any runtime: `base` (the real builder, or
+/// `tauri::test::mock_builder()` in tests) with `state` managed, the commands
+/// registered, and sync status reports routed to the `sync://status` event.
+pub fn build_app<R: Runtime>(
+    base: tauri::Builder<R>,
+    state: AppState,
+    context: tauri::Context<R>,
+) -> tauri::Result<tauri::App<R>> {
     let specta = specta_builder::<R>();
-    tauri::Builder::<R>::new()
-        .manage(state)
-        .invoke_handler(specta.invoke_handler())
-        .setup(move |app| {
-            specta.mount_events(app);
-            let handle = app.handle().clone();
-            app.state::<AppState>().set_sync_status_sink(move |status| {
-                if let Err(e) = tauri_specta::Event::emit(status, &handle) {
-                    tracing::warn!("cannot send sync://status: {e}");
-                }
-            });
-            Ok(())
-        })
+    let app = base.manage(state).invoke_handler(specta.invoke_handler()).build(context)?;
+    // Wired here rather than in a setup hook, which Tauri runs only once the
+    // event loop starts: the mock runtime's tests never start one.
+    specta.mount_events(&app);
+    let handle = app.handle().clone();
+    app.state::<AppState>().set_sync_status_sink(move |status| {
+        if let Err(e) = tauri_specta::Event::emit(status, &handle) {
+            tracing::warn!("cannot send sync://status: {e}");
+        }
+    });
+    Ok(app)
 }
 
 /// Starts the desktop app on the data folder from `NOESIS_DATA_DIR` (or the
@@ -91,7 +94,7 @@ pub fn run() {
         }
     };
     tracing::info!(data_dir = %data_dir.display(), "starting Noesis Desktop");
-    app_builder::<tauri::Wry>(state)
-        .run(tauri::generate_context!())
-        .expect("the Tauri event loop failed to start");
+    build_app(tauri::Builder::default(), state, tauri::generate_context!())
+        .expect("the Tauri app failed to start")
+        .run(|_, _| {});
 }
