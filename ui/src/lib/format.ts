@@ -32,7 +32,7 @@ export function formatRelative(text: string | null | undefined, now: Date = new 
   if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`;
   if (seconds < 86400) return `${Math.floor(seconds / 3600)} h ago`;
   if (seconds < 2 * 86400) return "yesterday";
-  return formatDate(text);
+  return date.toLocaleDateString(undefined, { day: "numeric", month: "short", year: "numeric" });
 }
 
 /** A local date and time, e.g. "5 Mar 2024, 15:07". */

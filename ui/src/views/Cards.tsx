@@ -15,7 +15,7 @@ const PAGE_SIZE = 200;
 /** Search results shown: ranked, so the best are first and more are rarely needed. */
 const SEARCH_LIMIT = 200;
 /** Pixel height of a list row (two lines of text and the meta line). */
-const ROW_HEIGHT = 68;
+const ROW_HEIGHT = 76;
 /** Wait after the last keystroke before searching. */
 const SEARCH_DEBOUNCE_MS = 120;
 
@@ -158,15 +158,15 @@ export function CardsView({ focusCardId }: { focusCardId?: string | null }) {
         </header>
         <div class="filters">
           <select aria-label="Category" value={filter.category ?? ""} onChange={setFilterField("category")}>
-            <option value="">All categories</option>
+            <option value="">Category</option>
             {facetOptions("categories")}
           </select>
           <select aria-label="Scope" value={filter.scope ?? ""} onChange={setFilterField("scope")}>
-            <option value="">All scopes</option>
+            <option value="">Scope</option>
             {facetOptions("scopes")}
           </select>
           <select aria-label="Approval" value={filter.approval ?? ""} onChange={setFilterField("approval")}>
-            <option value="">Any approval</option>
+            <option value="">Approval</option>
             {facetOptions("approvals")}
           </select>
         </div>

@@ -112,7 +112,7 @@ function DocumentDetail({ doc, onSaved }: { doc: Document; onSaved: (d: Document
       </dl>
       <form class="card-form" onSubmit={save}>
         <label>
-          Tags <span class="dim">(comma-separated)</span>
+          Tags, separated by commas
           <input value={tags} onInput={(e) => setTags((e.currentTarget as HTMLInputElement).value)} />
         </label>
         <label>
