@@ -130,7 +130,7 @@ export function CardsView({ focusCardId }: { focusCardId?: string | null }) {
     facets.state === "ready"
       ? facets.value[field].map((f) => (
           <option key={f.value} value={f.value}>
-            {f.value} ({f.count})
+            {f.value} ({f.count.toLocaleString("en-US")})
           </option>
         ))
       : null;
