@@ -16,6 +16,8 @@ use crate::error::CommandResult;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "snake_case")]
 pub enum SyncState {
+    /// The agent is starting and has not reached the server yet.
+    Connecting,
     /// Connected and up to date.
     Online,
     /// A server is configured but cannot be reached; edits wait in the outbox.
@@ -24,6 +26,8 @@ pub enum SyncState {
     Syncing,
     /// The last cycle failed (see `error_message`).
     Error,
+    /// Paused by the user; local edits keep queueing.
+    Paused,
     /// No server is configured: the app runs on the local cache alone.
     LocalOnly,
 }

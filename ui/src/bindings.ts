@@ -279,6 +279,8 @@ export type Settings = {
 
 /**  The state of sync as the user sees it. */
 export type SyncState = 
+/**  The agent is starting and has not reached the server yet. */
+"connecting" | 
 /**  Connected and up to date. */
 "online" | 
 /**  A server is configured but cannot be reached; edits wait in the outbox. */
@@ -287,6 +289,8 @@ export type SyncState =
 "syncing" | 
 /**  The last cycle failed (see `error_message`). */
 "error" | 
+/**  Paused by the user; local edits keep queueing. */
+"paused" | 
 /**  No server is configured: the app runs on the local cache alone. */
 "local_only";
 

@@ -6,6 +6,8 @@ import type { SyncState, SyncStatus } from "../lib/api";
 import { formatRelative, plural } from "../lib/format";
 
 const LABELS: Record<SyncState, string> = {
+  connecting: "Connecting…",
+  paused: "Sync paused",
   online: "Synced",
   offline: "Offline",
   syncing: "Syncing…",

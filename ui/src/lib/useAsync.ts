@@ -19,7 +19,6 @@ export function useAsync<T>(load: () => Promise<T>, deps: unknown[]): [Loadable<
       (v) => id === run.current && setValue({ state: "ready", value: v }),
       (e) => id === run.current && setValue({ state: "error", message: messageOf(e) }),
     );
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, deps);
   useEffect(reload, [reload]);
   const set = useCallback((v: T) => setValue({ state: "ready", value: v }), []);
