@@ -37,9 +37,14 @@ fi
 # Front-end packages, including the Tauri CLI (@tauri-apps/cli, a prebuilt
 # binary from npm: seconds, where `cargo install tauri-cli` takes ~18 minutes).
 # Re-run only when package-lock.json changed since the last install.
+# `npm install --no-save` rather than `npm ci`: the lock was made through a
+# registry mirror that serves only the Linux builds of the CLI, esbuild and
+# rollup, so it lacks their macOS/Windows optional packages and `npm ci`
+# refuses it as out of sync. `--no-save` installs the locked versions and never
+# rewrites package.json or package-lock.json.
 if [[ ! -d "$ROOT/ui/node_modules" || "$ROOT/ui/package-lock.json" -nt "$ROOT/ui/node_modules/.package-lock.json" ]]; then
-  echo "install-desktop-deps: npm ci in ui/" >&2
-  (cd "$ROOT/ui" && nice -n 10 npm ci --no-audit --no-fund --loglevel=error)
+  echo "install-desktop-deps: npm install in ui/" >&2
+  (cd "$ROOT/ui" && nice -n 10 npm install --no-save --no-audit --no-fund --loglevel=error)
 fi
 
 # tauri-driver: the WebDriver proxy between the test and WebKitWebDriver. Only
