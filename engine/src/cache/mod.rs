@@ -7,8 +7,12 @@
 //! identity. WAL mode lets the app, the agent and a `sqlite3` shell use the file
 //! at the same time.
 
+mod chat_sessions;
 mod device;
+mod documents;
+mod memory_cards;
 mod migrations;
+mod mindfile_entries;
 mod outbox;
 mod row_io;
 mod rows;
@@ -19,7 +23,13 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
+pub use chat_sessions::{ChatMessage, ChatSession, ChatSessionSummary};
 pub use device::DeviceIdentity;
+pub use documents::{Document, DocumentChunk, MAX_CHUNKS};
+pub use memory_cards::{
+    Approval, CardCursor, CardDraft, CardFacets, CardFilter, CardPage, FacetCount, MemoryCard, MAX_PAGE,
+};
+pub use mindfile_entries::MindfileEntry;
 pub use outbox::OutboxEntry;
 pub use search::SearchHit;
 pub(crate) use device::write_state;

@@ -74,7 +74,7 @@ impl Cache {
 
 /// Turns what the user typed into an FTS5 query that cannot be a syntax error:
 /// every word quoted, the last one a prefix.
-fn fts_query(text: &str) -> Option<String> {
+pub(super) fn fts_query(text: &str) -> Option<String> {
     let words: Vec<String> = text
         .split_whitespace()
         .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Tests the desktop app: front-end unit tests (Vitest), the Tauri command tests
+# on the mock runtime (plus the check that ui/src/bindings.ts is current), and
+# the end-to-end tests that drive the real app (debug build) under Xvfb over
+# WebDriver (tauri-driver + WebKitWebDriver). Exits non-zero on any failure.
+#
+#   scripts/test-desktop.sh                 # everything
+#   scripts/test-desktop.sh --screenshots   # also refresh docs/screenshots/
+#
+# Installs what is missing first (scripts/install-desktop-deps.sh). Builds go
+# to $CARGO_TARGET_DIR (default: target/) at lower CPU priority.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+if [[ "${1:-}" == "--screenshots" ]]; then
+  export NOESIS_SCREENSHOTS_DIR="$ROOT/docs/screenshots"
+fi
+
+step() { printf '\n==> %s\n' "$*" >&2; }
+
+step "dependencies"
+"$ROOT/scripts/install-desktop-deps.sh"
+
+cd "$ROOT/ui"
+step "front end: type check and unit tests (vitest)"
+nice -n 10 npx tsc --noEmit
+nice -n 10 npx vitest run
+
+step "front end: production build (embedded in the app)"
+nice -n 10 npx vite build --logLevel warn
+
+cd "$ROOT"
+step "Tauri command tests (mock runtime) and bindings check"
+nice -n 10 cargo test -p noesis-desktop
+
+step "building the app and the CLI (debug)"
+nice -n 10 cargo build -p noesis-desktop -p noesis-sync
+
+step "end to end: the real app under Xvfb over WebDriver"
+cd "$ROOT/ui"
+xvfb-run -a -s "-screen 0 1280x860x24" nice -n 10 npx vitest run --config vitest.e2e.config.ts
+
+step "desktop tests passed"

@@ -1,0 +1,66 @@
+//! Settings and the sync indicator: real facts about this device only.
+
+use serde::{Deserialize, Serialize};
+use tauri::State;
+
+use crate::error::{CommandError, CommandResult};
+use crate::sync_status::SyncStatus;
+use crate::state::AppState;
+
+/// What the Settings view shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct Settings {
+    /// This device's id (a UUID generated once per data folder).
+    pub device_id: String,
+    /// This device's name as other devices see it.
+    pub device_name: String,
+    /// The data folder.
+    pub data_dir: String,
+    /// The cache file inside it.
+    pub cache_path: String,
+    /// The server, without password; `None` when the app runs local-only.
+    pub server_url: Option<String>,
+    /// This app's version.
+    pub app_version: String,
+}
+
+fn settings(state: &AppState) -> CommandResult<Settings> {
+    let cache = state.cache();
+    let device = cache.device()?;
+    Ok(Settings {
+        device_id: device.id.to_string(),
+        device_name: device.name,
+        data_dir: state.data_dir().display().to_string(),
+        cache_path: cache.path().display().to_string(),
+        server_url: cache.server_url()?,
+        app_version: env!("CARGO_PKG_VERSION").to_string(),
+    })
+}
+
+/// The Settings view's facts.
+#[tauri::command]
+#[specta::specta]
+pub async fn get_settings(state: State<'_, AppState>) -> CommandResult<Settings> {
+    settings(&state)
+}
+
+/// Renames this device.
+#[tauri::command]
+#[specta::specta]
+pub async fn set_device_name(state: State<'_, AppState>,
+    name: String,
+) -> CommandResult<Settings> {
+    if name.trim().is_empty() {
+        return Err(CommandError { code: "invalid".into(), message: "A device name cannot be empty.".into() });
+    }
+    state.cache().set_device_name(&name)?;
+    settings(&state)
+}
+
+/// The sync status now (the indicator's first value; updates arrive as
+/// `sync://status` events).
+#[tauri::command]
+#[specta::specta]
+pub async fn sync_status(state: State<'_, AppState>) -> CommandResult<SyncStatus> {
+    SyncStatus::from_cache(&state.cache())
+}

@@ -1,0 +1,100 @@
+//! Noesis Desktop: the Tauri shell over the Noesis engine.
+//!
+//! This crate only wires things together: it opens the local cache in the data
+//! folder, registers the commands of [`commands`] (thin calls into
+//! `noesis_engine`), maps engine state to namespaced UI events (`sync://status`)
+//! and owns the window. Every rule and query lives in the engine, which the
+//! `noesis-sync` CLI and the tests share.
+//!
+//! The builder is generic over Tauri's [`Runtime`] so command tests run on
+//! Tauri's mock runtime without a window or WebKit (see `tests/`).
+
+pub mod bindings;
+pub mod commands;
+pub mod error;
+pub mod state;
+pub mod sync_status;
+
+use tauri::{Manager, Runtime};
+use tauri_specta::{collect_commands, collect_events};
+
+use crate::state::AppState;
+
+/// Every command and event the front end may use, typed once here; the
+/// TypeScript bindings in `ui/src/bindings.ts` are generated from this list.
+pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
+    use commands::*;
+    tauri_specta::Builder::<R>::new()
+        // One TypeScript type per Rust type: ours serialise and deserialise alike.
+        .disable_serde_phases()
+        .commands(collect_commands![
+            cards::list_cards,
+            cards::count_cards,
+            cards::search_cards,
+            cards::card_facets,
+            cards::get_card,
+            cards::create_card,
+            cards::update_card,
+            cards::set_card_approval,
+            cards::delete_card,
+            chats::list_chat_sessions,
+            chats::get_chat_session,
+            chats::rename_chat_session,
+            chats::delete_chat_session,
+            mindfile::mindfile_categories,
+            mindfile::list_mindfile_entries,
+            mindfile::set_mindfile_note,
+            documents::list_documents,
+            documents::update_document,
+            documents::document_chunks,
+            settings::get_settings,
+            settings::set_device_name,
+            settings::sync_status,
+        ])
+        .events(collect_events![sync_status::SyncStatus])
+}
+
+/// The app on any runtime: `base` (the real builder, or
+/// `tauri::test::mock_builder()` in tests) with `state` managed, the commands
+/// registered, and sync status reports routed to the `sync://status` event.
+pub fn build_app<R: Runtime>(
+    base: tauri::Builder<R>,
+    state: AppState,
+    context: tauri::Context<R>,
+) -> tauri::Result<tauri::App<R>> {
+    let specta = specta_builder::<R>();
+    let app = base.manage(state).invoke_handler(specta.invoke_handler()).build(context)?;
+    // Wired here rather than in a setup hook, which Tauri runs only once the
+    // event loop starts: the mock runtime's tests never start one.
+    specta.mount_events(&app);
+    let handle = app.handle().clone();
+    app.state::<AppState>().set_sync_status_sink(move |status| {
+        if let Err(e) = tauri_specta::Event::emit(status, &handle) {
+            tracing::warn!("cannot send sync://status: {e}");
+        }
+    });
+    Ok(app)
+}
+
+/// Starts the desktop app on the data folder from `NOESIS_DATA_DIR` (or the
+/// OS default). With no server configured the app runs on the local cache alone.
+pub fn run() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "noesis=info,warn".into()),
+        )
+        .init();
+    let data_dir = AppState::data_dir_from_env();
+    let state = match AppState::open(&data_dir) {
+        Ok(state) => state,
+        Err(e) => {
+            // Nothing to show without a cache: say why on stderr and stop.
+            eprintln!("Noesis cannot open its data folder {}: {e}", data_dir.display());
+            std::process::exit(1);
+        }
+    };
+    tracing::info!(data_dir = %data_dir.display(), "starting Noesis Desktop");
+    build_app(tauri::Builder::default(), state, tauri::generate_context!())
+        .expect("the Tauri app failed to start")
+        .run(|_, _| {});
+}

@@ -1,0 +1,69 @@
+//! What the shell holds for the app's lifetime: the data folder and the open
+//! local cache. Commands borrow the cache through a mutex: SQLite calls take
+//! microseconds to a few milliseconds, so contention is not a concern, and
+//! background sync uses its own connection (WAL lets both work at once).
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+use noesis_engine::cache::Cache;
+
+use crate::sync_status::SyncStatus;
+
+/// Where sync status reports go: the window's `sync://status` event in the
+/// app, nowhere in tests that do not install one.
+type StatusSink = Box<dyn Fn(&SyncStatus) + Send + Sync>;
+
+/// Environment variable naming the data folder, as for `noesis-sync --data-dir`;
+/// tests point it at an empty temporary folder.
+pub const DATA_DIR_ENV: &str = "NOESIS_DATA_DIR";
+
+/// The app's state, managed by Tauri.
+pub struct AppState {
+    data_dir: PathBuf,
+    cache: Mutex<Cache>,
+    status_sink: OnceLock<StatusSink>,
+}
+
+impl AppState {
+    /// Opens (creating if needed) the cache in `data_dir`.
+    pub fn open(data_dir: &Path) -> Result<Self, noesis_engine::Error> {
+        let cache = Cache::open(data_dir)?;
+        Ok(Self { data_dir: data_dir.to_path_buf(), cache: Mutex::new(cache), status_sink: OnceLock::new() })
+    }
+
+    /// The data folder: `NOESIS_DATA_DIR` when set, else the OS app-data folder.
+    pub fn data_dir_from_env() -> PathBuf {
+        std::env::var_os(DATA_DIR_ENV)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(noesis_engine::data_dir::default_data_dir)
+    }
+
+    /// The data folder in use.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// The cache, for one command.
+    pub fn cache(&self) -> MutexGuard<'_, Cache> {
+        // A panic while holding the lock leaves the connection usable (SQLite
+        // rolls back an unfinished statement), so a poisoned lock is recovered.
+        self.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Installs where sync status reports go (once, at app setup).
+    pub fn set_sync_status_sink(&self, sink: impl Fn(&SyncStatus) + Send + Sync + 'static) {
+        let _ = self.status_sink.set(Box::new(sink));
+    }
+
+    /// Reports the current status after an edit, so the pending count moves as
+    /// the user works. Reading the status cannot fail the edit that triggered it.
+    pub fn publish_sync_status(&self, cache: &Cache) {
+        let Some(sink) = self.status_sink.get() else { return };
+        match SyncStatus::from_cache(cache) {
+            Ok(status) => sink(&status),
+            Err(e) => tracing::warn!("cannot read the sync status: {}", e.message),
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! The desktop app's commands on Tauri's mock runtime: the real command
+//! handlers, IPC serialisation and event wiring, with a real cache in a
+//! temporary data folder but no window or WebKit.
+
+use std::sync::{Arc, Mutex};
+
+use serde_json::{json, Value};
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime, INVOKE_KEY};
+use tauri::webview::InvokeRequest;
+use tauri::{Listener, WebviewWindow, WebviewWindowBuilder};
+
+use noesis_desktop::state::AppState;
+
+struct App {
+    _dir: tempfile::TempDir,
+    _app: tauri::App<MockRuntime>,
+    window: WebviewWindow<MockRuntime>,
+    statuses: Arc<Mutex<Vec<Value>>>,
+}
+
+fn app() -> App {
+    let dir = tempfile::tempdir().unwrap();
+    let state = AppState::open(dir.path()).unwrap();
+    let app = noesis_desktop::build_app(mock_builder(), state, mock_context(noop_assets())).unwrap();
+    let window = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+    let statuses = Arc::new(Mutex::new(Vec::new()));
+    let sink = statuses.clone();
+    app.listen_any("sync://status", move |event| {
+        sink.lock().unwrap().push(serde_json::from_str(event.payload()).unwrap());
+    });
+    App { _dir: dir, _app: app, window, statuses }
+}
+
+impl App {
+    fn call(&self, cmd: &str, args: Value) -> Result<Value, Value> {
+        let request = InvokeRequest {
+            cmd: cmd.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: "tauri://localhost".parse().unwrap(),
+            body: InvokeBody::Json(args),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        };
+        get_ipc_response(&self.window, request).map(|body| body.deserialize::<Value>().unwrap())
+    }
+
+    fn ok(&self, cmd: &str, args: Value) -> Value {
+        self.call(cmd, args).unwrap_or_else(|e| panic!("{cmd} failed: {e}"))
+    }
+}
+
+const NO_FILTER: &str = r#"{"category": null, "scope": null, "approval": null}"#;
+
+fn no_filter() -> Value {
+    serde_json::from_str(NO_FILTER).unwrap()
+}
+
+#[test]
+fn a_fresh_data_folder_opens_empty_and_local_only() {
+    let app = app();
+    let page = app.ok("list_cards", json!({"filter": no_filter(), "after": null, "limit": 50}));
+    assert_eq!(page, json!({"cards": [], "next": null}), "a new user sees an empty card list");
+    let status = app.ok("sync_status", json!({}));
+    assert_eq!(status["state"], "local_only", "with no server the indicator says local only, not offline");
+    assert_eq!(status["pending"], 0);
+    let settings = app.ok("get_settings", json!({}));
+    assert_eq!(settings["server_url"], Value::Null);
+    assert_eq!(settings["app_version"], env!("CARGO_PKG_VERSION"));
+    assert!(settings["device_id"].as_str().unwrap().len() == 36, "the device id is a UUID");
+}
+
+#[test]
+fn creating_editing_and_searching_a_card_round_trips_through_ipc() {
+    let app = app();
+    let card = app.ok(
+        "create_card",
+        json!({"draft": {"category": "fact", "scope": "global", "text": "Miso is the cat"}}),
+    );
+    let id = card["id"].as_str().unwrap().to_string();
+    assert_eq!(card["approval"], "pending");
+
+    let edited = app.ok(
+        "update_card",
+        json!({"id": id, "draft": {"category": "fact", "scope": "home", "text": "Miso is the grey cat"}}),
+    );
+    assert_eq!(edited["text"], "Miso is the grey cat");
+    let found = app.ok("search_cards", json!({"text": "gre", "filter": no_filter(), "limit": 10}));
+    assert_eq!(found.as_array().unwrap().len(), 1, "typing a prefix finds the edited card");
+
+    let approved = app.ok("set_card_approval", json!({"id": id, "approval": "approved"}));
+    assert_eq!(approved["approval"], "approved");
+    assert!(approved["approved_at"].is_string());
+
+    let home = json!({"category": null, "scope": "home", "approval": "approved"});
+    assert_eq!(app.ok("count_cards", json!({"filter": home})), 1);
+    let facets = app.ok("card_facets", json!({}));
+    assert_eq!(facets["scopes"], json!([{"value": "home", "count": 1}]));
+
+    // Each edit told the indicator how many changes wait to sync.
+    let statuses = app.statuses.lock().unwrap().clone();
+    let pending: Vec<_> = statuses.iter().map(|s| s["pending"].as_u64().unwrap()).collect();
+    assert_eq!(pending, [1, 2, 3], "the pending count grows with each edit (insert, update, approve)");
+    assert!(statuses.iter().all(|s| s["state"] == "local_only"));
+}
+
+#[test]
+fn acting_on_a_deleted_card_says_it_is_gone() {
+    let app = app();
+    let card = app.ok("create_card", json!({"draft": {"category": "fact", "scope": "global", "text": "x"}}));
+    let id = card["id"].as_str().unwrap();
+    assert_eq!(app.ok("delete_card", json!({"id": id})), Value::Null);
+    let error = app.call("get_card", json!({"id": id})).unwrap_err();
+    assert_eq!(error["code"], "not_found", "the UI branches on a stable code");
+    assert!(error["message"].as_str().unwrap().contains("no longer exists"));
+    assert_eq!(app.call("delete_card", json!({"id": id})).unwrap_err()["code"], "not_found");
+}
+
+#[test]
+fn keyset_pages_cover_a_long_list_once() {
+    let app = app();
+    for i in 0..25 {
+        app.ok("create_card", json!({"draft": {"category": "fact", "scope": "global", "text": format!("card {i}")}}));
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut after = Value::Null;
+    loop {
+        let page = app.ok("list_cards", json!({"filter": no_filter(), "after": after, "limit": 10}));
+        for card in page["cards"].as_array().unwrap() {
+            assert!(seen.insert(card["id"].as_str().unwrap().to_string()), "no card shows twice");
+        }
+        if page["next"].is_null() {
+            break;
+        }
+        after = page["next"].clone();
+    }
+    assert_eq!(seen.len(), 25, "scrolling to the end shows every card");
+}
+
+#[test]
+fn device_rename_is_saved_and_blank_names_are_refused() {
+    let app = app();
+    let settings = app.ok("set_device_name", json!({"name": "  Laptop  "}));
+    assert_eq!(settings["device_name"], "Laptop");
+    assert_eq!(app.ok("get_settings", json!({}))["device_name"], "Laptop");
+    let error = app.call("set_device_name", json!({"name": "   "})).unwrap_err();
+    assert_eq!(error["code"], "invalid");
+}
+
+#[test]
+fn empty_views_load_without_errors() {
+    let app = app();
+    assert_eq!(app.ok("list_chat_sessions", json!({"limit": 100})), json!([]));
+    assert_eq!(app.ok("mindfile_categories", json!({})), json!([]));
+    assert_eq!(app.ok("list_mindfile_entries", json!({"category": null})), json!([]));
+    assert_eq!(app.ok("list_documents", json!({})), json!([]));
+    assert_eq!(app.ok("document_chunks", json!({"documentId": "none", "fromIndex": 0, "limit": 10})), json!([]));
+    assert_eq!(app.call("get_chat_session", json!({"id": "none"})).unwrap_err()["code"], "not_found");
+}

@@ -1,0 +1,76 @@
+// Starting and stopping the real app for a test: a data folder, tauri-driver
+// pointed at Debian's WebKitWebDriver, a WebDriver session, screenshots, and
+// the CLI and sqlite3 to look at the cache from outside the app.
+import { spawn, execFileSync } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { Session, sleep } from "./webdriver";
+
+export const ROOT = resolve(__dirname, "../..");
+const TARGET = process.env.CARGO_TARGET_DIR ?? join(ROOT, "target");
+export const APP = process.env.NOESIS_DESKTOP_APP ?? join(TARGET, "debug/noesis-desktop");
+export const CLI = process.env.NOESIS_SYNC_BIN ?? join(TARGET, "debug/noesis-sync");
+/** Where screenshots go: a scratch folder by default, so a test run leaves the
+ *  working tree clean; scripts/test-desktop.sh --screenshots refreshes docs/screenshots. */
+export const SCREENSHOTS = process.env.NOESIS_SCREENSHOTS_DIR ?? join(TARGET, "e2e-screenshots");
+/** Ports away from tauri-driver's defaults (4444/4445) so a developer's own session is not disturbed. */
+const PORT = Number(process.env.NOESIS_E2E_PORT ?? 4744);
+
+export function newDataDir(): string {
+  return mkdtempSync(join(tmpdir(), "noesis-e2e-"));
+}
+
+export class RunningApp {
+  private constructor(
+    readonly session: Session,
+    private readonly driver: ChildProcess,
+  ) {}
+
+  /** Launches the app on `dataDir` (passed as NOESIS_DATA_DIR, which the app honours). */
+  static async launch(dataDir: string): Promise<RunningApp> {
+    const driver = spawn(
+      "tauri-driver",
+      ["--port", String(PORT), "--native-port", String(PORT + 1), "--native-driver", "/usr/bin/WebKitWebDriver"],
+      { env: { ...process.env, NOESIS_DATA_DIR: dataDir }, stdio: ["ignore", "inherit", "inherit"] },
+    );
+    const base = `http://127.0.0.1:${PORT}`;
+    for (let i = 0; ; i++) {
+      try {
+        const session = await Session.start(base, APP);
+        return new RunningApp(session, driver);
+      } catch (e) {
+        if (i > 100) {
+          driver.kill();
+          throw e;
+        }
+        await sleep(200);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.session.end();
+    this.driver.kill();
+    await new Promise((r) => this.driver.once("exit", r).once("error", r));
+  }
+
+  /** Saves a screenshot as docs/screenshots/<name>.png. */
+  async screenshot(name: string): Promise<void> {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    // Let transitions and fonts settle so the picture shows what a user sees.
+    await sleep(300);
+    writeFileSync(join(SCREENSHOTS, `${name}.png`), Buffer.from(await this.session.screenshot(), "base64"));
+  }
+}
+
+/** Runs an SQL statement on the data folder's cache with Debian's sqlite3. */
+export function sql(dataDir: string, statement: string): string {
+  return execFileSync("sqlite3", [join(dataDir, "cache.sqlite3")], { input: statement, encoding: "utf8" }).trim();
+}
+
+/** `noesis-sync status --json` for the data folder. */
+export function cliStatus(dataDir: string): any {
+  return JSON.parse(execFileSync(CLI, ["status", "--json", "--data-dir", dataDir], { encoding: "utf8" }));
+}

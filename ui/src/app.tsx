@@ -1,0 +1,90 @@
+// The main window: a sidebar of views with the sync indicator at its foot,
+// and the selected view. Ctrl/Cmd+1…5 switch views.
+import { useEffect, useState } from "preact/hooks";
+import { api, onSyncStatus } from "./lib/api";
+import type { SyncStatus } from "./lib/api";
+import { SyncIndicator } from "./components/SyncIndicator";
+import { CardsView } from "./views/Cards";
+import { ChatsView } from "./views/Chats";
+import { MindfileView } from "./views/Mindfile";
+import { DocumentsView } from "./views/Documents";
+import { SettingsView } from "./views/Settings";
+
+export type ViewName = "cards" | "chats" | "mindfile" | "documents" | "settings";
+
+const VIEWS: { name: ViewName; label: string; icon: string }[] = [
+  { name: "cards", label: "Memory cards", icon: "▤" },
+  { name: "chats", label: "Chats", icon: "✉" },
+  { name: "mindfile", label: "Mind file", icon: "◎" },
+  { name: "documents", label: "Documents", icon: "▦" },
+  { name: "settings", label: "Settings", icon: "⚙" },
+];
+
+/** The sync status: the current value first, then every `sync://status` report. */
+function useSyncStatus(): SyncStatus | null {
+  const [status, setStatus] = useState<SyncStatus | null>(null);
+  useEffect(() => {
+    api.syncStatus().then(setStatus, () => setStatus(null));
+    return onSyncStatus(setStatus);
+  }, []);
+  return status;
+}
+
+export function App() {
+  const [view, setView] = useState<ViewName>("cards");
+  const [focusCard, setFocusCard] = useState<string | null>(null);
+  const sync = useSyncStatus();
+
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (!(event.ctrlKey || event.metaKey)) return;
+      const index = Number(event.key) - 1;
+      if (index >= 0 && index < VIEWS.length) {
+        event.preventDefault();
+        setView(VIEWS[index].name);
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, []);
+
+  return (
+    <div class="app">
+      <nav class="sidebar" aria-label="Views">
+        <div class="brand">Noesis</div>
+        {VIEWS.map((v, i) => (
+          <button
+            key={v.name}
+            type="button"
+            class={view === v.name ? "nav-item active" : "nav-item"}
+            aria-current={view === v.name ? "page" : undefined}
+            data-testid={`nav-${v.name}`}
+            title={`${v.label} (Ctrl+${i + 1})`}
+            onClick={() => setView(v.name)}
+          >
+            <span class="nav-icon" aria-hidden="true">
+              {v.icon}
+            </span>
+            {v.label}
+          </button>
+        ))}
+        <div class="spacer" />
+        <SyncIndicator status={sync} />
+      </nav>
+      <main class="content">
+        {view === "cards" && <CardsView focusCardId={focusCard} />}
+        {view === "chats" && <ChatsView />}
+        {view === "mindfile" && (
+          <MindfileView
+            onOpenCard={(id) => {
+              setFocusCard(id);
+              setView("cards");
+            }}
+          />
+        )}
+        {view === "documents" && <DocumentsView />}
+        {view === "settings" && <SettingsView sync={sync} />}
+      </main>
+    </div>
+  );
+}

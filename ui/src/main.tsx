@@ -1,0 +1,7 @@
+import { render } from "preact";
+import { App } from "./app";
+import { applyAppearance, loadAppearance } from "./lib/theme";
+import "./styles.css";
+
+applyAppearance(loadAppearance());
+render(<App />, document.getElementById("app")!);

@@ -1,0 +1,169 @@
+// Chat sessions: the list (title, last message, count), one session's
+// messages, rename in place, delete with confirmation.
+import { useState } from "preact/hooks";
+import { api, messageOf } from "../lib/api";
+import type { ChatSessionSummary } from "../lib/api";
+import { formatRelative, plural } from "../lib/format";
+import { useAsync } from "../lib/useAsync";
+import { VirtualList } from "../components/VirtualList";
+import { Empty, ErrorState, Loading } from "../components/States";
+
+/** Sessions listed: years of daily chats fit; the list is windowed anyway. */
+const SESSION_LIMIT = 20000;
+
+export function ChatsView() {
+  const [sessions, reload, setSessions] = useAsync(() => api.listChatSessions(SESSION_LIMIT), []);
+  const [selected, setSelected] = useState<string | null>(null);
+
+  const update = (s: ChatSessionSummary) =>
+    sessions.state === "ready" && setSessions([s, ...sessions.value.filter((x) => x.id !== s.id)]);
+  const remove = (id: string) => {
+    if (sessions.state !== "ready") return;
+    setSessions(sessions.value.filter((x) => x.id !== id));
+    setSelected(null);
+  };
+
+  return (
+    <div class="split">
+      <section class="list-pane" aria-label="Chat sessions">
+        <header class="pane-header">
+          <h2>Chats</h2>
+          {sessions.state === "ready" && <span class="muted">{plural(sessions.value.length, "session")}</span>}
+        </header>
+        {sessions.state === "loading" && <Loading label="Loading chats…" />}
+        {sessions.state === "error" && <ErrorState message={sessions.message} onRetry={reload} />}
+        {sessions.state === "ready" && sessions.value.length === 0 && (
+          <Empty title="No chat sessions">Conversations with the assistant appear here once they sync.</Empty>
+        )}
+        {sessions.state === "ready" && sessions.value.length > 0 && (
+          <VirtualList
+            items={sessions.value}
+            rowHeight={68}
+            keyOf={(s) => s.id}
+            selectedKey={selected}
+            onSelect={(s) => setSelected(s.id)}
+            label="Chat sessions"
+            renderRow={(s) => (
+              <div class="card-row" data-testid="chat-row">
+                <div class="row-title">
+                  <span class="ellipsis">{s.title || "Untitled"}</span>
+                  <span class="dim">{formatRelative(s.updated_at)}</span>
+                </div>
+                <div class="card-row-meta">
+                  <span class="ellipsis">{s.preview || "No messages"}</span>
+                  <span class="spacer" />
+                  <span class="badge">{s.message_count}</span>
+                </div>
+              </div>
+            )}
+          />
+        )}
+      </section>
+      <section class="detail-pane" aria-label="Chat">
+        {selected ? (
+          <ChatDetail key={selected} id={selected} onRenamed={update} onDeleted={remove} />
+        ) : (
+          <Empty title="No chat selected">Select a session to read it.</Empty>
+        )}
+      </section>
+    </div>
+  );
+}
+
+function ChatDetail(props: { id: string; onRenamed: (s: ChatSessionSummary) => void; onDeleted: (id: string) => void }) {
+  const [session, reload] = useAsync(() => api.getChatSession(props.id), [props.id]);
+  const [title, setTitle] = useState<string | null>(null);
+  const [confirm, setConfirm] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  if (session.state === "loading") return <Loading label="Loading chat…" />;
+  if (session.state === "error") return <ErrorState message={session.message} onRetry={reload} />;
+  const s = session.value;
+
+  const rename = async (event: Event) => {
+    event.preventDefault();
+    if (title === null || title.trim() === "") return;
+    try {
+      const summary = await api.renameChatSession(s.summary.id, title);
+      props.onRenamed(summary);
+      setTitle(null);
+      reload();
+    } catch (e) {
+      setError(messageOf(e));
+    }
+  };
+  const remove = async () => {
+    try {
+      await api.deleteChatSession(s.summary.id);
+      props.onDeleted(s.summary.id);
+    } catch (e) {
+      setError(messageOf(e));
+    }
+  };
+
+  return (
+    <article class="detail chat" data-testid="chat-detail">
+      <div class="detail-head">
+        {title === null ? (
+          <>
+            <h1 class="ellipsis">{s.summary.title || "Untitled"}</h1>
+            <span class="spacer" />
+            <button type="button" onClick={() => setTitle(s.summary.title)}>
+              Rename
+            </button>
+            {confirm ? (
+              <span class="confirm">
+                Delete this chat?
+                <button type="button" class="danger" onClick={remove}>
+                  Delete
+                </button>
+                <button type="button" onClick={() => setConfirm(false)}>
+                  Keep
+                </button>
+              </span>
+            ) : (
+              <button type="button" class="danger-quiet" onClick={() => setConfirm(true)}>
+                Delete…
+              </button>
+            )}
+          </>
+        ) : (
+          <form class="inline-form" onSubmit={rename} onKeyDown={(e) => e.key === "Escape" && setTitle(null)}>
+            <input
+              aria-label="Title"
+              value={title}
+              ref={(el) => el?.focus()}
+              onInput={(e) => setTitle((e.currentTarget as HTMLInputElement).value)}
+            />
+            <button type="submit" class="primary" disabled={title.trim() === ""}>
+              Save
+            </button>
+            <button type="button" onClick={() => setTitle(null)}>
+              Cancel
+            </button>
+          </form>
+        )}
+      </div>
+      <div class="muted small">
+        {plural(s.summary.message_count, "message")} · started {formatRelative(s.summary.created_at)}
+      </div>
+      {error && (
+        <div class="inline-error" role="alert">
+          {error}
+        </div>
+      )}
+      <div class="messages">
+        {s.messages.length === 0 && <Empty title="This session has no messages" />}
+        {s.messages.map((m, i) => (
+          <div key={i} class={`message ${m.role === "user" ? "mine" : "theirs"}`}>
+            <div class="message-role">
+              {m.role || "message"}
+              {m.model && <span class="dim"> · {m.model}</span>}
+            </div>
+            <div class="message-text">{m.text}</div>
+          </div>
+        ))}
+      </div>
+    </article>
+  );
+}

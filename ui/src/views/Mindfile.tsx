@@ -1,0 +1,117 @@
+// The mind file: categories on the left, their entries on the right, each
+// with the memory card it came from (click to open it) and an editable note.
+import { useState } from "preact/hooks";
+import { api, messageOf } from "../lib/api";
+import type { MindfileEntry } from "../lib/api";
+import { formatRelative } from "../lib/format";
+import { useAsync } from "../lib/useAsync";
+import { Empty, ErrorState, Loading } from "../components/States";
+
+export function MindfileView({ onOpenCard }: { onOpenCard: (id: string) => void }) {
+  const [category, setCategory] = useState<string | null>(null);
+  const [categories, reloadCategories] = useAsync(() => api.mindfileCategories(), []);
+  const [entries, reloadEntries] = useAsync(() => api.listMindfileEntries(category), [category]);
+  const total = categories.state === "ready" ? categories.value.reduce((n, c) => n + c.count, 0) : 0;
+
+  return (
+    <div class="split">
+      <section class="list-pane narrow" aria-label="Mind-file categories">
+        <header class="pane-header">
+          <h2>Mind file</h2>
+        </header>
+        {categories.state === "loading" && <Loading />}
+        {categories.state === "error" && <ErrorState message={categories.message} onRetry={reloadCategories} />}
+        {categories.state === "ready" && (
+          <ul class="plain-list" role="listbox" aria-label="Categories">
+            <li role="option" aria-selected={category === null} tabIndex={0} class={category === null ? "selected" : ""}
+              onClick={() => setCategory(null)} onKeyDown={(e) => e.key === "Enter" && setCategory(null)}>
+              <span>All entries</span>
+              <span class="badge">{total}</span>
+            </li>
+            {categories.value.map((c) => (
+              <li key={c.value} role="option" aria-selected={category === c.value} tabIndex={0}
+                class={category === c.value ? "selected" : ""}
+                onClick={() => setCategory(c.value)} onKeyDown={(e) => e.key === "Enter" && setCategory(c.value)}>
+                <span class="ellipsis">{c.value}</span>
+                <span class="badge">{c.count}</span>
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+      <section class="detail-pane scroll" aria-label="Mind-file entries">
+        {entries.state === "loading" && <Loading label="Loading entries…" />}
+        {entries.state === "error" && <ErrorState message={entries.message} onRetry={reloadEntries} />}
+        {entries.state === "ready" && entries.value.length === 0 && (
+          <Empty title="The mind file is empty">
+            Entries are distilled from approved memory cards by the assistant and appear here once they sync.
+          </Empty>
+        )}
+        {entries.state === "ready" &&
+          groupByCategory(entries.value).map(([name, group]) => (
+            <div key={name} class="group">
+              <h2 class="group-title">{name}</h2>
+              {group.map((entry) => (
+                <MindfileItem key={entry.id} entry={entry} onOpenCard={onOpenCard} />
+              ))}
+            </div>
+          ))}
+      </section>
+    </div>
+  );
+}
+
+function groupByCategory(entries: MindfileEntry[]): [string, MindfileEntry[]][] {
+  const groups = new Map<string, MindfileEntry[]>();
+  for (const e of entries) groups.set(e.category, [...(groups.get(e.category) ?? []), e]);
+  return [...groups.entries()];
+}
+
+function MindfileItem({ entry, onOpenCard }: { entry: MindfileEntry; onOpenCard: (id: string) => void }) {
+  const [current, setCurrent] = useState(entry);
+  const [note, setNote] = useState(entry.note);
+  const [error, setError] = useState<string | null>(null);
+  const dirty = note.trim() !== current.note;
+
+  const save = async () => {
+    try {
+      const saved = await api.setMindfileNote(current.id, note);
+      setCurrent(saved);
+      setNote(saved.note);
+      setError(null);
+    } catch (e) {
+      setError(messageOf(e));
+    }
+  };
+
+  return (
+    <div class="entry" data-testid="mindfile-entry">
+      <p class="entry-text">{current.text}</p>
+      <div class="entry-source small">
+        {current.source_card_text !== null ? (
+          <button type="button" class="link" onClick={() => onOpenCard(current.source_memory_card_id)}>
+            From card: “{current.source_card_text}”
+          </button>
+        ) : (
+          <span class="muted">Source card {current.source_memory_card_id} is not on this device.</span>
+        )}
+        <span class="dim"> · updated {formatRelative(current.updated_at)}</span>
+      </div>
+      <div class="note-row">
+        <input
+          aria-label="Note"
+          placeholder="Add a note…"
+          value={note}
+          onInput={(e) => setNote((e.currentTarget as HTMLInputElement).value)}
+          onKeyDown={(e) => e.key === "Enter" && dirty && void save()}
+        />
+        {dirty && (
+          <button type="button" class="primary" onClick={save}>
+            Save note
+          </button>
+        )}
+      </div>
+      {error && <div class="inline-error" role="alert">{error}</div>}
+    </div>
+  );
+}

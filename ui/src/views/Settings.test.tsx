@@ -1,0 +1,59 @@
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { fireEvent, render, screen, waitFor } from "@testing-library/preact";
+import type { Settings } from "../lib/api";
+
+vi.mock("../lib/api", () => ({
+  messageOf: (e: unknown) => (e instanceof Error ? e.message : String(e)),
+  api: { getSettings: vi.fn(), setDeviceName: vi.fn() },
+}));
+
+import { api } from "../lib/api";
+import { SettingsView, LOCAL_ONLY } from "./Settings";
+
+const mocked = api as unknown as Record<string, ReturnType<typeof vi.fn>>;
+const settings: Settings = {
+  device_id: "9c207aac-2cc6-4b90-bdc9-ba03d547faf4",
+  device_name: "Mac Studio",
+  data_dir: "/home/me/.local/share/Noesis",
+  cache_path: "/home/me/.local/share/Noesis/cache.sqlite3",
+  server_url: null,
+  app_version: "0.1.0",
+};
+
+beforeEach(() => {
+  vi.resetAllMocks();
+  mocked.getSettings.mockResolvedValue(settings);
+});
+
+describe("SettingsView", () => {
+  it("says the app is local only when no server is configured", async () => {
+    render(<SettingsView sync={null} />);
+    expect((await screen.findByTestId("server-url")).textContent).toBe(LOCAL_ONLY);
+    expect(screen.getByTestId("data-dir").textContent).toBe(settings.data_dir);
+    expect(screen.getByTestId("device-id").textContent).toBe(settings.device_id);
+  });
+
+  it("shows the server without password when one is configured", async () => {
+    mocked.getSettings.mockResolvedValue({ ...settings, server_url: "postgres://noesis_user@192.168.4.25:5433/noesis" });
+    render(<SettingsView sync={null} />);
+    expect((await screen.findByTestId("server-url")).textContent).toBe("postgres://noesis_user@192.168.4.25:5433/noesis");
+  });
+
+  it("renames the device", async () => {
+    mocked.setDeviceName.mockResolvedValue({ ...settings, device_name: "Laptop" });
+    render(<SettingsView sync={null} />);
+    const input = await screen.findByTestId("device-name");
+    fireEvent.input(input, { target: { value: "Laptop" } });
+    fireEvent.click(screen.getByText("Rename"));
+    await waitFor(() => expect(mocked.setDeviceName).toHaveBeenCalledWith("Laptop"));
+    expect(await screen.findByText("Saved")).toBeTruthy();
+  });
+
+  it("shows why settings could not be read, with a retry", async () => {
+    mocked.getSettings.mockRejectedValueOnce(new Error("local cache failed while reading sync state: disk full"));
+    render(<SettingsView sync={null} />);
+    expect(await screen.findByText(/disk full/)).toBeTruthy();
+    fireEvent.click(screen.getByText("Try again"));
+    expect(await screen.findByTestId("server-url")).toBeTruthy();
+  });
+});
