@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Runs all the tests: installs what they need, starts throwaway PostgreSQL
 # servers (or uses NOESIS_TEST_DATABASE_URL / NOESIS_TEST_PLAIN_DATABASE_URL if
-# set), runs the Rust unit and integration tests against them, and stops them.
+# set), runs the engine and CLI unit and integration tests against them, then
+# the desktop app's tests (Vitest, Tauri mock runtime, WebDriver end to end
+# under Xvfb), and stops the servers. Exits non-zero if anything failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-test-deps.sh
-scripts/with-test-postgres.sh cargo test --workspace --locked --no-fail-fast --color never
+status=0
+scripts/with-test-postgres.sh cargo test -p noesis-engine -p noesis-sync --locked --no-fail-fast --color never || status=$?
+scripts/test-desktop.sh || status=$?
+exit $status

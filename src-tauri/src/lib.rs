@@ -13,6 +13,7 @@ pub mod bindings;
 pub mod commands;
 pub mod error;
 pub mod state;
+pub mod sync_agent;
 pub mod sync_status;
 
 use tauri::{Manager, Runtime};
@@ -94,7 +95,7 @@ pub fn run() {
         }
     };
     tracing::info!(data_dir = %data_dir.display(), "starting Noesis Desktop");
-    build_app(tauri::Builder::default(), state, tauri::generate_context!())
-        .expect("the Tauri app failed to start")
-        .run(|_, _| {});
+    let app = build_app(tauri::Builder::default(), state, tauri::generate_context!()).expect("the Tauri app failed to start");
+    sync_agent::start(&app);
+    app.run(|_, _| {});
 }

@@ -23,13 +23,20 @@ pub struct AppState {
     data_dir: PathBuf,
     cache: Mutex<Cache>,
     status_sink: OnceLock<StatusSink>,
+    /// The sync agent's latest report, once it runs.
+    agent_status: Mutex<Option<SyncStatus>>,
 }
 
 impl AppState {
     /// Opens (creating if needed) the cache in `data_dir`.
     pub fn open(data_dir: &Path) -> Result<Self, noesis_engine::Error> {
         let cache = Cache::open(data_dir)?;
-        Ok(Self { data_dir: data_dir.to_path_buf(), cache: Mutex::new(cache), status_sink: OnceLock::new() })
+        Ok(Self {
+            data_dir: data_dir.to_path_buf(),
+            cache: Mutex::new(cache),
+            status_sink: OnceLock::new(),
+            agent_status: Mutex::new(None),
+        })
     }
 
     /// The data folder: `NOESIS_DATA_DIR` when set, else the OS app-data folder.
@@ -61,9 +68,27 @@ impl AppState {
     /// the user works. Reading the status cannot fail the edit that triggered it.
     pub fn publish_sync_status(&self, cache: &Cache) {
         let Some(sink) = self.status_sink.get() else { return };
-        match SyncStatus::from_cache(cache) {
+        match self.current_sync_status(cache) {
             Ok(status) => sink(&status),
             Err(e) => tracing::warn!("cannot read the sync status: {}", e.message),
+        }
+    }
+
+    /// The status now: the agent's latest report with today's pending count,
+    /// or what the cache alone tells before the agent reports (or without one).
+    pub fn current_sync_status(&self, cache: &Cache) -> crate::error::CommandResult<SyncStatus> {
+        let latest = self.agent_status.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        match latest {
+            Some(status) => status.with_pending(cache),
+            None => SyncStatus::from_cache(cache),
+        }
+    }
+
+    /// Records and forwards one report of the sync agent.
+    pub fn publish_agent_status(&self, status: SyncStatus) {
+        *self.agent_status.lock().unwrap_or_else(|p| p.into_inner()) = Some(status.clone());
+        if let Some(sink) = self.status_sink.get() {
+            sink(&status);
         }
     }
 }

@@ -1,9 +1,9 @@
 //! The sync status the indicator shows, and the `sync://status` event that
 //! carries it to the front end.
 //!
-//! Today the shell knows only local facts (pending outbox entries, whether a
-//! server is configured); the sync agent (issue 4) will report the rest
-//! through its handle, and the shell will forward each report as this event.
+//! With a server configured the engine's sync agent runs inside the app and
+//! each of its reports is forwarded as this event ([`SyncStatus::from_agent`]);
+//! without one the status says so ([`SyncStatus::from_cache`]).
 
 use serde::{Deserialize, Serialize};
 use tauri_specta::Event;
@@ -50,15 +50,40 @@ pub struct SyncStatus {
 
 impl SyncStatus {
     /// What can be known without the sync agent: local-only or, with a server
-    /// configured, offline until the agent reports otherwise.
+    /// configured, connecting until the agent's first report.
     pub fn from_cache(cache: &Cache) -> CommandResult<Self> {
         let pending = u32::try_from(cache.pending_count()?).unwrap_or(u32::MAX);
         let state = match cache.server_url()? {
             None => SyncState::LocalOnly,
-            // TODO(issue 4): the sync agent's reports replace this guess once it
-            // runs inside the app; until then a configured server is not synced.
-            Some(_) => SyncState::Offline,
+            Some(_) => SyncState::Connecting,
         };
         Ok(Self { state, pending, last_sync: None, conflicts: 0, error_message: None })
+    }
+
+    /// The agent's report, in the UI's terms.
+    pub fn from_agent(status: &noesis_engine::sync::SyncStatus) -> Self {
+        use noesis_engine::sync::SyncState as Engine;
+        let state = match status.state {
+            Engine::Connecting => SyncState::Connecting,
+            Engine::Online => SyncState::Online,
+            Engine::Syncing => SyncState::Syncing,
+            Engine::Offline => SyncState::Offline,
+            Engine::Error => SyncState::Error,
+            Engine::Paused => SyncState::Paused,
+        };
+        Self {
+            state,
+            pending: u32::try_from(status.pending).unwrap_or(u32::MAX),
+            last_sync: status.last_sync.map(|t| t.to_rfc3339()),
+            conflicts: u32::try_from(status.open_conflicts).unwrap_or(u32::MAX),
+            error_message: status.error.as_ref().map(|e| e.message.clone()),
+        }
+    }
+
+    /// This status with the pending count as the cache has it now (edits in the
+    /// app move it before the agent's next report).
+    pub fn with_pending(mut self, cache: &Cache) -> CommandResult<Self> {
+        self.pending = u32::try_from(cache.pending_count()?).unwrap_or(u32::MAX);
+        Ok(self)
     }
 }

@@ -62,5 +62,5 @@ pub async fn set_device_name(state: State<'_, AppState>,
 #[tauri::command]
 #[specta::specta]
 pub async fn sync_status(state: State<'_, AppState>) -> CommandResult<SyncStatus> {
-    SyncStatus::from_cache(&state.cache())
+    state.current_sync_status(&state.cache())
 }

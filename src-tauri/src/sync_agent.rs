@@ -1,0 +1,51 @@
+//! Runs the engine's sync agent inside the app when this device has a server,
+//! and forwards its status reports to the window as `sync://status`.
+
+use noesis_engine::central::ServerTarget;
+use noesis_engine::sync::{start_agent, AgentConfig};
+use noesis_engine::DatabaseUrl;
+use tauri::{Manager, Runtime};
+
+use crate::state::AppState;
+use crate::sync_status::SyncStatus;
+
+/// Starts the agent on Tauri's async runtime; it runs for the app's lifetime.
+/// Without a server, or without a usable password, the app stays local-only
+/// and says why in the log.
+pub fn start<R: Runtime>(app: &tauri::App<R>) {
+    let state = app.state::<AppState>();
+    let url = match state.cache().server_url() {
+        Ok(Some(url)) => url,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::warn!("cannot read the configured server: {e}");
+            return;
+        }
+    };
+    let target = match DatabaseUrl::parse(&url).and_then(|u| ServerTarget::resolve(&u)) {
+        Ok(target) => target,
+        Err(e) => {
+            tracing::warn!("sync is off: {e}");
+            return;
+        }
+    };
+    let data_dir = state.data_dir().to_path_buf();
+    let handle = app.handle().clone();
+    tauri::async_runtime::spawn(async move {
+        let agent = match start_agent(AgentConfig::new(data_dir, target)) {
+            Ok(agent) => agent,
+            Err(e) => {
+                tracing::warn!("the sync agent could not start: {e}");
+                return;
+            }
+        };
+        let mut reports = agent.status();
+        loop {
+            let report = SyncStatus::from_agent(&reports.borrow_and_update());
+            handle.state::<AppState>().publish_agent_status(report);
+            if reports.changed().await.is_err() {
+                break;
+            }
+        }
+    });
+}
