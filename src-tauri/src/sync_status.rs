@@ -87,3 +87,40 @@ impl SyncStatus {
         Ok(self)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use noesis_engine::status::ErrorReport;
+    use noesis_engine::sync::{SyncState as Engine, SyncStatus as Report};
+
+    fn report(state: Engine) -> Report {
+        Report { state, error: None, pending: 3, last_sync: None, open_conflicts: 2, retry_at: None }
+    }
+
+    #[test]
+    fn every_agent_state_reaches_the_indicator() {
+        let cases = [
+            (Engine::Connecting, SyncState::Connecting),
+            (Engine::Online, SyncState::Online),
+            (Engine::Syncing, SyncState::Syncing),
+            (Engine::Offline, SyncState::Offline),
+            (Engine::Error, SyncState::Error),
+            (Engine::Paused, SyncState::Paused),
+        ];
+        for (engine, ui) in cases {
+            let status = SyncStatus::from_agent(&report(engine));
+            assert_eq!((status.state, status.pending, status.conflicts), (ui, 3, 2), "{engine:?}");
+        }
+    }
+
+    #[test]
+    fn an_offline_report_carries_its_reason_and_last_sync_time() {
+        let mut r = report(Engine::Offline);
+        r.error = Some(ErrorReport { code: "unreachable".into(), message: "cannot reach PostgreSQL".into() });
+        r.last_sync = Some("2025-01-02T03:04:05Z".parse().unwrap());
+        let status = SyncStatus::from_agent(&r);
+        assert_eq!(status.error_message.as_deref(), Some("cannot reach PostgreSQL"));
+        assert_eq!(status.last_sync.as_deref(), Some("2025-01-02T03:04:05+00:00"));
+    }
+}
