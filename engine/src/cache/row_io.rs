@@ -5,7 +5,6 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{params_from_iter, Connection, OptionalExtension};
 use serde_json::Value;
 
-use super::rows::to_json;
 use super::Cache;
 use crate::canonical;
 use crate::error::Result;
@@ -29,11 +28,8 @@ pub(crate) fn read_row(conn: &Connection, spec: &TableSpec, id: &str) -> rusqlit
     let sql = format!("SELECT {} FROM {} WHERE {} = ?1", spec.column_list(), spec.name, spec.key);
     let mut stmt = conn.prepare_cached(&sql)?;
     stmt.query_row([id], |r| {
-        let mut row = Row::new();
-        for (i, c) in spec.columns.iter().enumerate() {
-            row.insert(c.name.to_string(), canonical::value(c.kind, to_json(c.kind, r.get_ref(i)?), true));
-        }
-        Ok(row)
+        let values = super::rows::canonical_values(spec, r)?;
+        Ok(spec.columns.iter().map(|c| c.name.to_string()).zip(values).collect())
     })
     .optional()
 }

@@ -19,15 +19,21 @@ impl Cache {
         let mut rows = stmt.query([]).map_err(|e| self.error(&context, e))?;
         let mut checksum = TableChecksum::default();
         while let Some(row) = rows.next().map_err(|e| self.error(&context, e))? {
-            let mut values = Vec::with_capacity(spec.columns.len());
-            for (i, column) in spec.columns.iter().enumerate() {
-                let raw = row.get_ref(i).map_err(|e| self.error(&context, e))?;
-                values.push(canonical::value(column.kind, to_json(column.kind, raw), true));
-            }
+            let values = canonical_values(spec, row).map_err(|e| self.error(&context, e))?;
             checksum.add(&canonical::row_digest(&values));
         }
         Ok((checksum.rows(), checksum.finish()))
     }
+}
+
+/// The canonical values of a row selected with `spec.column_list()`, in column
+/// order: what checksums hash and what the merge compares.
+pub(crate) fn canonical_values(spec: &TableSpec, row: &rusqlite::Row<'_>) -> rusqlite::Result<Vec<Value>> {
+    spec.columns
+        .iter()
+        .enumerate()
+        .map(|(i, column)| Ok(canonical::value(column.kind, to_json(column.kind, row.get_ref(i)?), true)))
+        .collect()
 }
 
 /// A SQLite value as JSON; a vector BLOB becomes its list of floats.

@@ -12,7 +12,7 @@ mod setup;
 pub use changelog::{fetch_changes, Change, Cursor};
 pub use connect::{ServerTarget, CONNECT_TIMEOUT};
 pub use device_role::{create_device_role, DeviceRoleReport};
-pub use row_io::{delete_row, fetch_row_for_update, fetch_rows, last_clock, upsert_row};
+pub use row_io::{delete_row, fetch_row_for_update, fetch_rows, last_clock, row_from_json, upsert_row};
 pub use rows::table_checksum;
 pub use setup::{
     check_schema, set_device_expiry, setup, PgvectorStatus, Privileges, SchemaInfo, SetupReport, CLIENT_SCHEMA_VERSION,

@@ -13,7 +13,7 @@ use crate::tables::TableSpec;
 pub async fn fetch_rows(conn: &mut PgConnection, spec: &TableSpec, ids: &[String]) -> sqlx::Result<HashMap<String, Row>> {
     let sql = format!("SELECT to_jsonb(t) FROM {} t WHERE t.{} = ANY($1)", spec.name, spec.key);
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ids).fetch_all(&mut *conn).await?;
-    Ok(rows.into_iter().filter_map(|r| to_row(spec, r.get(0))).map(|row| (key_of(spec, &row), row)).collect())
+    Ok(rows.into_iter().filter_map(|r| row_from_json(spec, r.get(0))).map(|row| (key_of(spec, &row), row)).collect())
 }
 
 /// The current row with this key, locked until the transaction ends so no other
@@ -21,7 +21,7 @@ pub async fn fetch_rows(conn: &mut PgConnection, spec: &TableSpec, ids: &[String
 pub async fn fetch_row_for_update(conn: &mut PgConnection, spec: &TableSpec, id: &str) -> sqlx::Result<Option<Row>> {
     let sql = format!("SELECT to_jsonb(t) FROM {} t WHERE t.{} = $1 FOR UPDATE", spec.name, spec.key);
     let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *conn).await?;
-    Ok(row.and_then(|r| to_row(spec, r.get(0))))
+    Ok(row.and_then(|r| row_from_json(spec, r.get(0))))
 }
 
 /// Inserts or updates a row. Only the columns we know are written, so columns a
@@ -70,7 +70,9 @@ pub async fn last_clock(conn: &mut PgConnection, spec: &TableSpec, id: &str) -> 
     })
 }
 
-fn to_row(spec: &TableSpec, value: serde_json::Value) -> Option<Row> {
+/// A row as Postgres's `to_jsonb(t)` returns it, in canonical form; `None` for
+/// anything but an object.
+pub fn row_from_json(spec: &TableSpec, value: serde_json::Value) -> Option<Row> {
     match value {
         serde_json::Value::Object(map) => {
             let values = canonical::row_from_object(spec, &map);

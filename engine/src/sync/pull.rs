@@ -223,8 +223,7 @@ async fn snapshot(
         {
             let mut stream = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch(&mut *tx);
             while let Some(r) = stream.try_next().await.map_err(classify)? {
-                if let serde_json::Value::Object(map) = r.get::<serde_json::Value, _>(0) {
-                    let row: Row = spec.columns.iter().map(|c| c.name.to_string()).zip(canonical::row_from_object(spec, &map)).collect();
+                if let Some(row) = central::row_from_json(spec, r.get::<serde_json::Value, _>(0)) {
                     seen.insert(row.get(spec.key).and_then(|v| v.as_str()).unwrap_or_default().to_string());
                     batch.push(row);
                 }
