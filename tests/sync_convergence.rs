@@ -9,6 +9,10 @@ mod support;
 use noesis_engine::cache::Cache;
 use noesis_engine::central::{self, ServerTarget};
 use noesis_engine::sync::sync_once;
+
+/// How long a sync waits for changes held back by other tests' transactions
+/// (the pull horizon is cluster-wide and tests run in parallel).
+const SETTLE: std::time::Duration = std::time::Duration::from_secs(120);
 use noesis_engine::tables;
 use noesis_engine::DatabaseUrl;
 use proptest::prelude::*;
@@ -97,7 +101,7 @@ async fn run_case(ops: Vec<Op>) -> Result<(), TestCaseError> {
     let dirs: Vec<tempfile::TempDir> = (0..DEVICES).map(|_| support::data_dir()).collect();
     let mut caches: Vec<Cache> = dirs.iter().map(|d| Cache::open(d.path()).unwrap()).collect();
     for cache in caches.iter_mut() {
-        sync_once(cache, &target).await.unwrap();
+        sync_once(cache, &target, SETTLE).await.unwrap();
     }
     let mut appended: Vec<String> = Vec::new();
     // Card field values each device wrote, and values some device replaced
@@ -108,7 +112,7 @@ async fn run_case(ops: Vec<Op>) -> Result<(), TestCaseError> {
         let device = device_of(op);
         match op {
             Op::Sync { .. } => {
-                sync_once(&mut caches[device], &target).await.map_err(|e| TestCaseError::fail(e.to_string()))?;
+                sync_once(&mut caches[device], &target, SETTLE).await.map_err(|e| TestCaseError::fail(e.to_string()))?;
             }
             _ => {
                 if let Op::Append { text, device } = op {
@@ -138,7 +142,7 @@ async fn run_case(ops: Vec<Op>) -> Result<(), TestCaseError> {
     // Everyone comes back online: two rounds settle merges made in round one.
     for _ in 0..2 {
         for cache in caches.iter_mut() {
-            sync_once(cache, &target).await.map_err(|e| TestCaseError::fail(e.to_string()))?;
+            sync_once(cache, &target, SETTLE).await.map_err(|e| TestCaseError::fail(e.to_string()))?;
         }
     }
     let mut conn = target.connect().await.unwrap();

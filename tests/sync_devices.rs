@@ -281,3 +281,35 @@ async fn a_server_with_an_older_schema_is_reported_with_the_command_that_upgrade
     assert!(setup.status.success(), "{}", all_output(&setup));
     a.sync();
 }
+
+#[tokio::test]
+async fn a_sync_waits_for_changes_held_back_by_an_older_server_transaction() {
+    let db = server().await;
+    let (a, b) = (Device::new(&db.url), Device::new(&db.url));
+    a.sync();
+    b.sync();
+    // Another program's transaction starts before A's push and ends 3 s later.
+    let holder = std::process::Command::new(support::psql())
+        .args([db.url.as_str(), "-qAt", "-c", "BEGIN; SELECT pg_current_xact_id(); SELECT pg_sleep(3) /* held */; COMMIT;"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let holding = "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%/* held */%' AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()";
+    while run_psql(&db.url, holding).trim() != "1" {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    a.sqlite(&card_sql("c1", "committed while an older transaction runs"));
+    let pushed = a.cli().args(["sync", "--json", "--wait", "0"]).output().unwrap();
+    assert_eq!(stdout_json(&pushed)["push"]["written"], 1);
+
+    let impatient = b.cli().args(["sync", "--json", "--wait", "0"]).output().unwrap();
+    let report = stdout_json(&impatient);
+    assert_eq!(report["pull"]["waiting"], true, "{report}");
+    assert_eq!(b.sqlite("SELECT count(*) FROM memory_cards").trim(), "0", "not readable yet");
+
+    let patient = b.sync();
+    assert_eq!(patient["pull"]["waiting"], false, "{patient}");
+    assert_eq!(patient["pull"]["applied"], 1, "{patient}");
+    assert_eq!(b.sqlite("SELECT text FROM memory_cards WHERE id = 'c1'").trim(), "committed while an older transaction runs");
+    holder.wait_with_output().unwrap();
+}

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use noesis_engine::cache::Cache;
 use noesis_engine::central::{self, ServerTarget};
-use noesis_engine::sync::{start_agent, sync_once, AgentConfig};
+use noesis_engine::sync::{start_agent, sync_once, AgentConfig, DEFAULT_SETTLE_WAIT};
 use noesis_engine::DatabaseUrl;
 use sqlx::{Connection, Executor, PgConnection, Row};
 
@@ -38,7 +38,7 @@ async fn main() {
 
     let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     for dir in [&dir_a, &dir_b] {
-        sync_once(&mut Cache::open(dir.path()).unwrap(), &target).await.unwrap();
+        sync_once(&mut Cache::open(dir.path()).unwrap(), &target, DEFAULT_SETTLE_WAIT).await.unwrap();
     }
 
     // NOESIS_BENCH_ONLY=pull skips the latency and idle parts (for profiling).
@@ -108,7 +108,7 @@ async fn main() {
         .unwrap();
     let mut cache_b = Cache::open(dir_b.path()).unwrap();
     let start = Instant::now();
-    let report = sync_once(&mut cache_b, &target).await.unwrap();
+    let report = sync_once(&mut cache_b, &target, DEFAULT_SETTLE_WAIT).await.unwrap();
     let pull_secs = start.elapsed().as_secs_f64();
     assert_eq!(report.pull.applied as usize, PULL_ROWS, "{report:?}");
     let pull_rate = PULL_ROWS as f64 / pull_secs;

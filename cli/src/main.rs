@@ -54,7 +54,7 @@ enum Command {
     Logout,
     /// Run one sync cycle: push local changes (merging with concurrent ones),
     /// then pull the server's changes; print what moved.
-    Sync,
+    Sync(commands::sync::SyncArgs),
     /// Keep syncing in the foreground until SIGINT/SIGTERM: wakes on server
     /// notifications and local writes, retries with backoff when offline, and
     /// prints each status change (JSON lines with --json).

@@ -29,7 +29,9 @@ impl Device {
 
     /// Runs one `sync --json` and returns its report; panics with the output on failure.
     pub fn sync(&self) -> serde_json::Value {
-        let out = self.cli().args(["sync", "--json"]).output().unwrap();
+        // Parallel tests share the server, whose pull horizon is cluster-wide:
+        // wait generously for their transactions to end.
+        let out = self.cli().args(["sync", "--json", "--wait", "120"]).output().unwrap();
         assert!(out.status.success(), "sync failed: {}", all_output(&out));
         stdout_json(&out)
     }

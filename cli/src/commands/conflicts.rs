@@ -3,7 +3,7 @@
 use clap::{Args, Subcommand, ValueEnum};
 use noesis_engine::central::ServerTarget;
 use noesis_engine::sync::conflicts::{open_conflicts, resolve, Keep};
-use noesis_engine::sync::sync_once;
+use noesis_engine::sync::{sync_once, DEFAULT_SETTLE_WAIT};
 use noesis_engine::Error;
 
 use crate::context::Context;
@@ -71,7 +71,7 @@ pub async fn run(ctx: &Context, args: ConflictsArgs) -> anyhow::Result<()> {
                 KeepArg::Losing => Keep::Losing,
             };
             let record = resolve(&cache, &mut conn, &target, id, keep).await?;
-            let report = sync_once(&mut cache, &target).await?;
+            let report = sync_once(&mut cache, &target, DEFAULT_SETTLE_WAIT).await?;
             if ctx.json {
                 print_json(&serde_json::json!({ "resolved": record.id, "sync": report }));
             } else {

@@ -22,7 +22,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Status => status::run(&ctx).await,
         Command::Login(args) => login::run(&ctx, args).await,
         Command::Logout => login::logout(&ctx),
-        Command::Sync => sync::run(&ctx).await,
+        Command::Sync(args) => sync::run(&ctx, args).await,
         Command::Agent => agent::run(&ctx).await,
         Command::Embeddings(args) => embeddings::run(&ctx, args),
         Command::Conflicts(args) => conflicts::run(&ctx, args).await,

@@ -1,18 +1,29 @@
 //! `noesis-sync sync`: one push + pull cycle.
 
 use noesis_engine::central::ServerTarget;
-use noesis_engine::sync::sync_once;
+use clap::Args;
+use noesis_engine::sync::{sync_once, DEFAULT_SETTLE_WAIT};
 use noesis_engine::Error;
 
 use crate::context::Context;
 use crate::output::print_json;
 
-/// Runs one cycle and prints what moved.
-pub async fn run(ctx: &Context) -> anyhow::Result<()> {
+/// Options of `sync`.
+#[derive(Args, Debug)]
+pub struct SyncArgs {
+    /// When changes are held back by an older transaction still running on
+    /// the server, keep pulling for up to this many seconds (0: do not wait).
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_SETTLE_WAIT.as_secs())]
+    wait: u64,
+}
+
+/// Runs one cycle (repeated while changes wait, up to `--wait`) and prints
+/// what moved.
+pub async fn run(ctx: &Context, args: SyncArgs) -> anyhow::Result<()> {
     let mut cache = ctx.cache()?;
     let url = ctx.server_url(Some(&cache))?.ok_or(Error::NoServerConfigured)?;
     let target = ServerTarget::resolve(&url)?;
-    let report = sync_once(&mut cache, &target).await?;
+    let report = sync_once(&mut cache, &target, std::time::Duration::from_secs(args.wait)).await?;
     if ctx.json {
         print_json(&report);
         return Ok(());
@@ -30,7 +41,7 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
         if q.snapshot { " (first sync: full copy of the server)" } else { "" }
     );
     if q.waiting {
-        println!("Waiting: newer changes wait for an older transaction on the server to finish; the agent picks them up, or run sync again.");
+        println!("Waiting: newer changes still wait for an older transaction on the server to finish; the agent picks them up, or run sync again (or with a longer --wait).");
     }
     if p.conflicts > 0 {
         println!("Review conflicts with: noesis-sync conflicts");

@@ -184,7 +184,7 @@ pub async fn migrate(target: &ServerTarget, device: &DeviceIdentity, options: &M
     if !options.dry_run {
         progress(ProgressEvent::Step { message: "filling this device's cache from the server".into() });
         let mut cache = crate::cache::Cache::open(&options.data_dir)?;
-        report.cache_seeded = Some(crate::sync::sync_once(&mut cache, target).await?);
+        report.cache_seeded = Some(crate::sync::sync_once(&mut cache, target, crate::sync::DEFAULT_SETTLE_WAIT).await?);
     }
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)

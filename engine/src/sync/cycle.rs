@@ -18,12 +18,58 @@ pub struct SyncReport {
     pub pull: PullReport,
 }
 
-/// Runs one push + pull cycle on a fresh connection.
-pub async fn sync_once(cache: &mut Cache, target: &ServerTarget) -> Result<SyncReport> {
+impl SyncReport {
+    /// Folds a later cycle into this one, so a caller that cycled until the
+    /// server settled reports the total that moved.
+    fn absorb(&mut self, later: SyncReport) {
+        let (p, q) = (&mut self.push, later.push);
+        p.written += q.written;
+        p.merged += q.merged;
+        p.conflicts += q.conflicts;
+        p.acknowledged += q.acknowledged;
+        p.rejected += q.rejected;
+        let (p, q) = (&mut self.pull, later.pull);
+        p.applied += q.applied;
+        p.deleted += q.deleted;
+        p.deferred += q.deferred;
+        p.acknowledged += q.acknowledged;
+        p.snapshot |= q.snapshot;
+        p.resynced |= q.resynced;
+        p.waiting = q.waiting;
+    }
+}
+
+/// Runs one push + pull cycle on a fresh connection. While changes wait
+/// behind an older transaction still running on the server (the pull horizon
+/// is cluster-wide), cycles again for up to `wait`, so that a script that
+/// runs `sync` sees the changes committed before it started; the report then
+/// still says `waiting` if they did not become readable in time.
+pub async fn sync_once(cache: &mut Cache, target: &ServerTarget, wait: std::time::Duration) -> Result<SyncReport> {
     let mut conn = target.connect().await?;
-    let report = sync_on(cache, &mut conn, target, &Cancel::default()).await;
+    let report = sync_settled(cache, &mut conn, target, wait).await;
     let _ = conn.close().await;
     report
+}
+
+/// How long a one-shot sync waits, by default, for changes held back by an
+/// older server transaction: long enough for an ordinary write to commit,
+/// short enough that a script is not stalled by a stuck one.
+pub const DEFAULT_SETTLE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// First pause before cycling again while changes wait; doubles up to 1 s.
+const SETTLE_FIRST_PAUSE: std::time::Duration = std::time::Duration::from_millis(50);
+
+async fn sync_settled(cache: &mut Cache, conn: &mut sqlx::PgConnection, target: &ServerTarget, wait: std::time::Duration) -> Result<SyncReport> {
+    let deadline = tokio::time::Instant::now() + wait;
+    let mut pause = SETTLE_FIRST_PAUSE;
+    let mut report = sync_on(cache, conn, target, &Cancel::default()).await?;
+    while report.pull.waiting && tokio::time::Instant::now() + pause <= deadline {
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(std::time::Duration::from_secs(1));
+        let later = sync_on(cache, conn, target, &Cancel::default()).await?;
+        report.absorb(later);
+    }
+    Ok(report)
 }
 
 /// Runs one cycle on an open connection (the agent keeps one).
@@ -36,7 +82,12 @@ pub async fn sync_on(cache: &mut Cache, conn: &mut sqlx::PgConnection, target: &
     let device = cache.device()?;
     let push = push(cache, conn, target, &device, cancel).await?;
     let pull = pull(cache, conn, target, &device, cancel).await?;
-    prune_if_due(cache, conn, target).await?;
+    // A device whose cursor is held back by an older server transaction would
+    // prune less than it could and then not again for an hour: prune once
+    // its pull has settled.
+    if !pull.waiting {
+        prune_if_due(cache, conn, target).await?;
+    }
     tracing::info!(pushed = push.written, pulled = pull.applied + pull.deleted, conflicts = push.conflicts, "sync cycle done");
     Ok(SyncReport { push, pull })
 }

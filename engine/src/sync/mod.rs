@@ -24,7 +24,7 @@ mod merge_tests;
 
 pub use agent::{start as start_agent, AgentConfig, AgentHandle};
 pub use cancel::Cancel;
-pub use cycle::{sync_on, sync_once, SyncReport};
+pub use cycle::{sync_on, sync_once, SyncReport, DEFAULT_SETTLE_WAIT};
 pub use status::{SyncState, SyncStatus};
 pub use hlc::Hlc;
 pub use merge::{merge, Conflict, ConflictReason, Outcome, Row, Side, Versions};
