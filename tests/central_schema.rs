@@ -154,6 +154,54 @@ async fn changelog_records_psql_writes_with_their_transaction_and_device() {
 }
 
 #[tokio::test]
+async fn statements_touching_many_rows_record_one_change_per_changed_row() {
+    let db = TestDb::new(Server::Pgvector).await;
+    db.setup().await;
+    let log = |table: &str| {
+        run_psql(&db.url, &format!("SELECT row_id || ':' || op FROM noesis_sync.changelog WHERE table_name = '{table}' ORDER BY change_id"))
+            .lines()
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    run_psql(
+        &db.url,
+        "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
+         SELECT 'c' || i, now(), 'fact', 'global', 'card ' || i, 'pending', '{}' FROM generate_series(1, 4) i;",
+    );
+    assert_eq!(log("memory_cards"), ["c1:I", "c2:I", "c3:I", "c4:I"]);
+    run_psql(&db.url, "TRUNCATE noesis_sync.changelog");
+
+    // Two of four rows change; one row's key changes; rows that stay equal are not changes.
+    run_psql(&db.url, "UPDATE memory_cards SET approval = CASE WHEN id IN ('c1', 'c2') THEN 'approved' ELSE approval END");
+    run_psql(&db.url, "UPDATE memory_cards SET id = 'c9' WHERE id = 'c4'");
+    let mut changes = log("memory_cards");
+    changes[..2].sort();
+    assert_eq!(changes, ["c1:U", "c2:U", "c4:D", "c9:I"]);
+    let tomb = run_psql(&db.url, "SELECT tombstone->>'text' FROM noesis_sync.changelog WHERE op = 'D'");
+    assert_eq!(tomb.trim(), "card 4", "a renamed-away key keeps its content as a tombstone");
+    run_psql(&db.url, "TRUNCATE noesis_sync.changelog");
+
+    run_psql(&db.url, "DELETE FROM memory_cards WHERE id IN ('c1', 'c2', 'c3')");
+    let mut changes = log("memory_cards");
+    changes.sort();
+    assert_eq!(changes, ["c1:D", "c2:D", "c3:D"]);
+
+    // Embeddings are keyed by doc_id and keep no vector in their tombstones.
+    run_psql(
+        &db.url,
+        "INSERT INTO embeddings (doc_id, embedding, text, source_type)
+         SELECT 'e' || i, array_fill(0.1::real, ARRAY[768])::vector, 't', 'x' FROM generate_series(1, 3) i;
+         UPDATE embeddings SET text = 'changed' WHERE doc_id = 'e2';
+         UPDATE embeddings SET doc_id = 'e7' WHERE doc_id = 'e3';
+         UPDATE embeddings SET text = text;
+         DELETE FROM embeddings WHERE doc_id = 'e1';",
+    );
+    assert_eq!(log("embeddings"), ["e1:I", "e2:I", "e3:I", "e2:U", "e3:D", "e7:I", "e1:D"]);
+    let tomb = run_psql(&db.url, "SELECT count(*) FROM noesis_sync.changelog WHERE table_name = 'embeddings' AND tombstone ? 'embedding'");
+    assert_eq!(tomb.trim(), "0");
+}
+
+#[tokio::test]
 async fn a_transaction_that_commits_late_is_never_skipped_by_the_pull_cursor() {
     let db = TestDb::new(Server::Pgvector).await;
     db.setup().await;

@@ -2,6 +2,7 @@
 -- Applied by `noesis-sync setup` after `CREATE EXTENSION IF NOT EXISTS vector`
 -- succeeds, on every run, so a server that gains pgvector later gets it too.
 -- Idempotent by construction (IF NOT EXISTS / OR REPLACE); only ever add to it.
+-- Change capture: the statement triggers of migration 0006.
 
 CREATE TABLE IF NOT EXISTS embeddings (
     doc_id TEXT PRIMARY KEY,
@@ -15,7 +16,6 @@ CREATE INDEX IF NOT EXISTS idx_embeddings_source_type ON embeddings(source_type)
 CREATE INDEX IF NOT EXISTS idx_embeddings_hnsw ON embeddings
     USING hnsw (embedding vector_ip_ops) WITH (m = 16, ef_construction = 64);
 
-CREATE OR REPLACE TRIGGER noesis_capture AFTER INSERT OR UPDATE OR DELETE ON embeddings
-    FOR EACH ROW EXECUTE FUNCTION noesis_sync.capture_row_change('doc_id');
+SELECT noesis_sync.install_statement_capture('public.embeddings', 'doc_id');
 CREATE OR REPLACE TRIGGER noesis_notify AFTER INSERT OR UPDATE OR DELETE ON embeddings
     FOR EACH STATEMENT EXECUTE FUNCTION noesis_sync.notify_change();
