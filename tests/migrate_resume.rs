@@ -76,6 +76,8 @@ async fn killed_runs_resume_to_exactly_the_state_of_an_uninterrupted_run() {
     assert_eq!(central_state(&db.url), expected, "interrupted-then-resumed differs from an uninterrupted run");
     let resumed = legacy::table(&report, "memory_cards")["resumed_after"].as_i64().unwrap();
     assert!(resumed > 0, "the last run must resume from the high-water mark, not start over");
-    let interrupted = run_psql(&db.url, "SELECT count(*) FROM noesis_sync.legacy_runs WHERE status = 'running'");
-    assert!(interrupted.trim().parse::<i32>().unwrap() >= 1, "killed runs stay recorded as interrupted");
+    let interrupted = run_psql(&db.url, "SELECT count(*) FROM noesis_sync.legacy_runs WHERE status = 'interrupted' AND finished_at IS NOT NULL");
+    assert!(interrupted.trim().parse::<i32>().unwrap() >= 1, "killed runs are recorded as interrupted");
+    let running = run_psql(&db.url, "SELECT count(*) FROM noesis_sync.legacy_runs WHERE status = 'running'");
+    assert_eq!(running.trim(), "0", "no run is left looking as if it were still going");
 }

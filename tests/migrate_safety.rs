@@ -162,3 +162,39 @@ async fn a_store_that_grew_since_the_last_run_adds_only_the_new_rows() {
     assert_eq!(legacy::total(&report, "conflicted"), 0, "identical rows are not conflicts");
     assert_eq!(report["verification"]["ok"], true);
 }
+
+#[tokio::test]
+async fn a_second_migration_from_the_same_device_refuses_while_one_runs() {
+    let db = TestDb::new(Server::Pgvector).await;
+    db.setup().await;
+    let store = LegacyStore::new(&GenerateSpec::small());
+    let device = data_dir();
+    let status = support::cli(device.path()).args(["status", "--json"]).output().unwrap();
+    let device_id = stdout_json(&status)["device"]["id"].as_str().unwrap().to_string();
+    // Another migration of this device holds the lock (as a running one does).
+    let holder = std::process::Command::new(support::psql())
+        .args([
+            db.url.as_str(),
+            "-qAt",
+            "-c",
+            &format!("SELECT pg_advisory_lock(hashtext('noesis legacy migration'), hashtext('{device_id}')), pg_sleep(30) /* migrating */"),
+        ])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let holding = "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE l.locktype = 'advisory' AND a.query LIKE '%/* migrating */%'";
+    while run_psql(&db.url, holding).trim() != "1" {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = legacy::migrate(&db.url, device.path(), store.path(), &[]);
+    let mut holder = holder;
+    let _ = holder.kill();
+    assert!(!out.status.success());
+    assert_eq!(stdout_json(&out)["error"]["code"], "migration_in_progress", "{}", all_output(&out));
+    assert!(all_output(&out).contains("already running"), "{}", all_output(&out));
+    assert_eq!(run_psql(&db.url, "SELECT count(*) FROM memory_cards").trim(), "0", "nothing was loaded twice");
+    let _ = holder.wait();
+    run_psql(&db.url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%/* migrating */%' AND pid <> pg_backend_pid()");
+    let retry = legacy::migrate(&db.url, device.path(), store.path(), &[]);
+    assert!(retry.status.success(), "once the other run is gone, migrate works: {}", all_output(&retry));
+}

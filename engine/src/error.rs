@@ -201,6 +201,11 @@ pub enum Error {
         path: PathBuf,
     },
 
+    /// Another migration from this device is running (the CLI and the
+    /// wizard, or a bridge-mode watcher): two would load the same rows twice.
+    #[error("another migration from this device is already running: wait for it to finish or stop it (Ctrl-C, or Cancel in the app), then run migrate again; it resumes where the other stopped")]
+    MigrationInProgress,
+
     /// A file or folder could not be read or written.
     #[error("{context} {path}: {source}")]
     Io {
@@ -237,6 +242,7 @@ impl Error {
             Error::Legacy { .. } => "legacy_store",
             Error::LegacyDirMissing { .. } => "legacy_dir_missing",
             Error::LegacyStoresMissing { .. } => "legacy_stores_missing",
+            Error::MigrationInProgress => "migration_in_progress",
             Error::Io { .. } => "io",
         }
     }

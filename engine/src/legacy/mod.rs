@@ -202,6 +202,9 @@ async fn run(
     central::check_schema(&mut conn, target).await?;
     let device_id = device.id.to_string();
     let run_id = (!options.dry_run).then(Uuid::new_v4);
+    if !options.dry_run {
+        runs::lock_device(&mut conn, target, &device_id).await?;
+    }
     if let Some(run_id) = run_id {
         let legacy_dir = options.legacy_dir.display().to_string();
         let sources_json = serde_json::to_value(&sources).unwrap_or_default();

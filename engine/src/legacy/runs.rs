@@ -2,8 +2,11 @@
 //!
 //! A run row is written when a (non-dry) run starts and completed at its end,
 //! so every device and the desktop wizard can see that this device migrated
-//! its legacy store, when, from which sources, with what counts. A run killed
-//! midway stays `running`; the next run resumes from the high-water marks.
+//! its legacy store, when, from which sources, with what counts. Only one
+//! migration per device runs at a time (a session advisory lock, released by
+//! the server when a killed run's connection drops); a run that finds an
+//! earlier one of its device still `running` knows it was killed and marks it
+//! `interrupted`, then resumes from the high-water marks.
 
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -11,7 +14,24 @@ use uuid::Uuid;
 use crate::central::ServerTarget;
 use crate::error::Result;
 
-/// Starts a run record.
+/// Takes this device's migration lock for the life of `conn`, so the CLI, the
+/// wizard and a bridge-mode watcher never load the same store at once.
+pub async fn lock_device(conn: &mut PgConnection, target: &ServerTarget, device_id: &str) -> Result<()> {
+    let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtext('noesis legacy migration'), hashtext($1))")
+        .bind(device_id)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(|e| target.classify(e))?;
+    if locked {
+        Ok(())
+    } else {
+        Err(crate::Error::MigrationInProgress)
+    }
+}
+
+/// Starts a run record; earlier runs of this device still marked `running`
+/// were killed (the caller holds the device lock), so they become
+/// `interrupted`.
 pub async fn start(
     conn: &mut PgConnection,
     target: &ServerTarget,
@@ -21,6 +41,11 @@ pub async fn start(
     legacy_dir: &str,
     sources: &serde_json::Value,
 ) -> Result<()> {
+    sqlx::query("UPDATE noesis_sync.legacy_runs SET status = 'interrupted', finished_at = now() WHERE device_id = $1 AND status = 'running'")
+        .bind(device_id)
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| target.classify(e))?;
     sqlx::query(
         "INSERT INTO noesis_sync.legacy_runs (run_id, device_id, device_name, legacy_dir, sources) VALUES ($1, $2, $3, $4, $5)",
     )
