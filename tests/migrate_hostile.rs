@@ -72,6 +72,35 @@ async fn every_hostile_row_is_imported_with_its_change_reported_or_kept_verbatim
 }
 
 #[tokio::test]
+async fn a_row_postgres_refuses_is_kept_in_the_rejects_and_the_rest_of_its_batch_loads() {
+    let db = TestDb::new(Server::Pgvector).await;
+    db.setup().await;
+    // A server stricter than the migration knows: a constraint the owner added.
+    run_psql(&db.url, "ALTER TABLE memory_cards ADD CONSTRAINT text_under_a_megabyte CHECK (length(text) < 1000000)");
+    let store = LegacyStore::new(&GenerateSpec::small());
+    let device = data_dir();
+    let dry = legacy::migrate(&db.url, device.path(), store.path(), &["--dry-run"]);
+    assert!(dry.status.success(), "{}", support::all_output(&dry));
+    let out = legacy::migrate(&db.url, device.path(), store.path(), &[]);
+    assert!(out.status.success(), "a row Postgres refuses must not abort the migration:\n{}", support::all_output(&out));
+    let report = stdout_json(&out);
+    assert_eq!(report["verification"]["ok"], true, "verify accounts for the refused row: {}", report["verification"]);
+    let text = |sql: &str| run_psql(&db.url, sql).trim().to_string();
+    let reason = text("SELECT reason FROM noesis_sync.legacy_rejects WHERE row_key = 'h-card-huge'");
+    assert!(reason.starts_with("Postgres refused the row: ") && reason.contains("text_under_a_megabyte"), "the reject says why: {reason}");
+    assert_eq!(text("SELECT count(*) FROM memory_cards WHERE id = 'h-card-huge'"), "0");
+    let cards = legacy::table(&report, "memory_cards");
+    let rejected_by_parsing = store.generated.hostile.iter().filter(|r| r.table == "memory_cards" && matches!(r.expect, Expect::Rejected)).count() as u64;
+    assert_eq!(cards["rejected"].as_u64().unwrap(), rejected_by_parsing + 1, "{cards}");
+    assert_eq!(cards["inserted"].as_u64().unwrap() + cards["rejected"].as_u64().unwrap(), cards["read"].as_u64().unwrap(), "{cards}");
+    assert_eq!(text("SELECT count(*)::text FROM memory_cards"), cards["inserted"].to_string(), "every other card loaded");
+    // A dry run only classifies, so it cannot foresee this refusal (see load.rs).
+    assert_eq!(legacy::table(&stdout_json(&dry), "memory_cards")["rejected"].as_u64().unwrap(), rejected_by_parsing);
+    let again = legacy::migrate(&db.url, device.path(), store.path(), &[]);
+    assert_eq!(legacy::total(&stdout_json(&again), "inserted"), 0, "a rerun changes nothing");
+}
+
+#[tokio::test]
 async fn a_missing_store_is_reported_and_the_other_is_migrated() {
     let db = TestDb::new(Server::Plain).await;
     db.setup().await;

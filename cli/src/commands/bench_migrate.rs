@@ -150,7 +150,7 @@ async fn compare(
     let mut migrated = 0;
     for (r, pair) in targets[1..].chunks(2).enumerate() {
         eprintln!("run {}: migrate ...", r + 1);
-        let m = measure(noesis(&pair[0], &format!("device{r}"), &["migrate", "--no-verify", "--legacy-dir"]))?;
+        let m = measure(noesis(&pair[0], &format!("device{r}"), &["migrate", "--no-verify", "--no-seed-cache", "--legacy-dir"]))?;
         let report: serde_json::Value = serde_json::from_str(&m.stdout).context("migrate's JSON report")?;
         migrated = report["tables"].as_array().map(|t| t.iter().map(|t| t["inserted"].as_u64().unwrap_or(0)).sum()).unwrap_or(0);
         migrates.push(m);

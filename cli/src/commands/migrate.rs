@@ -31,6 +31,10 @@ pub struct MigrateArgs {
     /// Skip the verification that normally ends the run (benchmarks).
     #[arg(long, hide = true)]
     no_verify: bool,
+    /// Do not fill this device's cache from the server at the end (for a
+    /// machine that only migrates and never runs the app).
+    #[arg(long)]
+    no_seed_cache: bool,
     /// Rows per batch (one Postgres transaction each).
     #[arg(long, hide = true, default_value_t = legacy::DEFAULT_BATCH_ROWS)]
     batch_rows: u64,
@@ -46,6 +50,7 @@ pub async fn run(ctx: &Context, args: MigrateArgs) -> anyhow::Result<()> {
     let mut options = MigrateOptions::new(args.legacy_dir.clone(), ctx.data_dir.clone());
     options.dry_run = args.dry_run;
     options.verify = !args.no_verify && !args.watch;
+    options.seed_cache = !args.no_seed_cache;
     options.limits = BatchLimits { rows: args.batch_rows.max(1), ..options.limits };
     let progress = progress_bars::sink(ctx.json);
 

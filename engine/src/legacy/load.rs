@@ -48,6 +48,26 @@ pub async fn prepare(conn: &mut PgConnection, target: &ServerTarget, spec: &Tabl
     Ok(())
 }
 
+/// Why a batch did not load.
+pub enum LoadFailure {
+    /// Postgres refused the data of some row in it (a value out of range, too
+    /// long or invalid for its type, a constraint): narrow the batch down to
+    /// that row and keep it as a reject; the rest loads.
+    Refused(String),
+    /// Anything else (connection, privileges, schema): the run stops, with
+    /// nothing of the batch written, and resumes here.
+    Failed(crate::Error),
+}
+
+/// SQLSTATE classes that blame the data rather than the server: 22 data
+/// exception, 23 integrity constraint violation, 54 program limit exceeded.
+fn is_refusal(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => db.code().is_some_and(|c| c.starts_with("22") || c.starts_with("23") || c.starts_with("54")),
+        _ => false,
+    }
+}
+
 /// Loads one batch; in a dry run classifies it and rolls everything back.
 ///
 /// Fast path: when none of the batch's ids exists centrally, the rows are
@@ -61,16 +81,25 @@ pub async fn load_batch(
     source: &BatchSource<'_>,
     batch: &Batch,
     dry_run: bool,
-) -> Result<BatchCounts> {
+) -> std::result::Result<BatchCounts, LoadFailure> {
     if !dry_run && batch.importable > 0 {
         match load_direct(conn, spec, source, batch).await {
             Ok(Some(counts)) => return Ok(counts),
             Ok(None) => {}
+            // Another writer inserted one of the ids meanwhile; or Postgres
+            // refused a row, which the merge path narrows down the same way.
             Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some("23505") => {}
-            Err(e) => return Err(target.classify(e)),
+            Err(e) if is_refusal(&e) => {}
+            Err(e) => return Err(LoadFailure::Failed(target.classify(e))),
         }
     }
-    load_merged(conn, spec, source, batch, dry_run).await.map_err(|e| target.classify(e))
+    load_merged(conn, spec, source, batch, dry_run).await.map_err(|e| {
+        if is_refusal(&e) && batch.importable > 0 {
+            LoadFailure::Refused(e.as_database_error().map(|d| d.message().to_string()).unwrap_or_else(|| e.to_string()))
+        } else {
+            LoadFailure::Failed(target.classify(e))
+        }
+    })
 }
 
 async fn load_direct(
@@ -112,6 +141,11 @@ async fn load_merged(
         copy.send(batch.copy.as_slice()).await?;
         copy.finish().await?;
         sqlx::raw_sql(sqlx::AssertSqlSafe(merge::analyze_staging_sql(spec))).execute(&mut *tx).await?;
+        // A dry run only classifies: merging and rolling back each batch would
+        // leave a later table's rows (chunks) without the rows they reference
+        // (documents). So it cannot foresee a row the server itself refuses
+        // (a constraint it does not know of); the real run keeps such a row
+        // in the rejects and reports it.
         let sql = if dry_run { merge::dry_run_sql(spec) } else { merge::merge_sql(spec) };
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         if !dry_run {

@@ -76,6 +76,11 @@ pub struct MigrateOptions {
     pub dry_run: bool,
     /// Run `verify` at the end (not in a dry run).
     pub verify: bool,
+    /// Fill this device's cache from the server at the end (not in a dry run),
+    /// so the app shows the data at once. Off for a machine that only
+    /// migrates (a server without the app) and for the benchmark, which
+    /// compares the load into Postgres with `\copy`.
+    pub seed_cache: bool,
     /// Batch limits.
     pub limits: BatchLimits,
 }
@@ -88,6 +93,7 @@ impl MigrateOptions {
             data_dir,
             dry_run: false,
             verify: true,
+            seed_cache: true,
             limits: BatchLimits { rows: DEFAULT_BATCH_ROWS, bytes: DEFAULT_BATCH_BYTES },
         }
     }
@@ -181,7 +187,7 @@ pub async fn migrate(target: &ServerTarget, device: &DeviceIdentity, options: &M
         let _ = std::fs::remove_dir_all(&scratch);
     }
     let mut report = result?;
-    if !options.dry_run {
+    if !options.dry_run && options.seed_cache {
         progress(ProgressEvent::Step { message: "filling this device's cache from the server".into() });
         let mut cache = crate::cache::Cache::open(&options.data_dir)?;
         report.cache_seeded = Some(crate::sync::sync_once(&mut cache, target, crate::sync::DEFAULT_SETTLE_WAIT).await?);

@@ -12,7 +12,7 @@ use sqlx::PgConnection;
 
 use super::fields::Note;
 use super::importer::{Importer, Refs};
-use super::load::{self, BatchCounts, BatchSource};
+use super::load::{self, BatchCounts, BatchSource, LoadFailure};
 use super::progress::{ProgressEvent, ProgressSink, Rate};
 use super::reader::{self, Batch, BatchLimits};
 use super::runs;
@@ -82,6 +82,7 @@ pub async fn migrate_table(
     let spec = importer.spec();
     let after = runs::high_water(conn, target, &snapshot.fingerprint, spec.name).await?;
     let path = snapshot.path.clone();
+    let snapshot_path = path.clone();
     let total = {
         let path = path.clone();
         tokio::task::spawn_blocking(move || reader::count(&path, importer, after)).await.map_err(join_error)??
@@ -96,12 +97,37 @@ pub async fn migrate_table(
 
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Batch>(CHANNEL_CAPACITY);
     let parser = tokio::task::spawn_blocking(move || {
-        reader::read_batches(&path, importer, &refs, after, limits, |batch| tx.blocking_send(batch).is_ok())
+        reader::read_batches(&snapshot_path, importer, &refs, after, limits, |batch| tx.blocking_send(batch).is_ok())
     });
     let rate = Rate::start(total);
     let mut failure = None;
-    while let Some(batch) = rx.recv().await {
+    // Batches to load, last first: a batch Postgres refuses is replaced by its
+    // two halves until the refused row is alone, which then becomes a reject.
+    let mut pending: Vec<Batch> = Vec::new();
+    while let Some(batch) = match pending.pop() {
+        Some(b) => Some(b),
+        None => rx.recv().await,
+    } {
         match load::load_batch(conn, target, spec, source, &batch, dry_run).await {
+            Err(LoadFailure::Refused(_)) if batch.importable > 1 => {
+                let (first, second) = batch.split();
+                pending.push(second);
+                pending.push(first);
+            }
+            Err(LoadFailure::Refused(reason)) => match refused_row(&path, importer, &batch).await {
+                Ok(row) => {
+                    tracing::warn!(table = spec.name, row = %row.key(), %reason, "Postgres refused a legacy row; kept in the rejects");
+                    pending.push(batch.refuse_only_row(format!("Postgres refused the row: {reason}"), &row));
+                }
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            },
+            Err(LoadFailure::Failed(e)) => {
+                failure = Some(e);
+                break;
+            }
             Ok(counts) => {
                 report.add(&batch, counts);
                 let (rows_per_sec, eta_secs) = rate.at(report.read);
@@ -113,10 +139,6 @@ pub async fn migrate_table(
                     eta_secs,
                     warnings: report.warnings(),
                 });
-            }
-            Err(e) => {
-                failure = Some(e);
-                break;
             }
         }
     }
@@ -130,6 +152,16 @@ pub async fn migrate_table(
     tracing::info!(table = spec.name, rows = report.read, rows_per_sec, "table migrated");
     progress(ProgressEvent::TableFinished { table: spec.name.into() });
     Ok(report)
+}
+
+/// Re-reads the one importable row of `batch` from the snapshot, verbatim.
+async fn refused_row(path: &std::path::Path, importer: &'static dyn Importer, batch: &Batch) -> Result<super::raw::RawRow> {
+    let (path, rowid) = (path.to_path_buf(), batch.rowids[0]);
+    let found = tokio::task::spawn_blocking(move || reader::read_row(&path, importer, rowid)).await.map_err(join_error)??;
+    found.ok_or_else(|| Error::Postgres {
+        context: "keeping a refused row".into(),
+        detail: format!("row {rowid} is no longer in the snapshot"),
+    })
 }
 
 fn join_error(e: tokio::task::JoinError) -> Error {

@@ -21,6 +21,8 @@ pub const SAMPLES_PER_CHANGE: usize = 5;
 /// A legacy row that goes to the rejects table.
 #[derive(Debug, Clone)]
 pub struct Reject {
+    /// Its rowid in the legacy table.
+    pub rowid: i64,
     /// Its id, or `rowid:N`.
     pub key: String,
     /// Why.
@@ -40,6 +42,10 @@ pub struct Batch {
     pub importable: u64,
     /// Their ids, in the same order.
     pub ids: Vec<String>,
+    /// Their rowids, in the same order.
+    pub rowids: Vec<i64>,
+    /// Where each one's COPY line ends in `copy`, in the same order.
+    pub row_ends: Vec<usize>,
     /// Rows that cannot be imported.
     pub rejects: Vec<Reject>,
     /// Changes made, counted by kind.
@@ -56,6 +62,53 @@ impl Batch {
     /// Legacy rows in the batch.
     pub fn rows(&self) -> u64 {
         self.importable + self.rejects.len() as u64
+    }
+
+    /// Cuts the batch in two halves of importable rows, in rowid order, so a
+    /// batch Postgres refused can be narrowed down to the rows it refuses.
+    /// Each half is a valid batch: the first ends at its last row's rowid
+    /// (its high-water mark), the second keeps the original end.
+    pub fn split(mut self) -> (Batch, Batch) {
+        let n = self.ids.len() / 2;
+        let cut_rowid = self.rowids[n - 1];
+        let cut_byte = self.row_ends[n - 1];
+        let (early, late): (Vec<Reject>, Vec<Reject>) = std::mem::take(&mut self.rejects).into_iter().partition(|r| r.rowid <= cut_rowid);
+        let late_copy = self.copy.split_off(cut_byte);
+        let second = Batch {
+            importable: self.importable - n as u64,
+            ids: self.ids.split_off(n),
+            rowids: self.rowids.split_off(n),
+            row_ends: self.row_ends.split_off(n).into_iter().map(|end| end - cut_byte).collect(),
+            bytes: late_copy.len() + late.iter().map(|r| r.raw.len()).sum::<usize>(),
+            copy: late_copy,
+            rejects: late,
+            notes: BTreeMap::new(),
+            note_samples: BTreeMap::new(),
+            last_rowid: self.last_rowid,
+        };
+        self.importable = n as u64;
+        self.rejects = early;
+        self.last_rowid = cut_rowid.max(self.rejects.last().map_or(cut_rowid, |r| r.rowid));
+        self.bytes = self.copy.len() + self.rejects.iter().map(|r| r.raw.len()).sum::<usize>();
+        (self, second)
+    }
+
+    /// Turns a batch whose only importable row Postgres refused into one that
+    /// keeps that row, verbatim, in the rejects with Postgres's reason.
+    pub fn refuse_only_row(mut self, reason: String, row: &RawRow) -> Batch {
+        let raw = row.verbatim();
+        let sha256 = verbatim_sha256(&raw);
+        self.bytes += raw.len();
+        let reject = Reject { rowid: row.rowid, key: row.key(), reason, raw, sha256 };
+        let at = self.rejects.partition_point(|r| r.rowid < row.rowid);
+        self.rejects.insert(at, reject);
+        self.bytes -= self.copy.len();
+        self.copy.clear();
+        self.ids.clear();
+        self.rowids.clear();
+        self.row_ends.clear();
+        self.importable = 0;
+        self
     }
 }
 
@@ -118,6 +171,18 @@ pub fn scan(path: &Path, importer: &dyn Importer, after_rowid: i64, mut each: im
     Ok(())
 }
 
+/// The row with `rowid`, as stored (to keep a row Postgres refused verbatim).
+pub fn read_row(path: &Path, importer: &dyn Importer, rowid: i64) -> Result<Option<RawRow>> {
+    let mut found = None;
+    scan(path, importer, rowid - 1, |row| {
+        if row.rowid == rowid {
+            found = Some(row);
+        }
+        false
+    })?;
+    Ok(found)
+}
+
 /// Limits of one batch: whichever is reached first closes it. Together with the
 /// channel's capacity they bound the memory a migration needs.
 #[derive(Debug, Clone, Copy)]
@@ -147,10 +212,13 @@ pub fn read_batches(
         match importer.normalise(&row, refs) {
             Outcome::Row { values, notes } => {
                 let before = batch.copy.len();
-                if let Some(serde_json::Value::String(id)) = values.first() {
-                    batch.ids.push(id.clone());
-                }
+                batch.ids.push(match values.first() {
+                    Some(serde_json::Value::String(id)) => id.clone(),
+                    _ => row.key(),
+                });
                 copy_text::encode_row(spec, &values, &mut batch.copy);
+                batch.rowids.push(row.rowid);
+                batch.row_ends.push(batch.copy.len());
                 batch.bytes += batch.copy.len() - before;
                 batch.importable += 1;
                 for note in notes {
@@ -165,7 +233,7 @@ pub fn read_batches(
                 let raw = row.verbatim();
                 let sha256 = verbatim_sha256(&raw);
                 batch.bytes += raw.len();
-                batch.rejects.push(Reject { key: row.key(), reason, raw, sha256 });
+                batch.rejects.push(Reject { rowid: row.rowid, key: row.key(), reason, raw, sha256 });
             }
         }
         if batch.rows() >= limits.rows || batch.bytes >= limits.bytes {

@@ -166,6 +166,25 @@ async fn check(conn: &mut PgConnection, target: &ServerTarget, spec: &TableSpec,
             losers.entry(row.get(0)).or_default().push(central_digest(spec, row.get(1)));
         }
     }
+    // Rows that parse but that Postgres refused are in the rejects too (the
+    // migration narrowed their batch down to them).
+    let refused: std::collections::HashSet<String> = {
+        let absent: Vec<&String> = ids.iter().filter(|id| !central.contains_key(*id) && !losers.contains_key(*id)).collect();
+        if absent.is_empty() {
+            Default::default()
+        } else {
+            sqlx::query_scalar(
+                "SELECT row_key FROM noesis_sync.legacy_rejects WHERE table_name = $1 AND row_key = ANY($2) AND reason LIKE 'Postgres refused%'",
+            )
+            .bind(spec.name)
+            .bind(absent)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(classify)?
+            .into_iter()
+            .collect()
+        }
+    };
     let mut rejected: HashMap<String, Vec<String>> = HashMap::new();
     if !keys.is_empty() {
         let rows = sqlx::query("SELECT row_key, raw_sha256 FROM noesis_sync.legacy_rejects WHERE table_name = $1 AND row_key = ANY($2)")
@@ -189,6 +208,9 @@ async fn check(conn: &mut PgConnection, target: &ServerTarget, spec: &TableSpec,
                 found => {
                     if losers.get(id).is_some_and(|l| l.contains(digest)) {
                         out.in_conflicts += 1;
+                        (true, id)
+                    } else if found.is_none() && refused.contains(id) {
+                        out.in_rejects += 1;
                         (true, id)
                     } else {
                         if found.is_some() { out.mismatched += 1 } else { out.missing += 1 }
