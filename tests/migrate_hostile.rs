@@ -63,6 +63,13 @@ async fn every_hostile_row_is_imported_with_its_change_reported_or_kept_verbatim
     let raw = text("SELECT convert_from(raw, 'UTF8') FROM noesis_sync.legacy_rejects WHERE row_key = 'h-card-malformed'");
     assert!(raw.contains(r#"{\"id\": \"h-card-malformed\", \"text\": "#), "the rejected row is not verbatim: {raw}");
 
+    // ... and each cell exactly as SQLite stored it, NUL and invalid UTF-8 included.
+    let cell = text(
+        "SELECT cell_types[i] || '|' || encode(cells[i], 'hex') FROM noesis_sync.legacy_rejects,
+                LATERAL array_position(cell_columns, 'json') AS i WHERE row_key = 'h-card-malformed-binary'",
+    );
+    assert_eq!(cell, format!("text|{}", b"{\"text\": \"nul \x00 and \xff\xfe".iter().map(|b| format!("{b:02x}")).collect::<String>()), "the rejected cell is not byte for byte");
+
     // Every source row is accounted for, table by table.
     let verification = &report["verification"]["tables"];
     for t in verification.as_array().unwrap() {

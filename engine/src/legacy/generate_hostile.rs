@@ -28,6 +28,8 @@ pub fn memory(tx: &Transaction<'_>, with_mindfile: bool) -> rusqlite::Result<Vec
     let iso = "2024-03-05T14:07:09";
     card("h-card-malformed", &iso, "approved", br#"{"id": "h-card-malformed", "text": "#)?;
     out.push(row("memory_cards", "h-card-malformed", "malformed JSON", Rejected));
+    card("h-card-malformed-binary", &iso, "approved", b"{\"text\": \"nul \x00 and \xff\xfe")?;
+    out.push(row("memory_cards", "h-card-malformed-binary", "malformed JSON with NUL and invalid UTF-8", Rejected));
     card("h-card-missing-text", &iso, "approved", br#"{"category": "fact", "scope": "global", "provenance": {}}"#)?;
     out.push(row("memory_cards", "h-card-missing-text", "required field missing", Rejected));
     let mut j = card_json("h-card-unknown-approval", "t");

@@ -179,19 +179,24 @@ async fn set_device(conn: &mut PgConnection, source: &BatchSource<'_>) -> sqlx::
 
 /// The rejects and the high-water mark, in the batch's transaction.
 async fn finish(conn: &mut PgConnection, spec: &TableSpec, source: &BatchSource<'_>, batch: &Batch) -> sqlx::Result<()> {
-    if !batch.rejects.is_empty() {
+    // Rejects are few: one statement each keeps the per-cell arrays simple.
+    for reject in &batch.rejects {
         sqlx::query(
-            "INSERT INTO noesis_sync.legacy_rejects (device_id, source_file, table_name, row_key, reason, raw, raw_sha256)
-             SELECT $1, $2, $3, k, r, w, h FROM UNNEST($4::text[], $5::text[], $6::bytea[], $7::text[]) AS u(k, r, w, h)
+            "INSERT INTO noesis_sync.legacy_rejects
+                 (device_id, source_file, table_name, row_key, reason, raw, raw_sha256, cell_columns, cell_types, cells)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
              ON CONFLICT (device_id, source_file, table_name, row_key, raw_sha256) DO NOTHING",
         )
         .bind(source.device_id)
         .bind(source.source_file)
         .bind(spec.name)
-        .bind(batch.rejects.iter().map(|r| r.key.clone()).collect::<Vec<_>>())
-        .bind(batch.rejects.iter().map(|r| r.reason.replace('\0', "")).collect::<Vec<_>>())
-        .bind(batch.rejects.iter().map(|r| r.raw.clone()).collect::<Vec<_>>())
-        .bind(batch.rejects.iter().map(|r| r.sha256.clone()).collect::<Vec<_>>())
+        .bind(&reject.key)
+        .bind(reject.reason.replace('\0', ""))
+        .bind(&reject.raw)
+        .bind(&reject.sha256)
+        .bind(reject.cells.iter().map(|(column, _, _)| *column).collect::<Vec<_>>())
+        .bind(reject.cells.iter().map(|(_, kind, _)| *kind).collect::<Vec<_>>())
+        .bind(reject.cells.iter().map(|(_, _, bytes)| bytes.clone()).collect::<Vec<_>>())
         .execute(&mut *conn)
         .await?;
     }

@@ -36,6 +36,18 @@ impl RawCell {
         }
     }
 
+    /// The cell as SQLite stored it: TEXT and BLOB bytes untouched, numbers as
+    /// decimal text, NULL as `None`; with its storage class.
+    pub fn stored_bytes(&self) -> (Option<Vec<u8>>, &'static str) {
+        match self {
+            RawCell::Null => (None, "null"),
+            RawCell::Integer(i) => (Some(i.to_string().into_bytes()), "integer"),
+            RawCell::Real(f) => (Some(f.to_string().into_bytes()), "real"),
+            RawCell::Text(b) => (Some(b.clone()), "text"),
+            RawCell::Blob(b) => (Some(b.clone()), "blob"),
+        }
+    }
+
     /// Bytes held, for batch sizing.
     pub fn len(&self) -> usize {
         match self {

@@ -31,6 +31,31 @@ pub struct Reject {
     pub raw: Vec<u8>,
     /// SHA-256 of `raw`, hex.
     pub sha256: String,
+    /// Each cell exactly as stored ([`RawCell::stored_bytes`]), by column.
+    pub cells: Vec<(&'static str, &'static str, Option<Vec<u8>>)>,
+}
+
+impl Reject {
+    /// Keeps `row` with `reason`.
+    pub fn of(row: &RawRow, reason: String) -> Reject {
+        let raw = row.verbatim();
+        let sha256 = verbatim_sha256(&raw);
+        let cells = row
+            .columns
+            .iter()
+            .zip(&row.cells)
+            .map(|(column, cell)| {
+                let (bytes, kind) = cell.stored_bytes();
+                (*column, kind, bytes)
+            })
+            .collect();
+        Reject { rowid: row.rowid, key: row.key(), reason, raw, sha256, cells }
+    }
+
+    /// Bytes held, for batch sizing.
+    pub fn bytes(&self) -> usize {
+        self.raw.len() + self.cells.iter().map(|(_, _, b)| b.as_ref().map_or(0, Vec::len)).sum::<usize>()
+    }
 }
 
 /// Consecutive rows of one table, normalised.
@@ -79,7 +104,7 @@ impl Batch {
             ids: self.ids.split_off(n),
             rowids: self.rowids.split_off(n),
             row_ends: self.row_ends.split_off(n).into_iter().map(|end| end - cut_byte).collect(),
-            bytes: late_copy.len() + late.iter().map(|r| r.raw.len()).sum::<usize>(),
+            bytes: late_copy.len() + late.iter().map(Reject::bytes).sum::<usize>(),
             copy: late_copy,
             rejects: late,
             notes: BTreeMap::new(),
@@ -89,17 +114,15 @@ impl Batch {
         self.importable = n as u64;
         self.rejects = early;
         self.last_rowid = cut_rowid.max(self.rejects.last().map_or(cut_rowid, |r| r.rowid));
-        self.bytes = self.copy.len() + self.rejects.iter().map(|r| r.raw.len()).sum::<usize>();
+        self.bytes = self.copy.len() + self.rejects.iter().map(Reject::bytes).sum::<usize>();
         (self, second)
     }
 
     /// Turns a batch whose only importable row Postgres refused into one that
     /// keeps that row, verbatim, in the rejects with Postgres's reason.
     pub fn refuse_only_row(mut self, reason: String, row: &RawRow) -> Batch {
-        let raw = row.verbatim();
-        let sha256 = verbatim_sha256(&raw);
-        self.bytes += raw.len();
-        let reject = Reject { rowid: row.rowid, key: row.key(), reason, raw, sha256 };
+        let reject = Reject::of(row, reason);
+        self.bytes += reject.bytes();
         let at = self.rejects.partition_point(|r| r.rowid < row.rowid);
         self.rejects.insert(at, reject);
         self.bytes -= self.copy.len();
@@ -230,10 +253,9 @@ pub fn read_batches(
                 }
             }
             Outcome::Reject { reason } => {
-                let raw = row.verbatim();
-                let sha256 = verbatim_sha256(&raw);
-                batch.bytes += raw.len();
-                batch.rejects.push(Reject { rowid: row.rowid, key: row.key(), reason, raw, sha256 });
+                let reject = Reject::of(&row, reason);
+                batch.bytes += reject.bytes();
+                batch.rejects.push(reject);
             }
         }
         if batch.rows() >= limits.rows || batch.bytes >= limits.bytes {
