@@ -313,3 +313,39 @@ async fn a_sync_waits_for_changes_held_back_by_an_older_server_transaction() {
     assert_eq!(b.sqlite("SELECT text FROM memory_cards WHERE id = 'c1'").trim(), "committed while an older transaction runs");
     holder.wait_with_output().unwrap();
 }
+
+#[tokio::test]
+async fn an_edit_made_while_its_row_is_being_pushed_keeps_the_remote_change_the_push_merged() {
+    let db = server().await;
+    let (a, b) = (Device::new(&db.url), Device::new(&db.url));
+    a.sync();
+    a.sqlite(&card_sql("c1", "first text"));
+    a.sync();
+    b.sync();
+    // B changes the category; A, not knowing, changes the text.
+    b.sqlite("UPDATE memory_cards SET category = 'changed on b' WHERE id = 'c1'");
+    b.sync();
+    a.sqlite("UPDATE memory_cards SET text = 'second text' WHERE id = 'c1'");
+    // A's push of that row stalls on the server; meanwhile A edits the text again.
+    run_psql(
+        &db.url,
+        "CREATE FUNCTION stall() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(2); RETURN NEW; END $$;
+         CREATE TRIGGER stall BEFORE INSERT OR UPDATE ON memory_cards FOR EACH ROW EXECUTE FUNCTION stall();",
+    );
+    let pushing = a.cli().args(["sync", "--json", "--wait", "0"]).stdout(std::process::Stdio::piped()).spawn().unwrap();
+    while run_psql(&db.url, "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'").trim() != "1" {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    a.sqlite("UPDATE memory_cards SET text = 'third text' WHERE id = 'c1'");
+    let first = pushing.wait_with_output().unwrap();
+    assert!(first.status.success(), "{}", all_output(&first));
+    // The stalled batch merged B's category; the newer edit goes in a next batch.
+    assert!(stdout_json(&first)["push"]["merged"].as_u64().unwrap() >= 1, "{}", all_output(&first));
+    run_psql(&db.url, "DROP TRIGGER stall ON memory_cards");
+
+    a.sync();
+    b.sync();
+    let row = run_psql(&db.url, "SELECT text || '|' || category FROM memory_cards WHERE id = 'c1'");
+    assert_eq!(row.trim(), "third text|changed on b", "A's newest edit is there and B's change was not reverted");
+    assert_converged(&[&a, &b]);
+}

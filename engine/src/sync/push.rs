@@ -55,6 +55,12 @@ struct Settled {
     row_id: String,
     last_op_id: i64,
     central: Option<Row>,
+    /// The local version this push read and sent (None when it sent nothing:
+    /// an earlier attempt had). If the row was edited again while the push
+    /// was in flight, that newer edit was made on top of this version, not of
+    /// `central`, so this becomes the shadow: the next push then merges the
+    /// server's changes into the newer edit instead of reverting them.
+    sent: Option<Option<Row>>,
     rejection: Option<(String, Option<Row>)>,
 }
 
@@ -109,7 +115,7 @@ async fn push_batch(
         if p.last_op_id <= applied_up_to {
             // Sent before, acknowledgement lost: the server has it (or its merge).
             report.acknowledged += 1;
-            settled.push(Settled { spec: p.spec, row_id: p.row_id, last_op_id: p.last_op_id, central: remote, rejection: None });
+            settled.push(Settled { spec: p.spec, row_id: p.row_id, last_op_id: p.last_op_id, central: remote, sent: None, rejection: None });
             continue;
         }
         let local = cache.read_row(p.spec, &p.row_id)?;
@@ -134,7 +140,7 @@ async fn push_batch(
                 report.rejected += 1;
                 let reason = target.classify(e).to_string();
                 tracing::warn!(table = p.spec.name, "the server refused a local change: {reason}");
-                settled.push(Settled { spec: p.spec, row_id: p.row_id, last_op_id: p.last_op_id, central: remote, rejection: Some((reason, local)) });
+                settled.push(Settled { spec: p.spec, row_id: p.row_id, last_op_id: p.last_op_id, central: remote, sent: None, rejection: Some((reason, local)) });
                 continue;
             }
         }
@@ -144,7 +150,7 @@ async fn push_batch(
                 .await
                 .map_err(classify)?;
         }
-        settled.push(Settled { spec: p.spec, row_id: p.row_id, last_op_id: p.last_op_id, central: outcome.row, rejection: None });
+        settled.push(Settled { spec: p.spec, row_id: p.row_id, last_op_id: p.last_op_id, central: outcome.row, sent: Some(local), rejection: None });
     }
     sqlx::query("UPDATE noesis_sync.devices SET last_op_id = GREATEST(last_op_id, $2), last_seen = now() WHERE device_id = $1")
         .bind(&me)
@@ -171,8 +177,13 @@ async fn push_batch(
                 continue;
             }
             tx.prepare_cached("DELETE FROM sync_rejected WHERE table_name = ?1 AND row_id = ?2")?.execute([s.spec.name, &s.row_id])?;
-            cache::write_shadow(tx, s.spec, &s.row_id, s.central.as_ref())?;
-            // A newer local edit made during the push stays; it goes next batch.
+            // A newer local edit made during the push stays; it goes next
+            // batch, merged against the version it was made on.
+            let shadow = match (&s.sent, newer_edit) {
+                (Some(sent), true) => sent.as_ref(),
+                _ => s.central.as_ref(),
+            };
+            cache::write_shadow(tx, s.spec, &s.row_id, shadow)?;
             if !newer_edit {
                 match &s.central {
                     Some(row) => cache::write_row(tx, s.spec, row)?,
