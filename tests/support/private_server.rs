@@ -70,9 +70,11 @@ impl PrivateServer {
     }
 
     /// `pg_ctl restart -m fast`: every session is ended, the server stops and
-    /// starts again on the same port (pg_ctl reuses the start options).
+    /// starts again on the same port (pg_ctl reuses the start options, but not
+    /// the log file: without `-l` the new server would write to, and hold
+    /// open, this process's pipes).
     pub fn restart(&self) {
-        run(self.pg_ctl().args(["-m", "fast", "-w", "-t", "60", "restart"]), "pg_ctl restart");
+        run(self.pg_ctl().arg("-l").arg(self.log_path()).args(["-m", "fast", "-w", "-t", "60", "restart"]), "pg_ctl restart");
     }
 
     /// `pg_ctl stop -m fast`.
@@ -91,7 +93,7 @@ impl PrivateServer {
             self.port,
             self.dir.path().display()
         );
-        run(self.pg_ctl().arg("-l").arg(self.dir.path().join("server.log")).args(["-w", "-t", "60", "-o", &options, "start"]), "pg_ctl start");
+        run(self.pg_ctl().arg("-l").arg(self.log_path()).args(["-w", "-t", "60", "-o", &options, "start"]), "pg_ctl start");
     }
 
     fn pg_ctl(&self) -> Command {
@@ -100,9 +102,13 @@ impl PrivateServer {
         cmd
     }
 
+    fn log_path(&self) -> PathBuf {
+        self.dir.path().join("server.log")
+    }
+
     /// The server's log, for failure messages.
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
     }
 }
 
