@@ -307,3 +307,41 @@ async fn without_pgvector_setup_explains_the_fix_and_everything_else_works() {
     let again = db.setup().await;
     assert!(again.applied_migrations.is_empty());
 }
+
+#[tokio::test]
+async fn rows_read_for_a_pull_have_the_canonical_form_of_to_jsonb_rows() {
+    let db = TestDb::new(Server::Pgvector).await;
+    db.setup().await;
+    // Values whose text forms differ between typed reads and to_jsonb: zones,
+    // infinity, years past 9999 and BC, fractions, unicode and escapes, nested
+    // JSON with unsorted keys, arrays with NULLs, vectors, extreme integers.
+    let vector = (0..768).map(|i| format!("{}", (i as f32) / 7.0)).collect::<Vec<_>>().join(",");
+    run_psql(
+        &db.url,
+        &format!(
+            "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, approved_at, rejected_at, provenance) VALUES
+               ('m1', '2024-02-29 23:59:59.999999', 'fact', 'global', E'quote \" backslash \\\\ tab \\t é 😀', 'approved', 'infinity', NULL, '{{\"z\": 1, \"a\": [1.5, null, {{\"y\": \"x\", \"b\": true}}]}}'),
+               ('m2', '0044-03-15 12:00:00 BC', 'fact', 'global', '', 'pending', '-infinity', '12345-01-01 00:00:00', 'null'),
+               ('m3', '1999-12-31 23:59:59', 'fact', 'global', 'plain', 'pending', '0001-01-01 00:00:00', '9999-12-31 23:59:59.999999', '\"just a string\"');
+             INSERT INTO documents (id, created_at, filename, filepath, file_type, file_size, file_hash, status, chunk_count, error_message, tags, notes) VALUES
+               ('d1', now(), 'a.pdf', '/a.pdf', 'pdf', 2147483647, 'h', 'ready', NULL, NULL, ARRAY['x', NULL, 'ü\"'], NULL),
+               ('d2', now(), 'b.pdf', '/b.pdf', 'pdf', -1, 'h2', 'ready', 3, 'e', '{{}}', 'n');
+             INSERT INTO chat_sessions (id, title, created_at, updated_at, messages) VALUES ('s1', 't', now(), now(), '[{{\"text\": \"hi\", \"role\": \"user\"}}]');
+             INSERT INTO embeddings (doc_id, embedding, text, metadata, source_type, created_at) VALUES ('e1', '[{vector}]', 't', '{{}}', 'card', NULL);"
+        ),
+    );
+    let mut conn = db.connect().await;
+    for (table, ids) in [("memory_cards", vec!["m1", "m2", "m3", "absent"]), ("documents", vec!["d1", "d2"]), ("chat_sessions", vec!["s1"]), ("embeddings", vec!["e1"])] {
+        let spec = noesis_engine::tables::by_name(table).unwrap();
+        let ids: Vec<String> = ids.into_iter().map(String::from).collect();
+        let typed = central::fetch_canonical_rows(&mut conn, spec, &ids).await.unwrap();
+        let via_json: std::collections::HashMap<String, Vec<serde_json::Value>> = central::fetch_rows(&mut conn, spec, &ids)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(id, row)| (id, central::values_of(spec, row)))
+            .collect();
+        assert_eq!(typed.len(), ids.iter().filter(|id| *id != "absent").count(), "every existing {table} row is read, and only those");
+        assert_eq!(typed, via_json, "a pull would write different {table} values (and shadows) than the checksums expect");
+    }
+}

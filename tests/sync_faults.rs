@@ -1,6 +1,7 @@
 //! Sync under faults: the network cut mid-push, the server dropping the agent's
-//! connections (as a restart does), and the process killed with `kill -9` in
-//! the middle of a pull. Each ends with no loss, no duplicates, convergence.
+//! connections, a real server restart and outage (on a private server), and the
+//! process killed with `kill -9` in the middle of a pull. Each ends with no
+//! loss, no duplicates, convergence.
 
 mod support;
 
@@ -10,6 +11,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use support::device::{card_sql, Device};
+use support::private_server::PrivateServer;
 use support::proxy::{upstream_of, Proxy};
 use support::{run_psql, Server, TestDb};
 
@@ -61,6 +63,11 @@ impl Agent {
             }
         }
         panic!("the agent never reported {state}");
+    }
+
+    /// Forgets the statuses reported so far, so the next wait sees only newer ones.
+    fn drain(&self) {
+        while self.lines.try_recv().is_ok() {}
     }
 
     fn stop(mut self) -> std::process::ExitStatus {
@@ -153,6 +160,65 @@ async fn the_agent_reconnects_after_the_server_drops_its_connections() {
         run_psql(&db.url, "SELECT count(*) FROM memory_cards WHERE id = 'pushed-after'").trim() == "1"
     });
     assert!(agent.stop().success());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_agent_rides_out_a_real_server_restart_and_outage() {
+    let server = tokio::task::spawn_blocking(PrivateServer::start).await.unwrap();
+    let url = server.create_database("noesis").await;
+    let laptop = Device::new(&url);
+    let studio = Device::new(&url);
+    laptop.sync();
+    studio.sync();
+    let agent = Agent::start(&laptop);
+    agent.wait_for_state("online");
+
+    // A real restart: every session ends, the server comes back on its port.
+    server.restart();
+    run_psql(&url, &card_sql("server-after-restart", "written by another program after the restart"));
+    laptop.sqlite(&card_sql("laptop-after-restart", "typed right after the restart"));
+    eventually("the server's write after the restart reaching the laptop", || {
+        laptop.sqlite("SELECT count(*) FROM memory_cards WHERE id = 'server-after-restart'").trim() == "1"
+    });
+    eventually("the laptop's write after the restart reaching the server", || {
+        run_psql(&url, "SELECT count(*) FROM memory_cards WHERE id = 'laptop-after-restart'").trim() == "1"
+    });
+
+    // An outage: the server is down while both devices keep writing.
+    agent.drain();
+    server.stop();
+    laptop.sqlite(&card_sql("laptop-while-down", "typed while the server was down"));
+    let offline = agent.wait_for_state("offline");
+    assert!(!offline["error"].is_null(), "the user is told why sync stopped: {offline}");
+    studio.sqlite(&card_sql("studio-while-down", "typed on the other device meanwhile"));
+    server.start_again();
+    agent.wait_for_state("online");
+    studio.sync();
+    run_psql(&url, &card_sql("server-after-start", "written by another program after the outage"));
+    for id in ["laptop-while-down", "laptop-after-restart"] {
+        eventually("the laptop's writes reaching the server", || {
+            run_psql(&url, &format!("SELECT count(*) FROM memory_cards WHERE id = '{id}'")).trim() == "1"
+        });
+    }
+    for id in ["studio-while-down", "server-after-start"] {
+        eventually("the other writers' changes reaching the laptop", || {
+            laptop.sqlite(&format!("SELECT count(*) FROM memory_cards WHERE id = '{id}'")).trim() == "1"
+        });
+    }
+    assert!(agent.stop().success(), "the agent stops cleanly on SIGTERM");
+
+    studio.sync();
+    assert_eq!(laptop.sqlite("SELECT count(*) FROM sync_outbox").trim(), "0", "nothing the laptop wrote is left unsent");
+    assert_eq!(
+        run_psql(&url, "SELECT count(*) FROM (SELECT row_id FROM noesis_sync.changelog WHERE op = 'I' GROUP BY row_id HAVING count(*) > 1) d").trim(),
+        "0",
+        "no card was inserted twice"
+    );
+    assert_eq!(run_psql(&url, "SELECT count(*) FROM memory_cards").trim(), "5", "every card written on any side is on the server, once");
+    let (local, central) = laptop.checksums();
+    assert_eq!(local, central, "the laptop holds exactly what the server holds");
+    assert_eq!(studio.checksums().0, central, "the other device holds exactly what the server holds");
+    drop(server);
 }
 
 #[tokio::test(flavor = "multi_thread")]

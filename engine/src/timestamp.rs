@@ -49,6 +49,40 @@ pub fn format(t: &NaiveDateTime) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
+/// The cache's form of a PostgreSQL `timestamp` in its binary wire form
+/// (microseconds since 2000-01-01), written directly: pulls format one per
+/// timestamp column of every row, and chrono's format strings are slow.
+/// `None` outside years 1 to 9999 (infinity included), whose text form the
+/// caller must take from PostgreSQL instead.
+pub fn from_postgres_micros(micros: i64) -> Option<String> {
+    use chrono::{Datelike, Timelike};
+    // 2000-01-01 counted in days from 0001-01-01 (day 1).
+    const POSTGRES_EPOCH_DAYS_FROM_CE: i64 = 730_120;
+    let secs = micros.div_euclid(1_000_000);
+    let fraction = micros.rem_euclid(1_000_000);
+    let days = i32::try_from(secs.div_euclid(86_400) + POSTGRES_EPOCH_DAYS_FROM_CE).ok()?;
+    let date = NaiveDate::from_num_days_from_ce_opt(days)?;
+    if !(1..=9999).contains(&date.year()) {
+        return None;
+    }
+    let time = chrono::NaiveTime::from_num_seconds_from_midnight_opt(secs.rem_euclid(86_400) as u32, 0)?;
+    let mut out = String::with_capacity(27);
+    use std::fmt::Write;
+    write!(
+        out,
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        date.year(),
+        date.month(),
+        date.day(),
+        time.hour(),
+        time.minute(),
+        time.second(),
+        fraction
+    )
+    .ok()?;
+    Some(out)
+}
+
 /// Now, in the cache's form.
 pub fn now() -> String {
     format(&Utc::now().naive_utc())
@@ -77,6 +111,19 @@ fn split_zone(s: &str) -> (&str, Option<i64>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn postgres_wire_timestamps_format_like_the_cache_form() {
+        let epoch = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap();
+        for micros in [0i64, 1, -1, 999_999, 86_400_000_000, -86_400_000_001, 777_777_777_123_456, -63_082_281_600_000_000, 252_455_615_999_999_999] {
+            let t = epoch + chrono::Duration::microseconds(micros);
+            assert_eq!(from_postgres_micros(micros).as_deref(), Some(format(&t).as_str()), "{micros}");
+        }
+        assert_eq!(from_postgres_micros(i64::MAX), None, "infinity");
+        assert_eq!(from_postgres_micros(i64::MIN), None, "-infinity");
+        assert_eq!(from_postgres_micros(-63_082_281_600_000_001), None, "before year 1");
+        assert_eq!(from_postgres_micros(252_455_616_000_000_000), None, "year 10000");
+    }
 
     #[test]
     fn every_form_met_in_the_wild_means_the_same_instant() {

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod device;
+pub mod private_server;
 pub mod proxy;
 pub mod legacy;
 

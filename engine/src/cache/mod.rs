@@ -14,6 +14,7 @@ mod memory_cards;
 mod migrations;
 mod mindfile_entries;
 mod outbox;
+mod pull_stage;
 mod row_io;
 mod rows;
 mod search;
@@ -33,7 +34,8 @@ pub use mindfile_entries::MindfileEntry;
 pub use outbox::OutboxEntry;
 pub use search::SearchHit;
 pub(crate) use device::write_state;
-pub(crate) use row_io::{delete_row, read_shadow_text, write_row, write_shadow, write_shadow_text};
+pub(crate) use pull_stage::{stage_begin, stage_delete, stage_write, write_staged};
+pub(crate) use row_io::{delete_row, read_shadow_text, sqlite_value_owned, write_row, write_shadow};
 
 use crate::error::{Error, Result};
 
@@ -73,7 +75,20 @@ impl Cache {
             .busy_timeout(BUSY_TIMEOUT)
             .and_then(|_| self.conn.pragma_update(None, "journal_mode", "WAL"))
             .and_then(|_| self.conn.pragma_update(None, "synchronous", "NORMAL"))
+            // The pull stages each batch in temporary tables (see pull_stage.rs):
+            // a few MB at most, kept out of temporary files.
+            .and_then(|_| self.conn.pragma_update(None, "temp_store", "MEMORY"))
             .map_err(|e| cache_error(&self.path, "configuring it", e))
+    }
+
+    /// A second connection to the same cache file, with the same settings, for
+    /// work on another thread: a long pull applies batches there while the
+    /// task that owns this one fetches the next. The schema is already current.
+    pub(crate) fn reopen(&self) -> Result<Cache> {
+        let conn = Connection::open(&self.path).map_err(|e| cache_error(&self.path, "opening it", e))?;
+        let cache = Self { conn, path: self.path.clone() };
+        cache.configure()?;
+        Ok(cache)
     }
 
     /// The cache file.

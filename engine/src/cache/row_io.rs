@@ -36,7 +36,7 @@ pub(crate) fn read_row(conn: &Connection, spec: &TableSpec, id: &str) -> rusqlit
 
 /// Inserts or replaces a row given in canonical form.
 pub(crate) fn write_row(conn: &Connection, spec: &TableSpec, row: &Row) -> rusqlite::Result<()> {
-    let values = spec.columns.iter().map(|c| to_sql(c.kind, row.get(c.name).unwrap_or(&Value::Null)));
+    let values = spec.columns.iter().map(|c| sqlite_value(c.kind, row.get(c.name).unwrap_or(&Value::Null)));
     conn.prepare_cached(upsert_sql(spec))?.execute(params_from_iter(values))?;
     Ok(())
 }
@@ -113,8 +113,17 @@ pub(crate) fn write_shadow_text(conn: &Connection, spec: &TableSpec, id: &str, t
     Ok(())
 }
 
+/// Like [`sqlite_value`], taking the value, so that text moves instead of
+/// being copied (a pull converts every value of every row it applies).
+pub(crate) fn sqlite_value_owned(kind: ColumnKind, value: Value) -> SqlValue {
+    match (kind, value) {
+        (ColumnKind::Text | ColumnKind::Timestamp | ColumnKind::Integer, Value::String(s)) => SqlValue::Text(s),
+        (kind, value) => sqlite_value(kind, &value),
+    }
+}
+
 /// A canonical value as SQLite stores it in a column of `kind`.
-fn to_sql(kind: ColumnKind, value: &Value) -> SqlValue {
+pub(crate) fn sqlite_value(kind: ColumnKind, value: &Value) -> SqlValue {
     match (kind, value) {
         (_, Value::Null) => SqlValue::Null,
         (ColumnKind::Json | ColumnKind::TextArray, v) => SqlValue::Text(canonical::to_text(v)),

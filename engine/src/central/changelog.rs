@@ -85,3 +85,50 @@ pub async fn fetch_changes(
         })
         .collect())
 }
+
+/// Which row one change touched, and where the change sits in the changelog:
+/// all a pull needs (it reads the rows' current versions, not the changes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangedRow {
+    /// Position of this change, for the cursor.
+    pub cursor: Cursor,
+    /// The synced table.
+    pub table_name: String,
+    /// The row's key.
+    pub row_id: String,
+}
+
+/// Up to `limit` changed rows after `after`, in the order and below the horizon
+/// of [`fetch_changes`], without the columns a pull does not use (a mass
+/// delete's tombstones would otherwise travel in full).
+pub async fn fetch_changed_rows(
+    conn: &mut PgConnection,
+    target: &ServerTarget,
+    after: Cursor,
+    limit: i64,
+) -> Result<Vec<ChangedRow>> {
+    let rows = sqlx::query(
+        "SELECT c.change_id, c.xid::text AS xid_text, c.table_name, c.row_id
+         FROM noesis_sync.changelog c
+         WHERE (c.xid, c.change_id) > ($1::text::xid8, $2)
+           AND c.xid < (SELECT pg_snapshot_xmin(pg_current_snapshot()))
+         ORDER BY c.xid, c.change_id
+         LIMIT $3",
+    )
+    .bind(after.xid.to_string())
+    .bind(after.change_id)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(|e| target.classify(e))?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(ChangedRow {
+                cursor: Cursor { xid: r.try_get::<String, _>(1)?.parse().unwrap_or(0), change_id: r.try_get(0)? },
+                table_name: r.try_get(2)?,
+                row_id: r.try_get(3)?,
+            })
+        })
+        .collect::<sqlx::Result<_>>()
+        .map_err(|e| target.classify(e))
+}

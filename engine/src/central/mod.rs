@@ -5,11 +5,13 @@
 mod changelog;
 mod connect;
 mod device_role;
+mod pull_rows;
 mod row_io;
 mod rows;
 mod setup;
 
-pub use changelog::{fetch_changes, Change, Cursor};
+pub use changelog::{fetch_changed_rows, fetch_changes, Change, ChangedRow, Cursor};
+pub use pull_rows::{decode_row, fetch_canonical_rows, key_of, select_list, values_of, CanonicalValues};
 pub use connect::{ServerTarget, CONNECT_TIMEOUT};
 pub use device_role::{create_device_role, DeviceRoleReport};
 pub use row_io::{delete_row, fetch_row_for_update, fetch_rows, last_clock, row_from_json, upsert_row};

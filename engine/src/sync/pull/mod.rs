@@ -12,17 +12,19 @@
 //! A device with no cursor starts with a snapshot: every row, read in one
 //! REPEATABLE READ transaction, and the cursor set to that snapshot's horizon.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+mod batch;
+mod pipeline;
+mod snapshot;
 
-use futures_util::TryStreamExt;
 use rusqlite::Connection;
-use sqlx::{Acquire, PgConnection, Row as _};
+use sqlx::{PgConnection, Row as _};
 
+use self::batch::{apply_batch, fetch_batch};
+use self::pipeline::Applier;
+use self::snapshot::snapshot;
 use super::cancel::Cancel;
-use super::merge::Row;
 use crate::cache::{self, Cache, DeviceIdentity};
-use crate::canonical;
-use crate::central::{self, Cursor, ServerTarget};
+use crate::central::{Cursor, ServerTarget};
 use crate::error::Result;
 use crate::tables::{self, TableSpec};
 
@@ -57,6 +59,16 @@ pub struct PullReport {
     /// Whether changes exist that cannot be read yet because an older
     /// transaction on the server is still running; pull again soon.
     pub waiting: bool,
+}
+
+impl PullReport {
+    /// Adds the row counts of `other` (a batch applied elsewhere) to this one.
+    fn add_counts(&mut self, other: &PullReport) {
+        self.applied += other.applied;
+        self.deleted += other.deleted;
+        self.deferred += other.deferred;
+        self.acknowledged += other.acknowledged;
+    }
 }
 
 /// Pulls until the cache has everything below the horizon.
@@ -102,35 +114,7 @@ pub async fn pull(
         cache.set_state(EMBEDDINGS_LOADED, "1")?;
     }
     let wanted = |spec: &TableSpec| spec.pushed || (with_embeddings && spec.name == tables::EMBEDDINGS.name);
-    while !cancel.is_cancelled() {
-        let changes = central::fetch_changes(conn, target, cursor, PULL_BATCH).await?;
-        let Some(last) = changes.last().map(|c| c.cursor) else { break };
-        let mut ids: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-        for c in &changes {
-            if tables::by_name(&c.table_name).is_some_and(wanted) {
-                ids.entry(c.table_name.as_str()).or_default().push(c.row_id.clone());
-            }
-        }
-        let mut current: Vec<(&'static TableSpec, Vec<String>, HashMap<String, Row>)> = Vec::new();
-        for (table, mut row_ids) in ids {
-            row_ids.sort();
-            row_ids.dedup();
-            let spec = tables::by_name(table).expect("filtered above");
-            let rows = central::fetch_rows(conn, spec, &row_ids).await.map_err(|e| target.classify(e))?;
-            current.push((spec, row_ids, rows));
-        }
-        let cursor_text = serde_json::to_string(&last).expect("a cursor serialises");
-        cache.without_capture(|tx| {
-            let pending = pending_rows(tx)?;
-            for (spec, row_ids, rows) in &current {
-                for id in row_ids {
-                    apply(tx, spec, id, rows.get(id), &pending, &mut report)?;
-                }
-            }
-            set_cursor(tx, &cursor_text)
-        })?;
-        cursor = last;
-    }
+    cursor = pull_changes(cache, conn, target, cursor, wanted, cancel, &mut report).await?;
     report.waiting = !cancel.is_cancelled() && changes_beyond(conn, target, cursor).await?;
     record_cursor(conn, target, device, cursor).await?;
     Ok(report)
@@ -156,127 +140,18 @@ async fn pruned_point(conn: &mut PgConnection, target: &ServerTarget) -> Result<
     Ok(Cursor { xid: row.get::<String, _>(0).parse().unwrap_or(0), change_id: row.get(1) })
 }
 
-/// Rows with local changes not yet pushed: a pull leaves them to the next
-/// push, which merges them with the server's version.
-fn pending_rows(tx: &Connection) -> rusqlite::Result<HashSet<(String, String)>> {
-    tx.prepare_cached("SELECT DISTINCT table_name, row_id FROM sync_outbox")?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect()
-}
-
-/// Applies the server's version of one row (`None`: the server has none).
-///
-/// A row without pending changes holds exactly its shadow copy, so comparing
-/// the server's version with the shadow's canonical text tells whether there is
-/// anything to write, without reading the row itself.
-fn apply(
-    tx: &Connection,
-    spec: &TableSpec,
-    id: &str,
-    remote: Option<&Row>,
-    pending: &HashSet<(String, String)>,
-    report: &mut PullReport,
-) -> rusqlite::Result<()> {
-    if !pending.is_empty() && pending.contains(&(spec.name.to_string(), id.to_string())) {
-        report.deferred += 1;
-        return Ok(());
-    }
-    let remote_text = remote.map(canonical::object_text);
-    if cache::read_shadow_text(tx, spec, id)? == remote_text {
-        report.acknowledged += 1;
-        return Ok(());
-    }
-    match remote {
-        Some(row) => {
-            cache::write_row(tx, spec, row)?;
-            report.applied += 1;
-        }
-        None => {
-            cache::delete_row(tx, spec, id)?;
-            report.deleted += 1;
-        }
-    }
-    cache::write_shadow_text(tx, spec, id, remote_text.as_deref())
-}
-
-/// Loads every row of `specs` from one consistent snapshot and returns that
-/// snapshot's horizon, the cursor to continue from. Local rows the server does
-/// not have, and that have no pending change, are removed.
-async fn snapshot(
-    cache: &mut Cache,
-    conn: &mut PgConnection,
-    target: &ServerTarget,
-    specs: &[&'static TableSpec],
-    report: &mut PullReport,
-) -> Result<Cursor> {
-    let classify = |e: sqlx::Error| target.classify(e);
-    let mut tx = conn.begin().await.map_err(classify)?;
-    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await.map_err(classify)?;
-    let horizon: String = sqlx::query_scalar("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(classify)?;
-    for &spec in specs {
-        let sql = format!("SELECT to_jsonb(t) FROM {} t", spec.name);
-        let mut seen: HashSet<String> = HashSet::new();
-        let mut batch: Vec<Row> = Vec::with_capacity(PULL_BATCH as usize);
-        {
-            let mut stream = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch(&mut *tx);
-            while let Some(r) = stream.try_next().await.map_err(classify)? {
-                if let Some(row) = central::row_from_json(spec, r.get::<serde_json::Value, _>(0)) {
-                    seen.insert(row.get(spec.key).and_then(|v| v.as_str()).unwrap_or_default().to_string());
-                    batch.push(row);
-                }
-                if batch.len() as i64 >= PULL_BATCH {
-                    apply_snapshot_batch(cache, spec, std::mem::take(&mut batch), report)?;
-                }
-            }
-        }
-        apply_snapshot_batch(cache, spec, batch, report)?;
-        remove_absent(cache, spec, &seen, report)?;
-    }
-    tx.commit().await.map_err(classify)?;
-    Ok(Cursor { xid: horizon.parse().unwrap_or(0), change_id: 0 })
-}
-
 async fn central_has_embeddings(conn: &mut PgConnection, target: &ServerTarget) -> Result<bool> {
     sqlx::query_scalar("SELECT to_regclass('public.embeddings') IS NOT NULL")
         .fetch_one(&mut *conn)
         .await
         .map_err(|e| target.classify(e))
 }
-
-
-fn apply_snapshot_batch(cache: &mut Cache, spec: &TableSpec, rows: Vec<Row>, report: &mut PullReport) -> Result<()> {
-    cache.without_capture(|tx| {
-        let pending = pending_rows(tx)?;
-        for row in &rows {
-            let id = row.get(spec.key).and_then(|v| v.as_str()).unwrap_or_default().to_string();
-            apply(tx, spec, &id, Some(row), &pending, report)?;
-        }
-        Ok(())
-    })
-}
-
-fn remove_absent(cache: &mut Cache, spec: &TableSpec, seen: &HashSet<String>, report: &mut PullReport) -> Result<()> {
-    cache.without_capture(|tx| {
-        let ids: Vec<String> = tx
-            .prepare(&format!("SELECT {} FROM {}", spec.key, spec.name))?
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        let pending = pending_rows(tx)?;
-        for id in ids.iter().filter(|id| !seen.contains(*id)) {
-            apply(tx, spec, id, None, &pending, report)?;
-        }
-        Ok(())
-    })
-}
-
 /// This device's pull cursor; `None` before the first pull.
 pub fn cursor(cache: &Cache) -> Result<Option<Cursor>> {
     Ok(cache.state(CURSOR)?.and_then(|t| serde_json::from_str(&t).ok()))
 }
 
+/// Stores the cursor inside a batch's transaction.
 fn set_cursor(tx: &Connection, text: &str) -> rusqlite::Result<()> {
     cache::write_state(tx, CURSOR, text)
 }
@@ -294,6 +169,52 @@ pub fn set_pull_embeddings(cache: &mut Cache, on: bool) -> Result<()> {
         }
         Ok(())
     })
+}
+
+/// Reads and applies changelog batches from `cursor` until none are left below
+/// the horizon (or `cancel` is set); returns the cursor reached. A single
+/// short batch is applied here; when a batch is full, more follow, and batches
+/// are applied on their own thread while the next is read (see `pipeline`).
+async fn pull_changes(
+    cache: &mut Cache,
+    conn: &mut PgConnection,
+    target: &ServerTarget,
+    mut cursor: Cursor,
+    wanted: impl Fn(&TableSpec) -> bool + Copy,
+    cancel: &Cancel,
+    report: &mut PullReport,
+) -> Result<Cursor> {
+    let mut applier: Option<Applier> = None;
+    let mut fetched = Ok(());
+    while !cancel.is_cancelled() {
+        let batch = match fetch_batch(conn, target, cursor, PULL_BATCH, wanted).await {
+            Ok(Some(batch)) => batch,
+            Ok(None) => break,
+            Err(e) => {
+                fetched = Err(e);
+                break;
+            }
+        };
+        let next = batch.cursor.expect("changelog batches carry their cursor");
+        let full = batch.changes as i64 >= PULL_BATCH;
+        if applier.is_none() && full {
+            applier = Some(Applier::start(cache)?);
+        }
+        match &applier {
+            Some(a) => {
+                if !a.send(batch).await {
+                    break;
+                }
+            }
+            None => apply_batch(cache, &batch, report)?,
+        }
+        cursor = next;
+    }
+    if let Some(a) = applier {
+        report.add_counts(&a.finish().await?);
+    }
+    fetched?;
+    Ok(cursor)
 }
 
 /// Tells the server how far this device has read (for pruning the changelog).
