@@ -85,6 +85,15 @@ async fn main() {
     // pg_stat_database up to 10 s late; closing connections flushes theirs).
     let agent_a = start_agent(AgentConfig::new(dir_a.path().to_path_buf(), target.clone())).unwrap();
     let agent_b = start_agent(AgentConfig::new(dir_b.path().to_path_buf(), target.clone())).unwrap();
+    // On a loaded machine the start-up cycle can take seconds: wait until both
+    // agents have finished one and are idle, then for the statistics flush.
+    for agent in [&agent_a, &agent_b] {
+        let mut status = agent.status();
+        status
+            .wait_for(|s| s.state == noesis_engine::sync::SyncState::Online && s.last_sync.is_some())
+            .await
+            .expect("the agent reports its state");
+    }
     tokio::time::sleep(Duration::from_secs(12)).await;
     let before = transactions(&mut conn, &name).await;
     tokio::time::sleep(Duration::from_secs(idle_secs)).await;
