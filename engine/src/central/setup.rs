@@ -104,7 +104,9 @@ pub async fn setup(target: &ServerTarget) -> Result<SetupReport> {
     }
 
     let before = applied_versions(&mut conn, target).await?;
-    MIGRATOR.run(&mut conn).await.map_err(|e| migrate_error(target, e))?;
+    // `run_direct` rather than `run`: `run` goes through `Acquire`, whose
+    // lifetime bound makes `setup`'s future not `Send` (the desktop app needs it).
+    MIGRATOR.run_direct(None, &mut conn, false).await.map_err(|e| migrate_error(target, e))?;
     let applied_migrations = MIGRATOR
         .iter()
         .filter(|m| m.migration_type.is_up_migration() && !before.contains(&m.version))
@@ -234,9 +236,10 @@ async fn ensure_pgvector(conn: &mut PgConnection, target: &ServerTarget) -> Resu
             other => Err(other),
         };
     }
-    let mut tx = conn.begin().await.map_err(|e| target.classify(e))?;
-    sqlx::raw_sql(PGVECTOR_SQL).execute(&mut *tx).await.map_err(|e| target.classify(e))?;
-    tx.commit().await.map_err(|e| target.classify(e))?;
+    // One simple-query string runs as one implicit transaction: all or nothing.
+    // (An explicit `conn.begin()` here would make `setup`'s future not `Send`,
+    // which the desktop app's commands need.)
+    sqlx::raw_sql(PGVECTOR_SQL).execute(&mut *conn).await.map_err(|e| target.classify(e))?;
     let version: String = sqlx::query_scalar("SELECT extversion::text FROM pg_extension WHERE extname = 'vector'")
         .fetch_one(&mut *conn)
         .await
