@@ -625,7 +625,10 @@ message: string } |
 
 /**  What the front end needs to decide whether to open the wizard, and its first form. */
 export type WizardStart = {
-	/**  Open the wizard at start: no server and never finished or skipped here. */
+	/**
+	 *  Open the wizard at start: never finished or skipped here, and either no
+	 *  server or one the wizard saved (its migration may wait for resuming).
+	 */
 	show: boolean,
 	/**  The configured server, or the defaults. */
 	form: ServerForm,

@@ -23,6 +23,11 @@ use crate::state::AppState;
 /// data folder, so it does not open again at start (Settings can reopen it).
 const DISMISSED_KEY: &str = "wizard_dismissed";
 
+/// `sync_state` key set when the wizard saves a server: until it is finished or
+/// skipped it opens again at start, so a migration stopped by quitting the app
+/// is offered for resuming. (A server set with the CLI does not open it.)
+const IN_PROGRESS_KEY: &str = "wizard_in_progress";
+
 /// The wizard's session: the password typed in it (memory only; the keychain is
 /// the one place it is stored), the migration running, if any, and the two
 /// ways out to the app (the progress event, starting the sync agent).
@@ -65,7 +70,8 @@ fn invalid(message: impl Into<String>) -> CommandError {
 /// What the front end needs to decide whether to open the wizard, and its first form.
 #[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
 pub struct WizardStart {
-    /// Open the wizard at start: no server and never finished or skipped here.
+    /// Open the wizard at start: never finished or skipped here, and either no
+    /// server or one the wizard saved (its migration may wait for resuming).
     pub show: bool,
     /// The configured server, or the defaults.
     pub form: ServerForm,
@@ -80,11 +86,12 @@ pub async fn wizard_start(state: State<'_, AppState>) -> CommandResult<WizardSta
     let cache = state.cache();
     let url = cache.server_url()?;
     let dismissed = cache.state(DISMISSED_KEY)?.is_some();
+    let in_progress = cache.state(IN_PROGRESS_KEY)?.is_some();
     let form = match url.as_deref().map(DatabaseUrl::parse) {
         Some(Ok(url)) => ServerForm::from_url(&url),
         _ => ServerForm::default(),
     };
-    Ok(WizardStart { show: url.is_none() && !dismissed, form, server_configured: url.is_some() })
+    Ok(WizardStart { show: !dismissed && (url.is_none() || in_progress), form, server_configured: url.is_some() })
 }
 
 /// Records that the wizard was finished or skipped ("Skip for now": the app runs
@@ -92,7 +99,9 @@ pub async fn wizard_start(state: State<'_, AppState>) -> CommandResult<WizardSta
 #[tauri::command]
 #[specta::specta]
 pub async fn wizard_dismiss(state: State<'_, AppState>) -> CommandResult<()> {
-    state.cache().set_state(DISMISSED_KEY, "yes")?;
+    let cache = state.cache();
+    cache.set_state(DISMISSED_KEY, "yes")?;
+    cache.clear_state(IN_PROGRESS_KEY)?;
     Ok(())
 }
 
@@ -158,6 +167,7 @@ pub async fn wizard_save_server(state: State<'_, AppState>, session: State<'_, W
     {
         let cache = state.cache();
         cache.set_server_url(&url)?;
+        cache.set_state(IN_PROGRESS_KEY, "yes")?;
         state.publish_sync_status(&cache);
     }
     (session.start_agent)();
