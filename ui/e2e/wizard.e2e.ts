@@ -5,7 +5,7 @@
 // folder, preview, migrate with per-table progress, read the report, and land
 // in the main window filled from the local cache. A screenshot of each step.
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -35,6 +35,8 @@ describe.skipIf(!ADMIN)("the first-run wizard against a real server", () => {
   });
   afterAll(async () => {
     await app?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(legacyDir, { recursive: true, force: true });
     try {
       psql(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
     } catch {

@@ -284,7 +284,7 @@ export type LegacyFolder = {
 export type LegacyScan = {
 	/**  Folders in the usual places that hold a legacy store, with their counts. */
 	found: LegacyFolder[],
-	/**  Places looked in. */
+	/**  Places looked in, as `~/…`. */
 	looked_in: string[],
 	/**  Migrations already recorded on the server, newest first. */
 	runs: RecordedRun[],

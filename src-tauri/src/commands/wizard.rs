@@ -195,7 +195,7 @@ pub async fn wizard_apply_schema(state: State<'_, AppState>, session: State<'_, 
 pub struct LegacyScan {
     /// Folders in the usual places that hold a legacy store, with their counts.
     pub found: Vec<LegacyFolder>,
-    /// Places looked in.
+    /// Places looked in, as `~/…`.
     pub looked_in: Vec<String>,
     /// Migrations already recorded on the server, newest first.
     pub runs: Vec<RecordedRun>,
@@ -207,7 +207,7 @@ pub struct LegacyScan {
 pub async fn wizard_scan_legacy(state: State<'_, AppState>, session: State<'_, WizardSession>) -> CommandResult<LegacyScan> {
     let home = dirs::home_dir().unwrap_or_default();
     let found = discover::usual_places(&home).iter().filter_map(|dir| discover::inspect(dir).ok()).collect();
-    let looked_in = discover::USUAL_PLACES.iter().map(|p| home.join(p).display().to_string()).collect();
+    let looked_in = discover::USUAL_PLACES.iter().map(|p| format!("~/{p}")).collect();
     let device_id = state.cache().device()?.id.to_string();
     let runs = discover::recorded_runs(&saved_target(&state, &session)?, &device_id).await?;
     Ok(LegacyScan { found, looked_in, runs })

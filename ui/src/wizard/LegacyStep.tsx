@@ -96,7 +96,7 @@ export function LegacyStep({
       )}
       {found.length === 0 ? (
         <p class="muted" data-testid="legacy-none-found">
-          No legacy data in the usual places ({looked_in.map((p) => p.replace(/^.*\/(?=[^/]+\/[^/]+$)/, "…/")).join(", ")}).
+          No legacy data in the usual places ({looked_in.join(", ")}).
         </p>
       ) : (
         <fieldset class="wz-choices">
@@ -117,7 +117,9 @@ export function LegacyStep({
         }}
       >
         <label class="wz-wide">
-          Another folder (the old Noesis project, holding <code>data/memory</code> and <code>data/documents</code>)
+          <span>
+            Another folder (the old Noesis project, holding <code>data/memory</code> and <code>data/documents</code>)
+          </span>
           <input
             data-testid="wz-legacy-path"
             placeholder="~/myCode/genai-agent-core"
