@@ -29,8 +29,8 @@ describe.skipIf(!ADMIN)("the first-run wizard against a real server", () => {
   beforeAll(async () => {
     psql(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
     psql(`CREATE DATABASE ${DATABASE}`);
-    // A tenth of the benchmark store (10,000 cards, 20,000 chunks…) plus one of every hostile row.
-    execFileSync(CLI, ["bench-migrate", "--generate-only", legacyDir, "--hostile", "--scale", "0.1"], { encoding: "utf8" });
+    // A twentieth of the benchmark store (5,000 cards, 10,000 chunks…) plus one of every hostile row.
+    execFileSync(CLI, ["bench-migrate", "--generate-only", legacyDir, "--hostile", "--scale", "0.05"], { encoding: "utf8" });
     app = await RunningApp.launch(dataDir);
   });
   afterAll(async () => {
@@ -101,7 +101,7 @@ describe.skipIf(!ADMIN)("the first-run wizard against a real server", () => {
     await fill("wz-legacy-path", legacyDir);
     await (await s.find("[data-testid=wz-legacy-check]")).click();
     const counts = await s.waitForText("[data-testid=legacy-counts]", (t) => t.includes("memory_cards"), 20_000);
-    expect(counts).toContain("10,0");
+    expect(counts).toContain("5,0");
     await app.screenshot("wizard-3-legacy");
     await (await s.find("[data-testid=wz-preview]")).click();
   });
