@@ -56,6 +56,9 @@ describe.skipIf(!ADMIN)("the first-run wizard against a real server", () => {
     expect(await (await s.find("[data-testid=wz-host]")).property("value")).toBe("192.168.4.25");
     expect(await (await s.find("[data-testid=wz-port]")).property("value")).toBe("5433");
     await app.screenshot("wizard-1-server");
+    await s.execute("document.documentElement.setAttribute('data-theme', 'dark')");
+    await app.screenshot("wizard-1-server-dark");
+    await s.execute("document.documentElement.removeAttribute('data-theme')");
   });
 
   it("diagnoses a wrong password, then connects", async () => {
@@ -108,18 +111,19 @@ describe.skipIf(!ADMIN)("the first-run wizard against a real server", () => {
 
   it("previews the migration per table", async () => {
     const s = app.session;
-    const table = await s.waitForText("[data-testid=preview-table]", (t) => t.includes("memory_cards"), 60_000);
+    const table = await s.waitForText("[data-testid=preview-table]", (t) => t.includes("memory_cards"), 170_000);
     expect(table).toContain("document_chunks");
     await app.screenshot("wizard-4-preview");
     await (await s.find("[data-testid=wz-migrate]")).click();
-  });
+  }, 180_000);
 
   it("migrates with a progress bar per table", async () => {
     const s = app.session;
     await s.find("[data-testid=wizard][data-step=migrate]");
     let sawRate = false;
     let shot = false;
-    const deadline = Date.now() + 110_000;
+    let cancelled = false;
+    const deadline = Date.now() + 220_000;
     while (Date.now() < deadline) {
       const state = await s.execute<{ step: string | null; rate: boolean; done: number }>(
         `const w = document.querySelector('[data-testid=wizard]');
@@ -132,11 +136,20 @@ describe.skipIf(!ADMIN)("the first-run wizard against a real server", () => {
         await app.screenshot("wizard-5-migrate");
         shot = true;
       }
+      if (shot && !cancelled) {
+        // Cancel midway: the run stops safely and says so; Resume goes on.
+        await (await s.find("[data-testid=wz-cancel]")).click();
+        await s.waitForText("[data-testid=migrate-cancelled]", (t) => t.includes("Stopped safely"));
+        await app.screenshot("wizard-5-migrate-cancelled");
+        cancelled = true;
+        await (await s.find("[data-testid=wz-resume-run]")).click();
+      }
       await sleep(50);
     }
     expect(sawRate, "a table showed rows/s while migrating").toBe(true);
+    expect(cancelled, "the run was cancelled midway and resumed").toBe(true);
     await s.find("[data-testid=wizard][data-step=report]", 60_000);
-  });
+  }, 300_000);
 
   it("reports verification, rejects with reasons and conflicts", async () => {
     const s = app.session;
@@ -145,6 +158,9 @@ describe.skipIf(!ADMIN)("the first-run wizard against a real server", () => {
     expect(table).toContain("✓");
     await s.waitForText("[data-testid=report-rejects]", (t) => t.includes("noesis_sync.legacy_rejects"), 20_000);
     await app.screenshot("wizard-6-report");
+    await s.execute("document.documentElement.setAttribute('data-theme', 'dark')");
+    await app.screenshot("wizard-6-report-dark");
+    await s.execute("document.documentElement.removeAttribute('data-theme')");
     await (await s.find("[data-testid=wz-finish]")).click();
   });
 

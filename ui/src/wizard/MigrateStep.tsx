@@ -65,8 +65,12 @@ export function MigrateStep({ legacyDir, tableNames, onFinished }: { legacyDir: 
                   {t.state === "waiting"
                     ? "waiting"
                     : t.state === "done"
-                      ? `${count(t.total)} rows · done`
-                      : `${count(t.done)} of ${count(t.total)} · ${t.rate ? `${count(Math.round(t.rate))} rows/s` : "…"} · ${duration(t.eta)} left`}
+                      ? t.total > 0
+                        ? `${count(t.total)} rows · done`
+                        : "done (committed before)"
+                      : run.kind !== "running"
+                        ? `${count(t.done)} of ${count(t.total)} · stopped`
+                        : `${count(t.done)} of ${count(t.total)} · ${t.rate ? `${count(Math.round(t.rate))} rows/s` : "…"} · ${duration(t.eta)} left`}
                 </span>
               </div>
               <div class="wz-bar" role="progressbar" aria-label={name} aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct}>
@@ -78,7 +82,7 @@ export function MigrateStep({ legacyDir, tableNames, onFinished }: { legacyDir: 
       </div>
       {run.kind === "cancelled" && (
         <div class="wz-finding warn" data-testid="migrate-cancelled">
-          <span class="wz-mark" aria-hidden="true">‖</span>
+          <span class="wz-mark" aria-hidden="true">!</span>
           <div>Stopped safely. Everything committed so far is kept; Resume continues where it stopped, now or after quitting the app.</div>
         </div>
       )}

@@ -159,6 +159,7 @@ describe("migrate step", () => {
     expect(mocked.cancelMigration).toHaveBeenCalled();
     act(() => progress!({ kind: "cancelled" }));
     expect(screen.getByTestId("migrate-cancelled").textContent).toContain("Resume continues");
+    expect(screen.getByTestId("progress-memory_cards").textContent).toContain("1,000 of 4,000 · stopped");
     fireEvent.click(screen.getByTestId("wz-resume-run"));
     await waitFor(() => expect(mocked.startMigration).toHaveBeenCalledTimes(2));
   });
