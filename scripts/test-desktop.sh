@@ -31,14 +31,17 @@ step "front end: production build (embedded in the app)"
 nice -n 10 npx vite build --logLevel warn
 
 cd "$ROOT"
+# A kernel session keyring of their own (`keyctl session -`): the wizard stores
+# the server password in the keychain, never in a file; headless, with no
+# Secret Service, that is the kernel keyring (see engine/src/credentials.rs).
 step "Tauri command tests (mock runtime) and bindings check"
-nice -n 10 cargo test -p noesis-desktop
+keyctl session - nice -n 10 cargo test -p noesis-desktop
 
 step "building the app and the CLI (debug)"
 nice -n 10 cargo build -p noesis-desktop -p noesis-sync
 
 step "end to end: the real app under Xvfb over WebDriver"
 cd "$ROOT/ui"
-xvfb-run -a -s "-screen 0 1280x860x24" nice -n 10 npx vitest run --config vitest.e2e.config.ts
+keyctl session - xvfb-run -a -s "-screen 0 1280x860x24" nice -n 10 npx vitest run --config vitest.e2e.config.ts
 
 step "desktop tests passed"

@@ -51,8 +51,20 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             settings::get_settings,
             settings::set_device_name,
             settings::sync_status,
+            wizard::wizard_start,
+            wizard::wizard_dismiss,
+            wizard::wizard_test_connection,
+            wizard::wizard_save_server,
+            wizard::wizard_schema_plan,
+            wizard::wizard_apply_schema,
+            wizard::wizard_scan_legacy,
+            wizard::wizard_inspect_legacy,
+            wizard::wizard_preview,
+            wizard::wizard_start_migration,
+            wizard::wizard_cancel_migration,
+            wizard::wizard_rejects,
         ])
-        .events(collect_events![sync_status::SyncStatus])
+        .events(collect_events![sync_status::SyncStatus, wizard::WizardProgress])
 }
 
 /// The app on any runtime: `base` (the real builder, or
@@ -68,6 +80,7 @@ pub fn build_app<R: Runtime>(
     // Wired here rather than in a setup hook, which Tauri runs only once the
     // event loop starts: the mock runtime's tests never start one.
     specta.mount_events(&app);
+    commands::wizard::install(&app);
     let handle = app.handle().clone();
     app.state::<AppState>().set_sync_status_sink(move |status| {
         if let Err(e) = tauri_specta::Event::emit(status, &handle) {

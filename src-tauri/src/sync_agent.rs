@@ -13,6 +13,20 @@ use crate::sync_status::SyncStatus;
 /// Without a server, or without a usable password, the app stays local-only
 /// and says why in the log.
 pub fn start<R: Runtime>(app: &tauri::App<R>) {
+    start_once(app.handle());
+}
+
+/// Marks that the agent was started, so saving a server again (the wizard
+/// reopened from Settings) does not start a second one.
+#[derive(Default)]
+struct AgentStarted(std::sync::atomic::AtomicBool);
+
+/// Starts the agent unless it already runs: at launch, and when the wizard
+/// saves a server.
+pub fn start_once<R: Runtime>(app: &tauri::AppHandle<R>) {
+    if app.try_state::<AgentStarted>().is_none() {
+        app.manage(AgentStarted::default());
+    }
     let state = app.state::<AppState>();
     let url = match state.cache().server_url() {
         Ok(Some(url)) => url,
@@ -29,8 +43,11 @@ pub fn start<R: Runtime>(app: &tauri::App<R>) {
             return;
         }
     };
+    if app.state::<AgentStarted>().0.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        return;
+    }
     let data_dir = state.data_dir().to_path_buf();
-    let handle = app.handle().clone();
+    let handle = app.clone();
     tauri::async_runtime::spawn(async move {
         let agent = match start_agent(AgentConfig::new(data_dir, target)) {
             Ok(agent) => agent,

@@ -59,6 +59,8 @@ export function seed(dataDir: string, cards = 100_000): void {
        ('d-1-2', 'd-1', 2, 'The cursor is the pair (xid, change id), compared lexicographically.', 3, 'The cursor'),
        ('d-2-0', 'd-2', 0, 'Day 1: Alfama and the castle. Day 2: Belém. Day 3: Sintra by train.', 0, 'Itinerary');
      UPDATE sync_capture SET capturing = 1;
+     -- This device has been set up before: no first-run wizard.
+     INSERT INTO sync_state (key, value) VALUES ('wizard_dismissed', 'yes');
      COMMIT;`,
   );
 }

@@ -9,6 +9,8 @@ import { ChatsView } from "./views/Chats";
 import { MindfileView } from "./views/Mindfile";
 import { DocumentsView } from "./views/Documents";
 import { SettingsView } from "./views/Settings";
+import { useWizardGate } from "./wizard/gate";
+import { Wizard } from "./wizard/Wizard";
 
 export type ViewName = "cards" | "chats" | "mindfile" | "documents" | "settings";
 
@@ -34,6 +36,7 @@ export function App() {
   const [view, setView] = useState<ViewName>("cards");
   const [focusCard, setFocusCard] = useState<string | null>(null);
   const sync = useSyncStatus();
+  const wizard = useWizardGate();
 
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
@@ -48,6 +51,8 @@ export function App() {
     return () => window.removeEventListener("keydown", onKey);
   }, []);
 
+  if (wizard.state === "checking") return null;
+  if (wizard.state === "open") return <Wizard initialForm={wizard.form} onClose={wizard.close} />;
   return (
     <div class="app">
       <nav class="sidebar" aria-label="Views">

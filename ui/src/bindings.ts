@@ -55,11 +55,45 @@ export const commands = {
 	 *  `sync://status` events).
 	 */
 	syncStatus: () => typedError<SyncStatus, CommandError>(__TAURI_INVOKE("sync_status")),
+	/**  Whether to show the wizard, and the server form to start from. */
+	wizardStart: () => typedError<WizardStart, CommandError>(__TAURI_INVOKE("wizard_start")),
+	/**
+	 *  Records that the wizard was finished or skipped ("Skip for now": the app runs
+	 *  on the local cache and syncs once a server is set).
+	 */
+	wizardDismiss: () => typedError<null, CommandError>(__TAURI_INVOKE("wizard_dismiss")),
+	/**  "Test connection": a diagnosis with one finding per problem and its fix. */
+	wizardTestConnection: (form: ServerForm, password: string | null) => typedError<Diagnosis, CommandError>(__TAURI_INVOKE("wizard_test_connection", { form, password })),
+	/**
+	 *  Saves the server: the password to the OS keychain (never to a file), the URL
+	 *  to the cache; then starts the sync agent.
+	 */
+	wizardSaveServer: (form: ServerForm, password: string | null) => typedError<SavedServer, CommandError>(__TAURI_INVOKE("wizard_save_server", { form, password })),
+	/**  The central schema's state and what applying it would add. */
+	wizardSchemaPlan: () => typedError<SchemaPlan, CommandError>(__TAURI_INVOKE("wizard_schema_plan")),
+	/**  Applies the central schema (additive) and returns the state after. */
+	wizardApplySchema: () => typedError<SchemaPlan, CommandError>(__TAURI_INVOKE("wizard_apply_schema")),
+	/**  Looks for legacy data in the usual places and reads the migration log. */
+	wizardScanLegacy: () => typedError<LegacyScan, CommandError>(__TAURI_INVOKE("wizard_scan_legacy")),
+	/**  What a folder the user picked holds. */
+	wizardInspectLegacy: (path: string) => typedError<LegacyFolder, CommandError>(__TAURI_INVOKE("wizard_inspect_legacy", { path })),
+	/**  The dry run: per table what would be inserted, unchanged, conflicted, rejected. */
+	wizardPreview: (legacyDir: string) => typedError<MigrationOutcome, CommandError>(__TAURI_INVOKE("wizard_preview", { legacyDir })),
+	/**
+	 *  Starts (or resumes) the migration in the background; progress and the end
+	 *  arrive as `wizard://progress` events.
+	 */
+	wizardStartMigration: (legacyDir: string) => typedError<null, CommandError>(__TAURI_INVOKE("wizard_start_migration", { legacyDir })),
+	/**  Stops the running migration safely: committed batches stay, Resume goes on. */
+	wizardCancelMigration: () => typedError<null, CommandError>(__TAURI_INVOKE("wizard_cancel_migration")),
+	/**  Rows this device's migration kept aside, grouped by table and reason. */
+	wizardRejects: () => typedError<RejectGroup[], CommandError>(__TAURI_INVOKE("wizard_rejects")),
 };
 
 /** Events */
 export const events = {
 	syncStatus: makeEvent<SyncStatus, SyncStatus>("sync://status"),
+	wizardProgress: makeEvent<WizardProgress, WizardProgress>("wizard://progress"),
 };
 
 /* Types */
@@ -160,6 +194,16 @@ export type CommandError = {
 	message: string,
 };
 
+/**  The result of "Test connection". */
+export type Diagnosis = {
+	/**  True when nothing blocks: the server can be saved and used. */
+	ok: boolean,
+	/**  `SELECT version()`, once logged in. */
+	server_version: string | null,
+	/**  Problems, most fundamental first; empty when all is well. */
+	findings: Finding[],
+};
+
 /**  A document. */
 export type Document = {
 	/**  Key. */
@@ -216,6 +260,52 @@ export type FacetCount = {
 	count: number,
 };
 
+/**  One problem found, with what to do about it. */
+export type Finding = {
+	/**  What it is about. */
+	problem: Problem,
+	/**  Whether the wizard cannot go on until it is fixed. */
+	blocking: boolean,
+	/**  What is wrong and how to fix it, for people. */
+	message: string,
+};
+
+/**  A legacy folder and what it holds. */
+export type LegacyFolder = {
+	/**  The folder. */
+	path: string,
+	/**  Store files looked for, and whether each was found. */
+	stores: LegacyStoreFile[],
+	/**  Rows per table present. */
+	tables: LegacyTable[],
+};
+
+/**  Legacy folders found in the usual places, and the central migration log. */
+export type LegacyScan = {
+	/**  Folders in the usual places that hold a legacy store, with their counts. */
+	found: LegacyFolder[],
+	/**  Places looked in, as `~/…`. */
+	looked_in: string[],
+	/**  Migrations already recorded on the server, newest first. */
+	runs: RecordedRun[],
+};
+
+/**  One store file of a legacy folder. */
+export type LegacyStoreFile = {
+	/**  Where it was looked for. */
+	path: string,
+	/**  Whether it is there. */
+	found: boolean,
+};
+
+/**  Rows found in one legacy table. */
+export type LegacyTable = {
+	/**  Table name (the same centrally). */
+	table: string,
+	/**  Rows in it (saturating at u32::MAX, far beyond any real store). */
+	rows: number,
+};
+
 /**  A memory card as stored (central columns; `provenance` is JSON text). */
 export type MemoryCard = {
 	/**  Key (the Python server uses UUIDs, but any text is allowed). */
@@ -236,6 +326,22 @@ export type MemoryCard = {
 	rejected_at: string | null,
 	/**  Where it came from, as JSON text. */
 	provenance: string,
+};
+
+/**  A preview or migration, as the wizard shows it. */
+export type MigrationOutcome = {
+	/**  A preview: nothing was written. */
+	dry_run: boolean,
+	/**  Per table. */
+	tables: TableOutcome[],
+	/**  Per table, after a real run. */
+	verification: TableVerification[] | null,
+	/**  Every row of every table accounted for (after a real run). */
+	verified: boolean | null,
+	/**  Rows the cache pulled afterwards, so the main window is filled at once. */
+	cache_rows: number | null,
+	/**  Wall-clock seconds. */
+	seconds: number | null,
 };
 
 /**  A mind-file entry, with the text of its source card when that card is here. */
@@ -259,6 +365,117 @@ export type MindfileEntry = {
 	source_card_text: string | null,
 	/**  The user's note. */
 	note: string,
+};
+
+/**  One migration not yet applied. */
+export type PlannedChange = {
+	/**  The migration's file name stem, e.g. `20261121000001 noesis tables`. */
+	migration: string,
+	/**  What it adds, in words. */
+	adds: string,
+};
+
+/**  What a finding is about; stable codes the UI may branch on. */
+export type Problem = 
+/**  The form does not make a valid connection URL. */
+"invalid_settings" | 
+/**  The host name does not resolve or nothing answers at the address. */
+"host_unreachable" | 
+/**  The host answers but nothing listens on the port. */
+"port_closed" | 
+/**  The TLS handshake or certificate check failed. */
+"tls" | 
+/**  The password (or user) was rejected. */
+"wrong_password" | 
+/**  The server wants a password and none was given. */
+"no_password" | 
+/**  pg_hba.conf does not let this machine in. */
+"host_not_allowed" | 
+/**  No database of that name. */
+"database_missing" | 
+/**  PostgreSQL older than 14. */
+"server_too_old" | 
+/**  The pgvector extension is not installed on the server. */
+"pgvector_missing" | 
+/**  pgvector is installed on the server, not enabled in the database, and this user may not enable it. */
+"pgvector_not_permitted" | 
+/**  The user lacks a right the wizard or sync needs. */
+"privileges_missing" | 
+/**  The sync schema is not there yet (the schema step adds it). */
+"schema_missing" | 
+/**  The sync schema is older than this app needs (the schema step upgrades it). */
+"schema_outdated" | 
+/**  The sync schema is newer than this app understands. */
+"app_too_old" | 
+/**  Anything else the server said. */
+"other";
+
+/**  A migration recorded in the central log. */
+export type RecordedRun = {
+	/**  The device that ran it. */
+	device_name: string,
+	/**  Whether that device is this one. */
+	this_device: boolean,
+	/**  The legacy folder it read. */
+	legacy_dir: string,
+	/**  `running` (interrupted or in progress), `completed` or `failed`. */
+	status: string,
+	/**  When it started (RFC 3339). */
+	started_at: string,
+	/**  When it ended (RFC 3339), if it did. */
+	finished_at: string | null,
+};
+
+/**  Rejected rows of one table for one reason. */
+export type RejectGroup = {
+	/**  Central table name. */
+	table: string,
+	/**  Why they were not imported. */
+	reason: string,
+	/**  How many. */
+	rows: number,
+	/**  A few of their legacy ids. */
+	sample_ids: string[],
+};
+
+/**  Where the password went. */
+export type SavedServer = {
+	/**  The server, without password. */
+	server_url: string,
+	/**  The keychain that holds the password, in words; `None` when none was typed. */
+	password_stored_in: string | null,
+};
+
+/**  The central schema's state and what applying it would add. */
+export type SchemaPlan = {
+	/**  Nothing to apply: every migration ran and the schema version is this build's. */
+	current: boolean,
+	/**  `noesis_sync.server_info.schema_version`, when the schema exists. */
+	schema_version: number | null,
+	/**  The version applying would leave. */
+	target_version: number,
+	/**  Migrations to apply, in order. */
+	changes: PlannedChange[],
+	/**  The Python server's data tables already present (kept as they are). */
+	existing_tables: string[],
+	/**  Whether pgvector's `embeddings` table would be added too. */
+	adds_embeddings: boolean,
+};
+
+/**  The wizard's server form. */
+export type ServerForm = {
+	/**  Host name or address. */
+	host: string,
+	/**  TCP port. */
+	port: number,
+	/**  Database name. */
+	database: string,
+	/**  PostgreSQL user. */
+	user: string,
+	/**  Encryption. */
+	tls_mode: TlsMode,
+	/**  CA certificate file for `verify-ca`/`verify-full` (`sslrootcert`). */
+	ca_file: string | null,
 };
 
 /**  What the Settings view shows. */
@@ -306,6 +523,117 @@ export type SyncStatus = {
 	conflicts: number,
 	/**  Why sync failed, in words, when `state` is `error` or `offline`. */
 	error_message: string | null,
+};
+
+/**  One table of a migration or preview, in the UI's numbers. */
+export type TableOutcome = {
+	/**  Central table name. */
+	table: string,
+	/**  Legacy rows read. */
+	read: number,
+	/**  New rows (would be inserted, in a preview). */
+	inserted: number,
+	/**  Already there with equal content. */
+	unchanged: number,
+	/**  Present centrally with other content; the newer version is kept. */
+	conflicted: number,
+	/**  Kept verbatim in the rejects table instead. */
+	rejected: number,
+	/**  Conflicts recorded for review. */
+	conflicts_recorded: number,
+	/**  Rows an earlier, interrupted run had already committed. */
+	resumed_after: number,
+};
+
+/**  Verification of one table. */
+export type TableVerification = {
+	/**  Central table name. */
+	table: string,
+	/**  Rows in the legacy source. */
+	source_rows: number,
+	/**  Present centrally with equal content. */
+	matching: number,
+	/**  Kept as the losing side of a conflict. */
+	in_conflicts: number,
+	/**  Kept in the rejects table. */
+	in_rejects: number,
+	/**  Neither: missing or different. */
+	unaccounted: number,
+	/**  Every row accounted for. */
+	ok: boolean,
+};
+
+/**  How the connection is encrypted: PostgreSQL's `sslmode` values. */
+export type TlsMode = 
+/**  Plain TCP (a trusted home network). */
+"disable" | 
+/**  TLS when the server offers it, plain otherwise (PostgreSQL's default). */
+"prefer" | 
+/**  TLS always, without checking the certificate. */
+"require" | 
+/**  TLS with a certificate signed by the given CA. */
+"verify-ca" | 
+/**  TLS with a certificate signed by the given CA for this host name. */
+"verify-full";
+
+/**  Migration progress, sent as the `wizard://progress` event. */
+export type WizardProgress = 
+/**  A step without row counts (snapshot, verification, filling the cache). */
+{ kind: "step"; 
+/**  What is happening. */
+message: string } | 
+/**  A table starts. */
+{ kind: "table_started"; 
+/**  Central table name. */
+table: string; 
+/**  Rows to read in this run. */
+total: number | null; 
+/**  Rows already committed by an interrupted run. */
+resumed_after: number | null } | 
+/**  A batch is committed. */
+{ kind: "rows"; 
+/**  Central table name. */
+table: string; 
+/**  Rows read so far. */
+done: number | null; 
+/**  Rows to read. */
+total: number | null; 
+/**  Throughput. */
+rows_per_sec: number | null; 
+/**  Seconds left, once known. */
+eta_secs: number | null } | 
+/**  A table is done. */
+{ kind: "table_finished"; 
+/**  Central table name. */
+table: string } | 
+/**  Worth knowing; the run goes on. */
+{ kind: "warning"; 
+/**  What. */
+message: string } | 
+/**  The run ended. */
+{ kind: "finished"; 
+/**  Its outcome. */
+outcome: MigrationOutcome } | 
+/**  The run failed. */
+{ kind: "failed"; 
+/**  Stable error code (as a command error's). */
+code: string; 
+/**  What happened and what to do. */
+message: string } | 
+/**  The user cancelled; committed batches stay and Resume continues. */
+{ kind: "cancelled" };
+
+/**  What the front end needs to decide whether to open the wizard, and its first form. */
+export type WizardStart = {
+	/**
+	 *  Open the wizard at start: never finished or skipped here, and either no
+	 *  server or one the wizard saved (its migration may wait for resuming).
+	 */
+	show: boolean,
+	/**  The configured server, or the defaults. */
+	form: ServerForm,
+	/**  Whether a server is configured already (reopened from Settings). */
+	server_configured: boolean,
 };
 
 /* Tauri Specta runtime */

@@ -73,6 +73,16 @@ impl Cache {
     }
 }
 
+impl Cache {
+    /// Removes a value from `sync_state` (nothing when absent).
+    pub fn clear_state(&self, key: &str) -> Result<()> {
+        self.conn
+            .execute("DELETE FROM sync_state WHERE key = ?1", [key])
+            .map(|_| ())
+            .map_err(|e| self.error("writing sync state", e))
+    }
+}
+
 /// Sets a value in `sync_state` on any connection or transaction, so a sync
 /// step can commit its bookkeeping together with its data.
 pub(crate) fn write_state(conn: &rusqlite::Connection, key: &str, value: &str) -> rusqlite::Result<()> {

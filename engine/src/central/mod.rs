@@ -1,11 +1,15 @@
 //! The central PostgreSQL: connecting, setting up the schema (migrations,
 //! pgvector, change capture), device roles, reading the changelog, and content
-//! checksums for comparing with a device.
+//! checksums for comparing with a device; the wizard's server form, connection
+//! diagnosis and schema preview.
 
 mod changelog;
 mod connect;
 mod device_role;
+mod diagnose;
+mod plan;
 mod pull_rows;
+mod server_form;
 mod row_io;
 mod rows;
 mod setup;
@@ -13,6 +17,9 @@ mod setup;
 pub use changelog::{fetch_changed_rows, fetch_changes, Change, ChangedRow, Cursor};
 pub use pull_rows::{decode_row, fetch_canonical_rows, key_of, select_list, values_of, CanonicalValues};
 pub use connect::{ServerTarget, CONNECT_TIMEOUT};
+pub use diagnose::{diagnose, server_too_old, Diagnosis, Finding, Problem, PROBE_TIMEOUT};
+pub use plan::{schema_plan, PlannedChange, SchemaPlan};
+pub use server_form::{ServerForm, TlsMode};
 pub use device_role::{create_device_role, DeviceRoleReport};
 pub use row_io::{delete_row, fetch_row_for_update, fetch_rows, last_clock, row_from_json, upsert_row};
 pub use rows::table_checksum;

@@ -18,10 +18,10 @@ pub const REQUIRED_SCHEMA_VERSION: i64 = 2;
 pub const PROTOCOL_VERSION: i64 = 1;
 
 /// PostgreSQL 14: first with `CREATE OR REPLACE TRIGGER`; xid8 functions came in 13.
-const MIN_SERVER_VERSION_NUM: i32 = 140_000;
+pub(crate) const MIN_SERVER_VERSION_NUM: i32 = 140_000;
 
 /// Migrations of the central schema, embedded at build time.
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
+pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
 /// The pgvector part, applied whenever the extension is available.
 const PGVECTOR_SQL: &str = include_str!("../../../migrations/pgvector/embeddings.sql");
@@ -104,7 +104,9 @@ pub async fn setup(target: &ServerTarget) -> Result<SetupReport> {
     }
 
     let before = applied_versions(&mut conn, target).await?;
-    MIGRATOR.run(&mut conn).await.map_err(|e| migrate_error(target, e))?;
+    // `run_direct` rather than `run`: `run` goes through `Acquire`, whose
+    // lifetime bound makes `setup`'s future not `Send` (the desktop app needs it).
+    MIGRATOR.run_direct(None, &mut conn, false).await.map_err(|e| migrate_error(target, e))?;
     let applied_migrations = MIGRATOR
         .iter()
         .filter(|m| m.migration_type.is_up_migration() && !before.contains(&m.version))
@@ -173,7 +175,7 @@ fn refuse_newer(target: &ServerTarget, info: SchemaInfo) -> Result<()> {
     Ok(())
 }
 
-async fn schema_info(conn: &mut PgConnection, target: &ServerTarget) -> Result<Option<SchemaInfo>> {
+pub(crate) async fn schema_info(conn: &mut PgConnection, target: &ServerTarget) -> Result<Option<SchemaInfo>> {
     let exists: bool = sqlx::query_scalar("SELECT to_regclass('noesis_sync.server_info') IS NOT NULL")
         .fetch_one(&mut *conn)
         .await
@@ -188,7 +190,7 @@ async fn schema_info(conn: &mut PgConnection, target: &ServerTarget) -> Result<O
     Ok(row.map(|r| SchemaInfo { schema_version: r.get(0), min_client_protocol: r.get(1) }))
 }
 
-async fn applied_versions(conn: &mut PgConnection, target: &ServerTarget) -> Result<Vec<i64>> {
+pub(crate) async fn applied_versions(conn: &mut PgConnection, target: &ServerTarget) -> Result<Vec<i64>> {
     let exists: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
         .fetch_one(&mut *conn)
         .await
@@ -204,6 +206,13 @@ async fn applied_versions(conn: &mut PgConnection, target: &ServerTarget) -> Res
 
 /// Creates the extension if it can, then the embeddings table; reports precisely
 /// why not otherwise. Everything but embeddings works without it.
+/// How to install pgvector on a server that lacks it (setup and the wizard's diagnosis).
+pub(crate) fn pgvector_install_fix(host: &str) -> String {
+    format!(
+        "pgvector is not installed on {host}: install it on the server (Debian/Ubuntu: `apt install postgresql-NN-pgvector`, NN being the PostgreSQL major version; macOS: `brew install pgvector`; Docker: use the pgvector/pgvector:pg16 image), then apply the schema again. Everything except embeddings works meanwhile."
+    )
+}
+
 async fn ensure_pgvector(conn: &mut PgConnection, target: &ServerTarget) -> Result<PgvectorStatus> {
     let host = format!("{}:{}", target.url().host(), target.url().port());
     let available: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'vector')")
@@ -212,9 +221,7 @@ async fn ensure_pgvector(conn: &mut PgConnection, target: &ServerTarget) -> Resu
         .map_err(|e| target.classify(e))?;
     if !available {
         return Ok(PgvectorStatus::NotAvailable {
-            fix: format!(
-                "pgvector is not installed on {host}: install it on the server (Debian/Ubuntu: `apt install postgresql-NN-pgvector`; macOS: `brew install pgvector`; or use the pgvector/pgvector:pg16 image), then run `noesis-sync setup` again. Everything except embeddings works meanwhile."
-            ),
+            fix: pgvector_install_fix(&host),
         });
     }
     if let Err(e) = sqlx::raw_sql("CREATE EXTENSION IF NOT EXISTS vector").execute(&mut *conn).await {
@@ -229,9 +236,10 @@ async fn ensure_pgvector(conn: &mut PgConnection, target: &ServerTarget) -> Resu
             other => Err(other),
         };
     }
-    let mut tx = conn.begin().await.map_err(|e| target.classify(e))?;
-    sqlx::raw_sql(PGVECTOR_SQL).execute(&mut *tx).await.map_err(|e| target.classify(e))?;
-    tx.commit().await.map_err(|e| target.classify(e))?;
+    // One simple-query string runs as one implicit transaction: all or nothing.
+    // (An explicit `conn.begin()` here would make `setup`'s future not `Send`,
+    // which the desktop app's commands need.)
+    sqlx::raw_sql(PGVECTOR_SQL).execute(&mut *conn).await.map_err(|e| target.classify(e))?;
     let version: String = sqlx::query_scalar("SELECT extversion::text FROM pg_extension WHERE extname = 'vector'")
         .fetch_one(&mut *conn)
         .await
@@ -239,7 +247,7 @@ async fn ensure_pgvector(conn: &mut PgConnection, target: &ServerTarget) -> Resu
     Ok(PgvectorStatus::Installed { version })
 }
 
-async fn privileges(conn: &mut PgConnection, target: &ServerTarget) -> Result<Privileges> {
+pub(crate) async fn privileges(conn: &mut PgConnection, target: &ServerTarget) -> Result<Privileges> {
     let row = sqlx::query(
         "SELECT r.rolsuper,
                 has_database_privilege(current_database(), 'CREATE'),

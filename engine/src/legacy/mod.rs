@@ -18,10 +18,12 @@
 //! one transaction per batch → run record → verify.
 
 pub mod copy_text;
+pub mod discover;
 pub mod documents_store;
 pub mod fields;
 pub mod generate;
 pub mod generate_hostile;
+pub mod handle;
 pub mod importer;
 pub mod load;
 pub mod memory_store;
@@ -42,6 +44,7 @@ use sqlx::Connection;
 use tracing::Instrument;
 use uuid::Uuid;
 
+pub use handle::MigrationHandle;
 pub use importer::Store;
 pub use pipeline::TableReport;
 pub use progress::{ProgressEvent, ProgressSink};

@@ -16,18 +16,28 @@ use crate::error::Result;
 
 /// Takes this device's migration lock for the life of `conn`, so the CLI, the
 /// wizard and a bridge-mode watcher never load the same store at once.
+/// A run cancelled a moment ago may still hold the lock until the server
+/// notices its connection closed, so a resume waits this long for it.
 pub async fn lock_device(conn: &mut PgConnection, target: &ServerTarget, device_id: &str) -> Result<()> {
-    let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtext('noesis legacy migration'), hashtext($1))")
-        .bind(device_id)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(|e| target.classify(e))?;
-    if locked {
-        Ok(())
-    } else {
-        Err(crate::Error::MigrationInProgress)
+    let deadline = tokio::time::Instant::now() + LOCK_PATIENCE;
+    loop {
+        let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtext('noesis legacy migration'), hashtext($1))")
+            .bind(device_id)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(|e| target.classify(e))?;
+        if locked {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(crate::Error::MigrationInProgress);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
+
+/// How long [`lock_device`] waits for another run of this device to let go.
+const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Starts a run record; earlier runs of this device still marked `running`
 /// were killed (the caller holds the device lock), so they become

@@ -53,7 +53,7 @@ pub fn open_read_only(path: &Path) -> Result<Connection> {
 /// `immutable=1`, because even a read-only connection would otherwise create
 /// `-wal` and `-shm` files next to it. With a `-wal` present the old server is
 /// running and its own files are used as they are.
-fn open_source(path: &Path) -> Result<Connection> {
+pub(crate) fn open_source(path: &Path) -> Result<Connection> {
     let wal_mode = std::fs::File::open(path)
         .and_then(|mut f| {
             let mut header = [0u8; 20];

@@ -7,6 +7,7 @@ import type { Appearance } from "../lib/theme";
 import { useAsync } from "../lib/useAsync";
 import { ErrorState, Loading } from "../components/States";
 import { syncSummary } from "../components/SyncIndicator";
+import { openWizard } from "../wizard/gate";
 
 /** The text shown where a server would be when none is configured. */
 export const LOCAL_ONLY = "Local only — no server configured";
@@ -65,6 +66,9 @@ function SettingsForm({ settings, sync, onSaved }: { settings: Settings; sync: S
         <div class="setting-row">
           <span class="setting-label">Server</span>
           <span data-testid="server-url">{settings.server_url ?? LOCAL_ONLY}</span>
+          <button type="button" data-testid="open-wizard" onClick={openWizard}>
+            {settings.server_url ? "Change…" : "Set up…"}
+          </button>
         </div>
         <div class="setting-row">
           <span class="setting-label">Status</span>
@@ -72,8 +76,8 @@ function SettingsForm({ settings, sync, onSaved }: { settings: Settings; sync: S
         </div>
         {settings.server_url === null && (
           <p class="muted small">
-            Everything you do is saved on this device. Connect a server with{" "}
-            <code>noesis-sync setup --database-url …</code> to sync with your other machines.
+            Everything you do is saved on this device. Set up a server to sync with your other machines and bring in your old
+            Noesis data.
           </p>
         )}
       </section>

@@ -1,0 +1,475 @@
+//! The first-run wizard: server, schema, legacy data, preview, migrate, report.
+//! Every decision is the engine's (`central::diagnose`, `central::schema_plan`,
+//! `legacy::discover`, `legacy::MigrationHandle`); this file only passes values
+//! across IPC, keeps the wizard's session (the password typed in it, the running
+//! migration) and forwards migration progress as the `wizard://progress` event.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+use tauri::{Manager, Runtime, State};
+use tauri_specta::Event;
+
+use noesis_engine::central::{self, Diagnosis, SchemaPlan, ServerForm, ServerTarget};
+use noesis_engine::legacy::discover::{self, LegacyFolder, RecordedRun, RejectGroup};
+use noesis_engine::legacy::{self, MigrateOptions, MigrateReport, MigrationHandle, ProgressEvent};
+use noesis_engine::{credentials, DatabaseUrl, Secret};
+
+use crate::error::{CommandError, CommandResult};
+use crate::state::AppState;
+
+/// `sync_state` key recording that the wizard was finished or skipped on this
+/// data folder, so it does not open again at start (Settings can reopen it).
+const DISMISSED_KEY: &str = "wizard_dismissed";
+
+/// `sync_state` key set when the wizard saves a server: until it is finished or
+/// skipped it opens again at start, so a migration stopped by quitting the app
+/// is offered for resuming. (A server set with the CLI does not open it.)
+const IN_PROGRESS_KEY: &str = "wizard_in_progress";
+
+/// The wizard's session: the password typed in it (memory only; the keychain is
+/// the one place it is stored), the migration running, if any, and the two
+/// ways out to the app (the progress event, starting the sync agent).
+pub struct WizardSession {
+    password: Mutex<Option<Secret>>,
+    migration: Mutex<Option<MigrationHandle>>,
+    sink: Arc<dyn Fn(WizardProgress) + Send + Sync>,
+    start_agent: Box<dyn Fn() + Send + Sync>,
+}
+
+/// Manages the wizard's session on `app`: progress goes to the window as
+/// `wizard://progress`; saving a server starts the sync agent.
+pub fn install<R: Runtime>(app: &tauri::App<R>) {
+    let (events, agent) = (app.handle().clone(), app.handle().clone());
+    app.manage(WizardSession {
+        password: Mutex::new(None),
+        migration: Mutex::new(None),
+        sink: Arc::new(move |event| {
+            if matches!(event, WizardProgress::Finished { .. }) {
+                // The cache was just filled: the indicator's counts move.
+                let state = events.state::<AppState>();
+                state.publish_sync_status(&state.cache());
+            }
+            if let Err(e) = event.emit(&events) {
+                tracing::warn!("cannot send wizard://progress: {e}");
+            }
+        }),
+        start_agent: Box::new(move || crate::sync_agent::start_once(&agent)),
+    });
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn invalid(message: impl Into<String>) -> CommandError {
+    CommandError { code: "invalid".into(), message: message.into() }
+}
+
+/// What the front end needs to decide whether to open the wizard, and its first form.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
+pub struct WizardStart {
+    /// Open the wizard at start: never finished or skipped here, and either no
+    /// server or one the wizard saved (its migration may wait for resuming).
+    pub show: bool,
+    /// The configured server, or the defaults.
+    pub form: ServerForm,
+    /// Whether a server is configured already (reopened from Settings).
+    pub server_configured: bool,
+}
+
+/// Whether to show the wizard, and the server form to start from.
+#[tauri::command]
+#[specta::specta]
+pub async fn wizard_start(state: State<'_, AppState>) -> CommandResult<WizardStart> {
+    let cache = state.cache();
+    let url = cache.server_url()?;
+    let dismissed = cache.state(DISMISSED_KEY)?.is_some();
+    let in_progress = cache.state(IN_PROGRESS_KEY)?.is_some();
+    let form = match url.as_deref().map(DatabaseUrl::parse) {
+        Some(Ok(url)) => ServerForm::from_url(&url),
+        _ => ServerForm::default(),
+    };
+    Ok(WizardStart { show: !dismissed && (url.is_none() || in_progress), form, server_configured: url.is_some() })
+}
+
+/// Records that the wizard was finished or skipped ("Skip for now": the app runs
+/// on the local cache and syncs once a server is set).
+#[tauri::command]
+#[specta::specta]
+pub async fn wizard_dismiss(state: State<'_, AppState>) -> CommandResult<()> {
+    let cache = state.cache();
+    cache.set_state(DISMISSED_KEY, "yes")?;
+    cache.clear_state(IN_PROGRESS_KEY)?;
+    Ok(())
+}
+
+/// The form's server with the password typed now, or the one remembered this
+/// session, or the keychain's.
+fn form_target(session: &WizardSession, form: &ServerForm, password: Option<String>) -> CommandResult<ServerTarget> {
+    let url = form.url()?;
+    match password.filter(|p| !p.is_empty()).map(Secret::new).or_else(|| lock(&session.password).clone()) {
+        Some(p) => Ok(ServerTarget::exact(url.with_password(Some(p)))),
+        None => Ok(ServerTarget::resolve(&url)?),
+    }
+}
+
+/// The configured server, with the session's password when there is one.
+fn saved_target(state: &AppState, session: &WizardSession) -> CommandResult<ServerTarget> {
+    let url = state.cache().server_url()?.ok_or_else(|| invalid("No server is configured yet: save one first."))?;
+    let url = DatabaseUrl::parse(&url)?;
+    match lock(&session.password).clone() {
+        Some(p) => Ok(ServerTarget::exact(url.with_password(Some(p)))),
+        None => Ok(ServerTarget::resolve(&url)?),
+    }
+}
+
+/// "Test connection": a diagnosis with one finding per problem and its fix.
+#[tauri::command]
+#[specta::specta]
+pub async fn wizard_test_connection(session: State<'_, WizardSession>, form: ServerForm, password: Option<String>) -> CommandResult<Diagnosis> {
+    let target = match form_target(&session, &form, password) {
+        Ok(target) => target,
+        Err(e) if e.code == "invalid_database_url" => {
+            return Ok(Diagnosis {
+                ok: false,
+                server_version: None,
+                findings: vec![central::Finding { problem: central::Problem::InvalidSettings, blocking: true, message: e.message }],
+            })
+        }
+        Err(e) => return Err(e),
+    };
+    Ok(central::diagnose(&target).await)
+}
+
+/// Where the password went.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
+pub struct SavedServer {
+    /// The server, without password.
+    pub server_url: String,
+    /// The keychain that holds the password, in words; `None` when none was typed.
+    pub password_stored_in: Option<String>,
+}
+
+/// Saves the server: the password to the OS keychain (never to a file), the URL
+/// to the cache; then starts the sync agent.
+#[tauri::command]
+#[specta::specta]
+pub async fn wizard_save_server(state: State<'_, AppState>, session: State<'_, WizardSession>, form: ServerForm, password: Option<String>) -> CommandResult<SavedServer> {
+    let url = form.url()?;
+    let password = password.filter(|p| !p.is_empty()).map(Secret::new);
+    let stored_in = match &password {
+        Some(p) => Some(credentials::store_password(&url, p)?.describe().to_string()),
+        None => None,
+    };
+    *lock(&session.password) = password;
+    {
+        let cache = state.cache();
+        cache.set_server_url(&url)?;
+        cache.set_state(IN_PROGRESS_KEY, "yes")?;
+        state.publish_sync_status(&cache);
+    }
+    (session.start_agent)();
+    Ok(SavedServer { server_url: url.to_string(), password_stored_in: stored_in })
+}
+
+/// The central schema's state and what applying it would add.
+#[tauri::command]
+#[specta::specta]
+pub async fn wizard_schema_plan(state: State<'_, AppState>, session: State<'_, WizardSession>) -> CommandResult<SchemaPlan> {
+    Ok(central::schema_plan(&saved_target(&state, &session)?).await?)
+}
+
+/// Applies the central schema (additive) and returns the state after.
+#[tauri::command]
+#[specta::specta]
+pub async fn wizard_apply_schema(state: State<'_, AppState>, session: State<'_, WizardSession>) -> CommandResult<SchemaPlan> {
+    let target = saved_target(&state, &session)?;
+    central::setup(&target).await?;
+    Ok(central::schema_plan(&target).await?)
+}
+
+/// Legacy folders found in the usual places, and the central migration log.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
+pub struct LegacyScan {
+    /// Folders in the usual places that hold a legacy store, with their counts.
+    pub found: Vec<LegacyFolder>,
+    /// Places looked in, as `~/…`.
+    pub looked_in: Vec<String>,
+    /// Migrations already recorded on the server, newest first.
+    pub runs: Vec<RecordedRun>,
+}
+
+/// Looks for legacy data in the usual places and reads the migration log.
+#[tauri::command]
+#[specta::specta]
+pub async fn wizard_scan_legacy(state: State<'_, AppState>, session: State<'_, WizardSession>) -> CommandResult<LegacyScan> {
+    let home = dirs::home_dir().unwrap_or_default();
+    let found = discover::usual_places(&home).iter().filter_map(|dir| discover::inspect(dir).ok()).collect();
+    let looked_in = discover::USUAL_PLACES.iter().map(|p| format!("~/{p}")).collect();
+    let device_id = state.cache().device()?.id.to_string();
+    let runs = discover::recorded_runs(&saved_target(&state, &session)?, &device_id).await?;
+    Ok(LegacyScan { found, looked_in, runs })
+}
+
+/// What a folder the user picked holds.
+#[tauri::command]
+#[specta::specta]
+pub async fn wizard_inspect_legacy(path: String) -> CommandResult<LegacyFolder> {
+    let path = path.trim();
+    if path.is_empty() {
+        return Err(invalid("Type the folder of the old Noesis project, e.g. ~/myCode/genai-agent-core."));
+    }
+    Ok(discover::inspect(&expand(path))?)
+}
+
+/// `~/x` as the home folder's `x`, as people type paths.
+fn expand(path: &str) -> PathBuf {
+    match path.trim().strip_prefix("~/") {
+        Some(rest) => dirs::home_dir().unwrap_or_default().join(rest),
+        None => PathBuf::from(path.trim()),
+    }
+}
+
+/// One table of a migration or preview, in the UI's numbers.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
+pub struct TableOutcome {
+    /// Central table name.
+    pub table: String,
+    /// Legacy rows read.
+    pub read: u32,
+    /// New rows (would be inserted, in a preview).
+    pub inserted: u32,
+    /// Already there with equal content.
+    pub unchanged: u32,
+    /// Present centrally with other content; the newer version is kept.
+    pub conflicted: u32,
+    /// Kept verbatim in the rejects table instead.
+    pub rejected: u32,
+    /// Conflicts recorded for review.
+    pub conflicts_recorded: u32,
+    /// Rows an earlier, interrupted run had already committed.
+    pub resumed_after: u32,
+}
+
+/// Verification of one table.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
+pub struct TableVerification {
+    /// Central table name.
+    pub table: String,
+    /// Rows in the legacy source.
+    pub source_rows: u32,
+    /// Present centrally with equal content.
+    pub matching: u32,
+    /// Kept as the losing side of a conflict.
+    pub in_conflicts: u32,
+    /// Kept in the rejects table.
+    pub in_rejects: u32,
+    /// Neither: missing or different.
+    pub unaccounted: u32,
+    /// Every row accounted for.
+    pub ok: bool,
+}
+
+/// A preview or migration, as the wizard shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
+pub struct MigrationOutcome {
+    /// A preview: nothing was written.
+    pub dry_run: bool,
+    /// Per table.
+    pub tables: Vec<TableOutcome>,
+    /// Per table, after a real run.
+    pub verification: Option<Vec<TableVerification>>,
+    /// Every row of every table accounted for (after a real run).
+    pub verified: Option<bool>,
+    /// Rows the cache pulled afterwards, so the main window is filled at once.
+    pub cache_rows: Option<u32>,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+}
+
+fn n(v: u64) -> u32 {
+    u32::try_from(v).unwrap_or(u32::MAX)
+}
+
+impl From<&MigrateReport> for MigrationOutcome {
+    fn from(r: &MigrateReport) -> Self {
+        Self {
+            dry_run: r.dry_run,
+            tables: r
+                .tables
+                .iter()
+                .map(|t| TableOutcome {
+                    table: t.table.clone(),
+                    read: n(t.read),
+                    inserted: n(t.counts.inserted),
+                    unchanged: n(t.counts.unchanged),
+                    conflicted: n(t.counts.conflicted),
+                    rejected: n(t.counts.rejected),
+                    conflicts_recorded: n(t.counts.conflicts_recorded),
+                    resumed_after: u32::try_from(t.resumed_after).unwrap_or(u32::MAX),
+                })
+                .collect(),
+            verification: r.verification.as_ref().map(|v| {
+                v.tables
+                    .iter()
+                    .map(|t| TableVerification {
+                        table: t.table.clone(),
+                        source_rows: n(t.source_rows),
+                        matching: n(t.matching),
+                        in_conflicts: n(t.in_conflicts),
+                        in_rejects: n(t.in_rejects),
+                        unaccounted: n(t.missing + t.mismatched),
+                        ok: t.ok(),
+                    })
+                    .collect()
+            }),
+            verified: r.verification.as_ref().map(|v| v.ok),
+            cache_rows: r.cache_seeded.as_ref().map(|s| n(s.pull.applied)),
+            seconds: r.seconds,
+        }
+    }
+}
+
+/// Migration progress, sent as the `wizard://progress` event.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, Event)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[tauri_specta(event_name = "wizard://progress")]
+pub enum WizardProgress {
+    /// A step without row counts (snapshot, verification, filling the cache).
+    Step {
+        /// What is happening.
+        message: String,
+    },
+    /// A table starts.
+    TableStarted {
+        /// Central table name.
+        table: String,
+        /// Rows to read in this run.
+        total: f64,
+        /// Rows already committed by an interrupted run.
+        resumed_after: f64,
+    },
+    /// A batch is committed.
+    Rows {
+        /// Central table name.
+        table: String,
+        /// Rows read so far.
+        done: f64,
+        /// Rows to read.
+        total: f64,
+        /// Throughput.
+        rows_per_sec: f64,
+        /// Seconds left, once known.
+        eta_secs: Option<f64>,
+    },
+    /// A table is done.
+    TableFinished {
+        /// Central table name.
+        table: String,
+    },
+    /// Worth knowing; the run goes on.
+    Warning {
+        /// What.
+        message: String,
+    },
+    /// The run ended.
+    Finished {
+        /// Its outcome.
+        outcome: MigrationOutcome,
+    },
+    /// The run failed.
+    Failed {
+        /// Stable error code (as a command error's).
+        code: String,
+        /// What happened and what to do.
+        message: String,
+    },
+    /// The user cancelled; committed batches stay and Resume continues.
+    Cancelled,
+}
+
+impl From<ProgressEvent> for WizardProgress {
+    fn from(e: ProgressEvent) -> Self {
+        match e {
+            ProgressEvent::Step { message } => Self::Step { message },
+            ProgressEvent::TableStarted { table, total, resumed_after } => {
+                Self::TableStarted { table, total: total as f64, resumed_after: resumed_after as f64 }
+            }
+            ProgressEvent::Rows { table, done, total, rows_per_sec, eta_secs, .. } => {
+                Self::Rows { table, done: done as f64, total: total as f64, rows_per_sec, eta_secs }
+            }
+            ProgressEvent::TableFinished { table } => Self::TableFinished { table },
+            ProgressEvent::Warning { message } => Self::Warning { message },
+        }
+    }
+}
+
+fn options(state: &AppState, legacy_dir: &str) -> CommandResult<MigrateOptions> {
+    let folder = discover::inspect(&expand(legacy_dir))?;
+    let data_dir = state.data_dir().to_path_buf();
+    Ok(MigrateOptions::new(folder.path.into(), data_dir))
+}
+
+fn progress_sink(session: &WizardSession) -> legacy::ProgressSink {
+    let sink = session.sink.clone();
+    Arc::new(move |e| sink(e.into()))
+}
+
+/// The dry run: per table what would be inserted, unchanged, conflicted, rejected.
+#[tauri::command]
+#[specta::specta]
+pub async fn wizard_preview(state: State<'_, AppState>, session: State<'_, WizardSession>, legacy_dir: String) -> CommandResult<MigrationOutcome> {
+    let target = saved_target(&state, &session)?;
+    let device = state.cache().device()?;
+    let mut options = options(&state, &legacy_dir)?;
+    options.dry_run = true;
+    let report = legacy::migrate(&target, &device, &options, &progress_sink(&session)).await?;
+    Ok((&report).into())
+}
+
+/// Starts (or resumes) the migration in the background; progress and the end
+/// arrive as `wizard://progress` events.
+#[tauri::command]
+#[specta::specta]
+pub async fn wizard_start_migration(state: State<'_, AppState>, session: State<'_, WizardSession>, legacy_dir: String) -> CommandResult<()> {
+    let target = saved_target(&state, &session)?;
+    let device = state.cache().device()?;
+    let options = options(&state, &legacy_dir)?;
+    let mut running = lock(&session.migration);
+    if running.as_ref().is_some_and(|h| !h.is_finished()) {
+        return Err(invalid("A migration is already running."));
+    }
+    let sink = session.sink.clone();
+    *running = Some(MigrationHandle::start(target, device, options, progress_sink(&session), move |outcome| {
+        sink(match outcome {
+            Ok(report) => WizardProgress::Finished { outcome: (&report).into() },
+            Err(e) => WizardProgress::Failed { code: e.code().into(), message: e.to_string() },
+        })
+    }));
+    Ok(())
+}
+
+/// Stops the running migration safely: committed batches stay, Resume goes on.
+#[tauri::command]
+#[specta::specta]
+pub async fn wizard_cancel_migration(session: State<'_, WizardSession>) -> CommandResult<()> {
+    let taken = lock(&session.migration).take();
+    if let Some(handle) = taken {
+        let was_running = !handle.is_finished();
+        handle.cancel();
+        if was_running {
+            (session.sink)(WizardProgress::Cancelled);
+        }
+    }
+    Ok(())
+}
+
+/// Rows this device's migration kept aside, grouped by table and reason.
+#[tauri::command]
+#[specta::specta]
+pub async fn wizard_rejects(state: State<'_, AppState>, session: State<'_, WizardSession>) -> CommandResult<Vec<RejectGroup>> {
+    let device_id = state.cache().device()?.id.to_string();
+    Ok(discover::rejects(&saved_target(&state, &session)?, &device_id).await?)
+}

@@ -1,0 +1,178 @@
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { act, fireEvent, render, screen, waitFor } from "@testing-library/preact";
+import type { Diagnosis, LegacyScan, ServerForm, WizardProgress } from "./api";
+
+let progress: ((e: WizardProgress) => void) | null = null;
+vi.mock("./api", () => ({
+  wizardApi: {
+    start: vi.fn(),
+    dismiss: vi.fn(),
+    testConnection: vi.fn(),
+    saveServer: vi.fn(),
+    schemaPlan: vi.fn(),
+    applySchema: vi.fn(),
+    scanLegacy: vi.fn(),
+    inspectLegacy: vi.fn(),
+    preview: vi.fn(),
+    startMigration: vi.fn(),
+    cancelMigration: vi.fn(),
+    rejects: vi.fn(),
+  },
+  onWizardProgress: (handler: (e: WizardProgress) => void) => {
+    progress = handler;
+    return () => (progress = null);
+  },
+}));
+
+import { wizardApi } from "./api";
+import { ServerStep } from "./ServerStep";
+import { LegacyStep } from "./LegacyStep";
+import { MigrateStep, applyProgress } from "./MigrateStep";
+import { Wizard } from "./Wizard";
+
+const mocked = wizardApi as unknown as Record<string, ReturnType<typeof vi.fn>>;
+const form: ServerForm = { host: "192.168.4.25", port: 5433, database: "noesis", user: "noesis_user", tls_mode: "prefer", ca_file: null };
+const wrongPassword: Diagnosis = {
+  ok: false,
+  server_version: null,
+  findings: [{ problem: "wrong_password", blocking: true, message: "PostgreSQL at 192.168.4.25:5433 rejected the password for user `noesis_user`." }],
+};
+const good: Diagnosis = {
+  ok: true,
+  server_version: "PostgreSQL 16.4 on x86_64",
+  findings: [{ problem: "pgvector_missing", blocking: false, message: "pgvector is not installed: apt install postgresql-NN-pgvector" }],
+};
+
+beforeEach(() => {
+  vi.resetAllMocks();
+  progress = null;
+});
+
+describe("server step", () => {
+  it("starts from the defaults and only saves after a good test", async () => {
+    const onSaved = vi.fn();
+    render(<ServerStep initial={form} onSaved={onSaved} />);
+    expect((screen.getByTestId("wz-host") as HTMLInputElement).value).toBe("192.168.4.25");
+    expect((screen.getByTestId("wz-port") as HTMLInputElement).value).toBe("5433");
+    expect((screen.getByTestId("wz-save") as HTMLButtonElement).disabled).toBe(true);
+
+    mocked.testConnection.mockResolvedValueOnce(wrongPassword);
+    fireEvent.input(screen.getByTestId("wz-password"), { target: { value: "bad" } });
+    fireEvent.click(screen.getByTestId("wz-test"));
+    expect((await screen.findByTestId("diagnosis")).textContent).toContain("rejected the password");
+    expect((screen.getByTestId("wz-save") as HTMLButtonElement).disabled).toBe(true);
+
+    mocked.testConnection.mockResolvedValueOnce(good);
+    fireEvent.input(screen.getByTestId("wz-password"), { target: { value: "secret" } });
+    expect(screen.queryByTestId("diagnosis")).toBeNull();
+    fireEvent.click(screen.getByTestId("wz-test"));
+    const diagnosis = await screen.findByTestId("diagnosis");
+    expect(diagnosis.textContent).toContain("PostgreSQL 16.4");
+    expect(diagnosis.textContent).toContain("apt install postgresql-NN-pgvector");
+    expect(mocked.testConnection).toHaveBeenLastCalledWith(form, "secret");
+
+    mocked.saveServer.mockResolvedValueOnce({ server_url: "postgres://…", password_stored_in: "the OS keychain" });
+    fireEvent.click(screen.getByTestId("wz-save"));
+    await waitFor(() => expect(onSaved).toHaveBeenCalledWith("the OS keychain"));
+    expect(mocked.saveServer).toHaveBeenCalledWith(form, "secret");
+  });
+
+  it("editing a field asks for a new test", async () => {
+    mocked.testConnection.mockResolvedValueOnce(good);
+    render(<ServerStep initial={form} onSaved={vi.fn()} />);
+    fireEvent.click(screen.getByTestId("wz-test"));
+    await screen.findByTestId("diagnosis");
+    fireEvent.input(screen.getByTestId("wz-host"), { target: { value: "10.0.0.2" } });
+    expect(screen.queryByTestId("diagnosis")).toBeNull();
+    expect((screen.getByTestId("wz-save") as HTMLButtonElement).disabled).toBe(true);
+  });
+});
+
+describe("legacy step", () => {
+  const scan: LegacyScan = {
+    found: [],
+    looked_in: ["/home/me/myCode/genai-agent-core", "/home/me/noesis"],
+    runs: [
+      { device_name: "Mac Studio", this_device: false, legacy_dir: "/x", status: "completed", started_at: "2026-11-01T10:00:00Z", finished_at: "2026-11-01T10:05:00Z" },
+      { device_name: "Laptop", this_device: true, legacy_dir: "/home/me/noesis", status: "running", started_at: "2026-11-02T10:00:00Z", finished_at: null },
+    ],
+  };
+
+  it("says another device migrated, offers resuming, checks a typed folder", async () => {
+    mocked.scanLegacy.mockResolvedValue(scan);
+    const onResume = vi.fn();
+    const onPreview = vi.fn();
+    render(<LegacyStep onPreview={onPreview} onResume={onResume} onNoData={vi.fn()} />);
+    expect((await screen.findByTestId("other-device-migrated")).textContent).toContain("Mac Studio");
+    expect(screen.getByTestId("legacy-none-found")).toBeTruthy();
+    fireEvent.click(screen.getByTestId("wz-resume"));
+    expect(onResume).toHaveBeenCalledWith("/home/me/noesis");
+
+    mocked.inspectLegacy.mockRejectedValueOnce(new Error("no legacy store in /tmp"));
+    fireEvent.input(screen.getByTestId("wz-legacy-path"), { target: { value: "/tmp" } });
+    fireEvent.click(screen.getByTestId("wz-legacy-check"));
+    expect((await screen.findByTestId("legacy-error")).textContent).toContain("no legacy store");
+    expect((screen.getByTestId("wz-preview") as HTMLButtonElement).disabled).toBe(true);
+
+    mocked.inspectLegacy.mockResolvedValueOnce({ path: "/data/old", stores: [], tables: [{ table: "memory_cards", rows: 1234 }] });
+    fireEvent.input(screen.getByTestId("wz-legacy-path"), { target: { value: "/data/old" } });
+    fireEvent.click(screen.getByTestId("wz-legacy-check"));
+    expect((await screen.findByTestId("legacy-counts")).textContent).toContain("1,234");
+    fireEvent.click(screen.getByTestId("wz-preview"));
+    expect(onPreview).toHaveBeenCalledWith("/data/old");
+  });
+
+  it("'no legacy data' skips to the end", async () => {
+    mocked.scanLegacy.mockResolvedValue({ ...scan, runs: [] });
+    const onNoData = vi.fn();
+    render(<LegacyStep onPreview={vi.fn()} onResume={vi.fn()} onNoData={onNoData} />);
+    fireEvent.click(await screen.findByTestId("wz-no-legacy"));
+    expect(onNoData).toHaveBeenCalled();
+  });
+});
+
+describe("migrate step", () => {
+  it("folds progress events into per-table bars", () => {
+    let t = applyProgress({}, { kind: "table_started", table: "memory_cards", total: 1000, resumed_after: 0 });
+    t = applyProgress(t, { kind: "rows", table: "memory_cards", done: 250, total: 1000, rows_per_sec: 500, eta_secs: 1.5 });
+    expect(t.memory_cards).toEqual({ done: 250, total: 1000, rate: 500, eta: 1.5, state: "running" });
+    t = applyProgress(t, { kind: "table_finished", table: "memory_cards" });
+    expect(t.memory_cards.state).toBe("done");
+    expect(t.memory_cards.done).toBe(1000);
+  });
+
+  it("shows rows/s and time left, and cancel offers resume", async () => {
+    mocked.startMigration.mockResolvedValue(null);
+    mocked.cancelMigration.mockResolvedValue(null);
+    render(<MigrateStep legacyDir="/old" tableNames={["memory_cards", "documents"]} onFinished={vi.fn()} />);
+    await waitFor(() => expect(mocked.startMigration).toHaveBeenCalledWith("/old"));
+    act(() => progress!({ kind: "table_started", table: "memory_cards", total: 4000, resumed_after: 0 }));
+    act(() => progress!({ kind: "rows", table: "memory_cards", done: 1000, total: 4000, rows_per_sec: 2000, eta_secs: 90 }));
+    const bar = screen.getByTestId("progress-memory_cards");
+    expect(bar.textContent).toContain("1,000 of 4,000");
+    expect(bar.textContent).toContain("2,000 rows/s");
+    expect(bar.textContent).toContain("1 min 30 s left");
+    expect(bar.querySelector("[role=progressbar]")!.getAttribute("aria-valuenow")).toBe("25");
+    expect(screen.getByTestId("progress-documents").dataset.state).toBe("waiting");
+
+    fireEvent.click(screen.getByTestId("wz-cancel"));
+    expect(mocked.cancelMigration).toHaveBeenCalled();
+    act(() => progress!({ kind: "cancelled" }));
+    expect(screen.getByTestId("migrate-cancelled").textContent).toContain("Resume continues");
+    expect(screen.getByTestId("progress-memory_cards").textContent).toContain("1,000 of 4,000 · stopped");
+    fireEvent.click(screen.getByTestId("wz-resume-run"));
+    await waitFor(() => expect(mocked.startMigration).toHaveBeenCalledTimes(2));
+  });
+});
+
+describe("wizard", () => {
+  it("'Skip for now' records the choice and opens the main window", async () => {
+    mocked.dismiss.mockResolvedValue(null);
+    const onClose = vi.fn();
+    render(<Wizard initialForm={form} onClose={onClose} />);
+    expect(screen.getByTestId("wizard").dataset.step).toBe("server");
+    fireEvent.click(screen.getByTestId("wz-skip"));
+    await waitFor(() => expect(onClose).toHaveBeenCalled());
+    expect(mocked.dismiss).toHaveBeenCalled();
+  });
+});
