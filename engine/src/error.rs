@@ -212,6 +212,13 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+
+    /// A value the user gave cannot be used (a log level, a merged version).
+    #[error("{detail}")]
+    Invalid {
+        /// What is wrong and what would be accepted.
+        detail: String,
+    },
 }
 
 impl Error {
@@ -238,6 +245,7 @@ impl Error {
             Error::LegacyDirMissing { .. } => "legacy_dir_missing",
             Error::LegacyStoresMissing { .. } => "legacy_stores_missing",
             Error::Io { .. } => "io",
+            Error::Invalid { .. } => "invalid",
         }
     }
 }

@@ -14,6 +14,7 @@ mod memory_cards;
 mod migrations;
 mod mindfile_entries;
 mod outbox;
+mod preferences;
 mod row_io;
 mod rows;
 mod search;
@@ -31,6 +32,7 @@ pub use memory_cards::{
 };
 pub use mindfile_entries::MindfileEntry;
 pub use outbox::OutboxEntry;
+pub use preferences::{DEFAULT_LOG_LEVEL, LOG_LEVELS};
 pub use search::SearchHit;
 pub(crate) use device::write_state;
 pub(crate) use row_io::{delete_row, read_shadow_text, write_row, write_shadow, write_shadow_text};
