@@ -15,6 +15,7 @@ pub mod error;
 pub mod state;
 pub mod sync_agent;
 pub mod sync_status;
+pub mod tray;
 
 use tauri::{Manager, Runtime};
 use tauri_specta::{collect_commands, collect_events};
@@ -51,6 +52,12 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             settings::get_settings,
             settings::set_device_name,
             settings::sync_status,
+            sync::sync_now,
+            sync::set_sync_paused,
+            sync::sync_paused,
+            sync::list_conflicts,
+            sync::resolve_conflict,
+            sync::resolve_conflict_merged,
         ])
         .events(collect_events![sync_status::SyncStatus])
 }
@@ -97,5 +104,10 @@ pub fn run() {
     tracing::info!(data_dir = %data_dir.display(), "starting Noesis Desktop");
     let app = build_app(tauri::Builder::default(), state, tauri::generate_context!()).expect("the Tauri app failed to start");
     sync_agent::start(&app);
+    // The app still works without a tray (a desktop with no StatusNotifier
+    // host): closing the window then quits as usual.
+    if let Err(e) = tray::install(&app) {
+        tracing::warn!("no tray icon: {e}");
+    }
     app.run(|_, _| {});
 }

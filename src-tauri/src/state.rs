@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use noesis_engine::cache::Cache;
+use noesis_engine::central::ServerTarget;
+use noesis_engine::sync::AgentHandle;
 
 use crate::sync_status::SyncStatus;
 
@@ -25,6 +27,11 @@ pub struct AppState {
     status_sink: OnceLock<StatusSink>,
     /// The sync agent's latest report, once it runs.
     agent_status: Mutex<Option<SyncStatus>>,
+    /// The running sync agent, for "Sync now" and pause; `None` without a server.
+    agent: Mutex<Option<AgentHandle>>,
+    /// The server, password resolved, once the agent started (conflicts and
+    /// related cards query it directly).
+    server: OnceLock<ServerTarget>,
 }
 
 impl AppState {
@@ -36,6 +43,8 @@ impl AppState {
             cache: Mutex::new(cache),
             status_sink: OnceLock::new(),
             agent_status: Mutex::new(None),
+            agent: Mutex::new(None),
+            server: OnceLock::new(),
         })
     }
 
@@ -90,5 +99,27 @@ impl AppState {
         if let Some(sink) = self.status_sink.get() {
             sink(&status);
         }
+    }
+
+    /// Keeps the running agent and its server for the commands that use them.
+    pub fn set_agent(&self, agent: AgentHandle, server: ServerTarget) {
+        *self.agent.lock().unwrap_or_else(|p| p.into_inner()) = Some(agent);
+        let _ = self.server.set(server);
+    }
+
+    /// Runs `f` on the agent when one runs; `false` when there is none.
+    pub fn with_agent(&self, f: impl FnOnce(&AgentHandle)) -> bool {
+        match self.agent.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            Some(agent) => {
+                f(agent);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The server the agent syncs with, once it started.
+    pub fn server(&self) -> Option<&ServerTarget> {
+        self.server.get()
     }
 }

@@ -55,6 +55,24 @@ export const commands = {
 	 *  `sync://status` events).
 	 */
 	syncStatus: () => typedError<SyncStatus, CommandError>(__TAURI_INVOKE("sync_status")),
+	/**  Asks the agent to sync now (and to retry a failing server now). */
+	syncNow: () => typedError<null, CommandError>(__TAURI_INVOKE("sync_now")),
+	/**
+	 *  Pauses or resumes sync; the choice is kept in the data folder, so a
+	 *  paused app starts paused.
+	 */
+	setSyncPaused: (paused: boolean) => typedError<SyncStatus, CommandError>(__TAURI_INVOKE("set_sync_paused", { paused })),
+	/**  Whether sync is paused on this device (the pause toggle's state). */
+	syncPaused: () => typedError<boolean, CommandError>(__TAURI_INVOKE("sync_paused")),
+	/**  Open conflicts, oldest first, each side by side. */
+	listConflicts: () => typedError<ConflictView[], CommandError>(__TAURI_INVOKE("list_conflicts")),
+	/**  Resolves a conflict by keeping one whole version; the choice syncs at once. */
+	resolveConflict: (id: string, keep: KeepVersion) => typedError<null, CommandError>(__TAURI_INVOKE("resolve_conflict", { id, keep })),
+	/**
+	 *  Resolves a conflict with a hand-merged version: `edits` over the version in
+	 *  place, written as a local edit that syncs at once.
+	 */
+	resolveConflictMerged: (id: string, edits: FieldEdit[]) => typedError<null, CommandError>(__TAURI_INVOKE("resolve_conflict_merged", { id, edits })),
 };
 
 /** Events */
@@ -160,6 +178,50 @@ export type CommandError = {
 	message: string,
 };
 
+/**
+ *  One column of a conflicted row. Values are JSON text (`"\"a card\""`,
+ *  `null`, `{}`), so every column type crosses IPC alike.
+ */
+export type ConflictField = {
+	/**  The column. */
+	field: string,
+	/**  Its value in this device's version (or the kept one, see `involves_me`). */
+	mine: string,
+	/**  Its value in the other version. */
+	theirs: string,
+	/**  Whether the two differ. */
+	differs: boolean,
+};
+
+/**  A conflict as the conflict centre shows it. */
+export type ConflictView = {
+	/**  Its id, to resolve it. */
+	id: string,
+	/**  The table (`memory_cards`…). */
+	table: string,
+	/**  The row's key. */
+	row_id: string,
+	/**  `concurrent_edit` or `edit_vs_delete`. */
+	reason: string,
+	/**  When sync recorded it (ISO-8601 UTC). */
+	created_at: string,
+	/**
+	 *  Whether this device wrote one of the versions. When not (two other
+	 *  devices), "mine" is the version in place and "theirs" the one set aside.
+	 */
+	involves_me: boolean,
+	/**  Whether "mine" is the version sync kept. */
+	mine_is_winning: boolean,
+	/**  The device that wrote "theirs" ("" for another program, such as psql or the server). */
+	their_device: string,
+	/**  "Mine" is a deletion. */
+	mine_deleted: boolean,
+	/**  "Theirs" is a deletion. */
+	theirs_deleted: boolean,
+	/**  Every column, both sides. */
+	fields: ConflictField[],
+};
+
 /**  A document. */
 export type Document = {
 	/**  Key. */
@@ -215,6 +277,21 @@ export type FacetCount = {
 	/**  Cards with it. */
 	count: number,
 };
+
+/**  One field of a hand-merged version: the column and its value as JSON text. */
+export type FieldEdit = {
+	/**  The column. */
+	field: string,
+	/**  Its merged value, as JSON text. */
+	value: string,
+};
+
+/**  Which whole version to keep. */
+export type KeepVersion = 
+/**  This device's version (see [`ConflictView::involves_me`]). */
+"mine" | 
+/**  The other version. */
+"theirs";
 
 /**  A memory card as stored (central columns; `provenance` is JSON text). */
 export type MemoryCard = {

@@ -1,12 +1,14 @@
 //! This device's own preferences, kept in the cache's `sync_state` beside its
 //! identity so they survive restarts and travel with the data folder (they are
-//! never synced): whether sync is paused, and the log level.
+//! never synced): whether sync is paused, the log level, and whether closing
+//! the window keeps the app syncing from the tray.
 
 use super::Cache;
 use crate::error::{Error, Result};
 
 const SYNC_PAUSED: &str = "sync_paused";
 const LOG_LEVEL: &str = "log_level";
+const CLOSE_TO_TRAY: &str = "close_to_tray";
 
 /// Log levels the app accepts, least to most verbose; the default is `info`.
 pub const LOG_LEVELS: [&str; 5] = ["error", "warn", "info", "debug", "trace"];
@@ -25,6 +27,18 @@ impl Cache {
     /// Pauses or resumes sync on this device.
     pub fn set_sync_paused(&self, paused: bool) -> Result<()> {
         self.set_state(SYNC_PAUSED, if paused { "true" } else { "false" })
+    }
+
+    /// Whether closing the window keeps the app running (and syncing) from
+    /// its tray icon; on by default, since sync should not stop when the
+    /// window goes away.
+    pub fn close_to_tray(&self) -> Result<bool> {
+        Ok(self.state(CLOSE_TO_TRAY)?.as_deref() != Some("false"))
+    }
+
+    /// Chooses what closing the window does.
+    pub fn set_close_to_tray(&self, keep_running: bool) -> Result<()> {
+        self.set_state(CLOSE_TO_TRAY, if keep_running { "true" } else { "false" })
     }
 
     /// The chosen log level (one of [`LOG_LEVELS`]).
@@ -56,6 +70,15 @@ mod tests {
         assert!(cache.sync_paused().unwrap(), "a paused device must stay paused after a restart");
         cache.set_sync_paused(false).unwrap();
         assert!(!cache.sync_paused().unwrap());
+    }
+
+    #[test]
+    fn closing_the_window_keeps_syncing_unless_turned_off() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path()).unwrap();
+        assert!(cache.close_to_tray().unwrap(), "by default sync goes on from the tray");
+        cache.set_close_to_tray(false).unwrap();
+        assert!(!cache.close_to_tray().unwrap());
     }
 
     #[test]

@@ -11,3 +11,4 @@ pub mod chats;
 pub mod documents;
 pub mod mindfile;
 pub mod settings;
+pub mod sync;
