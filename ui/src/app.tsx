@@ -9,8 +9,9 @@ import { ChatsView } from "./views/Chats";
 import { MindfileView } from "./views/Mindfile";
 import { DocumentsView } from "./views/Documents";
 import { SettingsView } from "./views/Settings";
+import { ConflictsView } from "./views/Conflicts";
 
-export type ViewName = "cards" | "chats" | "mindfile" | "documents" | "settings";
+export type ViewName = "cards" | "chats" | "mindfile" | "documents" | "settings" | "conflicts";
 
 const VIEWS: { name: ViewName; label: string; icon: string }[] = [
   { name: "cards", label: "Memory cards", icon: "▤" },
@@ -69,7 +70,7 @@ export function App() {
           </button>
         ))}
         <div class="spacer" />
-        <SyncIndicator status={sync} />
+        <SyncIndicator status={sync} onOpenConflicts={() => setView("conflicts")} />
       </nav>
       <main class="content">
         {view === "cards" && <CardsView focusCardId={focusCard} />}
@@ -84,6 +85,7 @@ export function App() {
         )}
         {view === "documents" && <DocumentsView />}
         {view === "settings" && <SettingsView sync={sync} />}
+        {view === "conflicts" && <ConflictsView />}
       </main>
     </div>
   );

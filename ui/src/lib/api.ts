@@ -47,6 +47,12 @@ export const api = {
   getSettings: () => unwrap(commands.getSettings()),
   setDeviceName: (name: string) => unwrap(commands.setDeviceName(name)),
   syncStatus: () => unwrap(commands.syncStatus()),
+  syncNow: () => unwrap(commands.syncNow()),
+  setSyncPaused: (paused: boolean) => unwrap(commands.setSyncPaused(paused)),
+  listConflicts: () => unwrap(commands.listConflicts()),
+  resolveConflict: (...a: Parameters<typeof commands.resolveConflict>) => unwrap(commands.resolveConflict(...a)),
+  resolveConflictMerged: (...a: Parameters<typeof commands.resolveConflictMerged>) =>
+    unwrap(commands.resolveConflictMerged(...a)),
 };
 
 /** Calls `handler` with each `sync://status` report; returns the unsubscribe. */
