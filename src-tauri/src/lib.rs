@@ -12,6 +12,7 @@
 pub mod bindings;
 pub mod commands;
 pub mod error;
+pub mod logs;
 pub mod state;
 pub mod sync_agent;
 pub mod sync_status;
@@ -58,6 +59,10 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             sync::list_conflicts,
             sync::resolve_conflict,
             sync::resolve_conflict_merged,
+            preferences::get_preferences,
+            preferences::set_log_level,
+            preferences::set_close_to_tray,
+            preferences::open_logs_folder,
         ])
         .events(collect_events![sync_status::SyncStatus])
 }
@@ -87,11 +92,6 @@ pub fn build_app<R: Runtime>(
 /// Starts the desktop app on the data folder from `NOESIS_DATA_DIR` (or the
 /// OS default). With no server configured the app runs on the local cache alone.
 pub fn run() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "noesis=info,warn".into()),
-        )
-        .init();
     let data_dir = AppState::data_dir_from_env();
     let state = match AppState::open(&data_dir) {
         Ok(state) => state,
@@ -101,6 +101,8 @@ pub fn run() {
             std::process::exit(1);
         }
     };
+    let level = state.cache().log_level().unwrap_or_else(|_| noesis_engine::cache::DEFAULT_LOG_LEVEL.into());
+    logs::init(&data_dir, &level);
     tracing::info!(data_dir = %data_dir.display(), "starting Noesis Desktop");
     let app = build_app(tauri::Builder::default(), state, tauri::generate_context!()).expect("the Tauri app failed to start");
     sync_agent::start(&app);

@@ -73,6 +73,14 @@ export const commands = {
 	 *  place, written as a local edit that syncs at once.
 	 */
 	resolveConflictMerged: (id: string, edits: FieldEdit[]) => typedError<null, CommandError>(__TAURI_INVOKE("resolve_conflict_merged", { id, edits })),
+	/**  This device's preferences. */
+	getPreferences: () => typedError<Preferences, CommandError>(__TAURI_INVOKE("get_preferences")),
+	/**  Chooses the log level; it applies at once (no restart). */
+	setLogLevel: (level: string) => typedError<Preferences, CommandError>(__TAURI_INVOKE("set_log_level", { level })),
+	/**  Chooses whether closing the window keeps syncing from the tray. */
+	setCloseToTray: (keepRunning: boolean) => typedError<Preferences, CommandError>(__TAURI_INVOKE("set_close_to_tray", { keepRunning })),
+	/**  Opens the logs folder in the system's file manager. */
+	openLogsFolder: () => typedError<null, CommandError>(__TAURI_INVOKE("open_logs_folder")),
 };
 
 /** Events */
@@ -336,6 +344,24 @@ export type MindfileEntry = {
 	source_card_text: string | null,
 	/**  The user's note. */
 	note: string,
+};
+
+/**  What Settings shows about sync, logs and this build. */
+export type Preferences = {
+	/**  Sync is paused on this device. */
+	sync_paused: boolean,
+	/**  The log level (one of `log_levels`), applied live. */
+	log_level: string,
+	/**  The levels on offer, least to most verbose. */
+	log_levels: string[],
+	/**  Closing the window keeps the app syncing from the tray. */
+	close_to_tray: boolean,
+	/**  Where the log files are. */
+	logs_dir: string,
+	/**  The local cache's schema version. */
+	cache_schema_version: number,
+	/**  The central schema version this build understands. */
+	server_schema_version: number,
 };
 
 /**  What the Settings view shows. */

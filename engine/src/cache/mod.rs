@@ -31,6 +31,7 @@ pub use memory_cards::{
     Approval, CardCursor, CardDraft, CardFacets, CardFilter, CardPage, FacetCount, MemoryCard, MAX_PAGE,
 };
 pub use mindfile_entries::MindfileEntry;
+pub use migrations::CACHE_SCHEMA_VERSION;
 pub use outbox::OutboxEntry;
 pub use preferences::{DEFAULT_LOG_LEVEL, LOG_LEVELS};
 pub use search::SearchHit;

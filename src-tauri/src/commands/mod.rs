@@ -10,5 +10,6 @@ pub mod cards;
 pub mod chats;
 pub mod documents;
 pub mod mindfile;
+pub mod preferences;
 pub mod settings;
 pub mod sync;

@@ -89,7 +89,10 @@ export function SyncIndicator({
         data-state={status.state}
         aria-expanded={open}
         aria-haspopup="dialog"
-        onClick={() => setOpen(!open)}
+        onClick={() => {
+          setMessage(null);
+          setOpen(!open);
+        }}
         title="Sync status"
       >
         <span class={`sync-dot ${status.state}`} aria-hidden="true" />
@@ -112,14 +115,6 @@ export function SyncIndicator({
           <dl>
             <dt>State</dt>
             <dd data-testid="sync-state">{LABELS[status.state]}</dd>
-            {status.error_message && (
-              <>
-                <dt>Reason</dt>
-                <dd class="sync-reason" data-testid="sync-reason">
-                  {status.error_message}
-                </dd>
-              </>
-            )}
             <dt>Pending changes</dt>
             <dd data-testid="sync-pending">{status.pending}</dd>
             <dt>Last sync</dt>
@@ -127,6 +122,11 @@ export function SyncIndicator({
             <dt>Open conflicts</dt>
             <dd data-testid="sync-conflicts">{status.conflicts}</dd>
           </dl>
+          {status.error_message && (
+            <p class="sync-reason" data-testid="sync-reason">
+              {status.error_message}
+            </p>
+          )}
           {hasServer ? (
             <div class="sync-actions">
               <button

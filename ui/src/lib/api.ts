@@ -53,6 +53,10 @@ export const api = {
   resolveConflict: (...a: Parameters<typeof commands.resolveConflict>) => unwrap(commands.resolveConflict(...a)),
   resolveConflictMerged: (...a: Parameters<typeof commands.resolveConflictMerged>) =>
     unwrap(commands.resolveConflictMerged(...a)),
+  getPreferences: () => unwrap(commands.getPreferences()),
+  setLogLevel: (level: string) => unwrap(commands.setLogLevel(level)),
+  setCloseToTray: (keep: boolean) => unwrap(commands.setCloseToTray(keep)),
+  openLogsFolder: () => unwrap(commands.openLogsFolder()),
 };
 
 /** Calls `handler` with each `sync://status` report; returns the unsubscribe. */

@@ -44,6 +44,9 @@ describe("ConflictsView", () => {
     expect(row.querySelector("[data-testid=theirs]")!.textContent).toBe("Typed in psql");
     expect(screen.queryByTestId("field-id")).toBeNull();
     expect(screen.getByText("Theirs (another program)")).toBeTruthy();
+    expect(screen.getByTestId("conflict-outcome").textContent).toBe(
+      "Sync kept the other version (it was the later edit); the other is set aside until you choose.",
+    );
     fireEvent.click(screen.getByTestId("conflict-all-fields"));
     expect(screen.getByTestId("field-id")).toBeTruthy();
   });

@@ -95,6 +95,14 @@ export function ConflictsView({ onResolved }: { onResolved?: () => void }) {
   );
 }
 
+/** What sync did, in words: which version is in place now. */
+export function outcome(c: ConflictView): string {
+  if (!c.involves_me) return "Two other devices changed this; sync kept the later edit. Choose which stays.";
+  const kept = c.mine_is_winning ? "your version" : "the other version";
+  const why = c.reason === "edit_vs_delete" ? "an edit wins over a delete" : "it was the later edit";
+  return `Sync kept ${kept} (${why}); the other is set aside until you choose.`;
+}
+
 function ConflictDetail({ conflict, onDone }: { conflict: ConflictView; onDone: (message: string) => void }) {
   const [showAll, setShowAll] = useState(false);
   const [merging, setMerging] = useState(false);
@@ -143,6 +151,7 @@ function ConflictDetail({ conflict, onDone }: { conflict: ConflictView; onDone: 
       <p class="muted small">
         {conflict.table} <code>{conflict.row_id}</code>
       </p>
+      <p data-testid="conflict-outcome">{outcome(conflict)}</p>
       <form onSubmit={saveMerged}>
         <table class="sides" data-testid="conflict-sides">
           <thead>
