@@ -63,6 +63,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             preferences::set_log_level,
             preferences::set_close_to_tray,
             preferences::open_logs_folder,
+            related::related_items,
         ])
         .events(collect_events![sync_status::SyncStatus])
 }

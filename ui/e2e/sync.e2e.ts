@@ -2,6 +2,7 @@
 // proxy the test can cut, a second device (the CLI on another data folder) and
 // psql as "another program". What the user sees is checked in the window; what
 // arrived is checked on the server and on the other device.
+import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RunningApp, sql } from "./harness";
 import { CliDevice, HAVE_SERVER, Proxy, TestDatabase, dataDirFor } from "./server";
@@ -148,9 +149,57 @@ describe.skipIf(!HAVE_SERVER)("an app syncing with a server", () => {
     expect(laptop.sql("SELECT text FROM memory_cards WHERE id = 'boiler'")).toBe(MERGED);
   });
 
+  it("shows related items from the server's embeddings, and why not when offline", async () => {
+    const s = app.session;
+    const vector = (x: number, y: number) => `array_cat(ARRAY[${x}, ${y}]::real[], array_fill(0::real, ARRAY[766]))::vector`;
+    db.psql(
+      `INSERT INTO embeddings (doc_id, embedding, text, metadata, source_type) VALUES
+         ('boiler', ${vector(1, 0)}, '${MERGED}', '{}', 'memory_card'),
+         ('spare-key', ${vector(0.9, 0.1)}, 'Tom keeps the spare key to the flat', '{}', 'memory_card'),
+         ('manual-3', ${vector(0.6, 0.4)}, 'Boiler manual: have it serviced every twelve months', '{"document_id": "manual"}', 'document_chunk'),
+         ('far', ${vector(0, 1)}, 'Allergic to penicillin', '{}', 'memory_card')`,
+    );
+    await openCard();
+    await s.waitForText("[data-testid=related]", (t) => t.includes("spare key"), 20_000);
+    const order = await s.execute<string[]>(
+      "return [...document.querySelectorAll('[data-testid=related-item]')].map(e => e.dataset.docId)",
+    );
+    expect(order).toEqual(["spare-key", "manual-3", "far"]);
+    await app.screenshot("related");
+
+    proxy.cut();
+    await s.waitForText("[data-testid=sync-label]", (t) => t === "Offline", 30_000);
+    await (await s.find("[data-testid=nav-chats]")).click();
+    await openCard();
+    await s.waitForText("[data-testid=related-reason]", (t) => t.startsWith("Offline"));
+    expect(await s.execute<number>("return document.querySelectorAll('[data-testid=related-item]').length")).toBe(0);
+    await app.screenshot("related-offline");
+    proxy.restore();
+    await (await s.find("[data-testid=sync-indicator]")).click();
+    await (await s.find("[data-testid=sync-now]")).click();
+    await s.waitForText("[data-testid=sync-label]", (t) => t === "Synced", 30_000);
+    await (await s.find("[data-testid=sync-indicator]")).click();
+  });
+
+  it("shows the device's sync settings", async () => {
+    const s = app.session;
+    await (await s.find("[data-testid=nav-settings]")).click();
+    await s.waitForText("[data-testid=logs-dir]", (t) => t === `${dataDir}/logs`);
+    await app.screenshot("settings-sync");
+    expect(sql(dataDir, "SELECT 1")).toBe("1");
+    const logs = execFileSync("ls", [`${dataDir}/logs`], { encoding: "utf8" });
+    expect(logs).toMatch(/^noesis-\d{4}-\d{2}-\d{2}\.log/);
+  });
+
   it("looks right in dark mode", async () => {
     const s = app.session;
     await s.execute("document.documentElement.setAttribute('data-theme', 'dark')");
+    await (await s.find("[data-testid=nav-settings]")).click();
+    await s.find("[data-testid=logs-dir]");
+    await app.screenshot("settings-sync-dark");
+    await openCard();
+    await s.waitForText("[data-testid=related]", (t) => t.includes("spare key"), 20_000);
+    await app.screenshot("related-dark");
     await (await s.find("[data-testid=sync-indicator]")).click();
     await app.screenshot("sync-details-dark");
     await (await s.find("[data-testid=sync-indicator]")).click();

@@ -81,6 +81,8 @@ export const commands = {
 	setCloseToTray: (keepRunning: boolean) => typedError<Preferences, CommandError>(__TAURI_INVOKE("set_close_to_tray", { keepRunning })),
 	/**  Opens the logs folder in the system's file manager. */
 	openLogsFolder: () => typedError<null, CommandError>(__TAURI_INVOKE("open_logs_folder")),
+	/**  The nearest neighbours of card or chunk `id` on the server. */
+	relatedItems: (id: string, limit: number) => typedError<RelatedView, CommandError>(__TAURI_INVOKE("related_items", { id, limit })),
 };
 
 /** Events */
@@ -362,6 +364,28 @@ export type Preferences = {
 	cache_schema_version: number,
 	/**  The central schema version this build understands. */
 	server_schema_version: number,
+};
+
+/**  One neighbour. */
+export type RelatedItem = {
+	/**  The card's or chunk's id. */
+	doc_id: string,
+	/**  `memory_card`, `document_chunk`… */
+	source_type: string,
+	/**  Its text. */
+	text: string,
+	/**  Inner product with the card (higher is closer). */
+	score: number | null,
+};
+
+/**  What the Related panel shows: neighbours, or why there are none to show. */
+export type RelatedView = {
+	/**  Whether the server answered; when not, `reason` says why and the panel hides the list. */
+	available: boolean,
+	/**  Why related items cannot be shown. */
+	reason: string | null,
+	/**  Nearest first. */
+	items: RelatedItem[],
 };
 
 /**  What the Settings view shows. */

@@ -5,6 +5,7 @@
 mod changelog;
 mod connect;
 mod device_role;
+pub mod related;
 mod row_io;
 mod rows;
 mod setup;

@@ -11,5 +11,6 @@ pub mod chats;
 pub mod documents;
 pub mod mindfile;
 pub mod preferences;
+pub mod related;
 pub mod settings;
 pub mod sync;

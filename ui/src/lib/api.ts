@@ -57,6 +57,7 @@ export const api = {
   setLogLevel: (level: string) => unwrap(commands.setLogLevel(level)),
   setCloseToTray: (keep: boolean) => unwrap(commands.setCloseToTray(keep)),
   openLogsFolder: () => unwrap(commands.openLogsFolder()),
+  relatedItems: (id: string, limit: number) => unwrap(commands.relatedItems(id, limit)),
 };
 
 /** Calls `handler` with each `sync://status` report; returns the unsubscribe. */
