@@ -35,27 +35,29 @@ export function SyncSettings({ deviceId }: { deviceId: string }) {
       <section class="group-box" data-testid="sync-settings">
         <h2>Sync on this device</h2>
         <div class="setting-row">
+          <label class="setting-label" for="settings-pause">Pause sync</label>
           <label class="toggle">
-            <input type="checkbox" data-testid="settings-pause" checked={p.sync_paused}
+            <input type="checkbox" id="settings-pause" data-testid="settings-pause" checked={p.sync_paused}
               onChange={(e) => {
                 const paused = (e.currentTarget as HTMLInputElement).checked;
                 void change(() => api.setSyncPaused(paused), paused ? "Sync paused" : "Sync resumed");
               }} />
-            Pause sync (edits wait on this device; kept after a restart)
+            <span class="muted">Edits wait on this device; stays paused after a restart</span>
           </label>
         </div>
         <div class="setting-row">
+          <label class="setting-label" for="settings-tray">Closing the window</label>
           <label class="toggle">
-            <input type="checkbox" data-testid="settings-tray" checked={p.close_to_tray}
+            <input type="checkbox" id="settings-tray" data-testid="settings-tray" checked={p.close_to_tray}
               onChange={(e) => {
                 const keep = (e.currentTarget as HTMLInputElement).checked;
                 void change(() => api.setCloseToTray(keep), "Saved");
               }} />
-            Keep syncing from the tray icon when the window is closed
+            <span class="muted">Keeps syncing from the tray icon (Quit from the tray to stop)</span>
           </label>
         </div>
         <div class="setting-row">
-          <label for="log-level">Log level</label>
+          <label class="setting-label" for="log-level">Log level</label>
           <div class="inline-form">
             <select id="log-level" data-testid="log-level" value={p.log_level}
               onChange={(e) => {
@@ -84,11 +86,11 @@ export function SyncSettings({ deviceId }: { deviceId: string }) {
       <section class="group-box" data-testid="about-schema">
         <h2>Versions</h2>
         <div class="setting-row">
-          <span class="setting-label">Local cache schema</span>
+          <span class="setting-label">Cache schema</span>
           <span data-testid="cache-schema">{p.cache_schema_version}</span>
         </div>
         <div class="setting-row">
-          <span class="setting-label">Server schema (this build)</span>
+          <span class="setting-label" title="The central schema version this build understands">Server schema</span>
           <span data-testid="server-schema">{p.server_schema_version}</span>
         </div>
         <div class="setting-row">
