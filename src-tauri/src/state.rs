@@ -16,6 +16,10 @@ use crate::sync_status::SyncStatus;
 /// app, nowhere in tests that do not install one.
 type StatusSink = Box<dyn Fn(&SyncStatus) + Send + Sync>;
 
+/// Turns start-at-login on or off (`Some`) or reads it (`None`); installed by
+/// the real app, absent in command tests.
+type Autostart = Box<dyn Fn(Option<bool>) -> Result<bool, String> + Send + Sync>;
+
 /// Environment variable naming the data folder, as for `noesis-sync --data-dir`;
 /// tests point it at an empty temporary folder.
 pub const DATA_DIR_ENV: &str = "NOESIS_DATA_DIR";
@@ -32,6 +36,8 @@ pub struct AppState {
     /// The server, password resolved, once the agent started (conflicts and
     /// related cards query it directly).
     server: OnceLock<ServerTarget>,
+    /// Start at login, when the platform plugin is present.
+    autostart: OnceLock<Autostart>,
 }
 
 impl AppState {
@@ -45,6 +51,7 @@ impl AppState {
             agent_status: Mutex::new(None),
             agent: Mutex::new(None),
             server: OnceLock::new(),
+            autostart: OnceLock::new(),
         })
     }
 
@@ -121,5 +128,16 @@ impl AppState {
     /// The server the agent syncs with, once it started.
     pub fn server(&self) -> Option<&ServerTarget> {
         self.server.get()
+    }
+
+    /// Installs the start-at-login switch (once, in the real app).
+    pub fn set_autostart(&self, switch: impl Fn(Option<bool>) -> Result<bool, String> + Send + Sync + 'static) {
+        let _ = self.autostart.set(Box::new(switch));
+    }
+
+    /// Sets (`Some`) or reads (`None`) start at login; `None` when the app
+    /// cannot (no plugin, e.g. in tests).
+    pub fn autostart(&self, enable: Option<bool>) -> Option<Result<bool, String>> {
+        self.autostart.get().map(|switch| switch(enable))
     }
 }

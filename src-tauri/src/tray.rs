@@ -10,6 +10,10 @@ use tauri::{AppHandle, Listener, Manager, Runtime, WindowEvent};
 use crate::state::AppState;
 use crate::sync_status::{SyncState, SyncStatus};
 
+/// The argument start-at-login passes: start with the window hidden, syncing
+/// from the tray.
+pub const HIDDEN_ARG: &str = "--hidden";
+
 /// The tray's first line for a status.
 pub fn tray_label(status: &SyncStatus) -> String {
     let state = match status.state {
@@ -93,7 +97,8 @@ pub fn install<R: Runtime>(app: &tauri::App<R>) -> tauri::Result<()> {
     Ok(())
 }
 
-fn show_main<R: Runtime>(app: &AppHandle<R>) {
+/// Shows, restores and focuses the main window.
+pub fn show_main<R: Runtime>(app: &AppHandle<R>) {
     if let Some(window) = app.get_webview_window("main") {
         let _ = window.show();
         let _ = window.unminimize();

@@ -81,6 +81,8 @@ export const commands = {
 	setCloseToTray: (keepRunning: boolean) => typedError<Preferences, CommandError>(__TAURI_INVOKE("set_close_to_tray", { keepRunning })),
 	/**  Opens the logs folder in the system's file manager. */
 	openLogsFolder: () => typedError<null, CommandError>(__TAURI_INVOKE("open_logs_folder")),
+	/**  Turns start at login on or off (the app then starts hidden in the tray). */
+	setStartAtLogin: (enabled: boolean) => typedError<Preferences, CommandError>(__TAURI_INVOKE("set_start_at_login", { enabled })),
 	/**  The nearest neighbours of card or chunk `id` on the server. */
 	relatedItems: (id: string, limit: number) => typedError<RelatedView, CommandError>(__TAURI_INVOKE("related_items", { id, limit })),
 };
@@ -364,6 +366,11 @@ export type Preferences = {
 	cache_schema_version: number,
 	/**  The central schema version this build understands. */
 	server_schema_version: number,
+	/**
+	 *  Whether the app starts (in the tray) when the user logs in; `None`
+	 *  when this build cannot say (no start-at-login support here).
+	 */
+	start_at_login: boolean | null,
 };
 
 /**  One neighbour. */

@@ -30,6 +30,9 @@ pub struct Preferences {
     pub cache_schema_version: u32,
     /// The central schema version this build understands.
     pub server_schema_version: u32,
+    /// Whether the app starts (in the tray) when the user logs in; `None`
+    /// when this build cannot say (no start-at-login support here).
+    pub start_at_login: Option<bool>,
 }
 
 fn preferences(state: &AppState) -> CommandResult<Preferences> {
@@ -42,6 +45,7 @@ fn preferences(state: &AppState) -> CommandResult<Preferences> {
         logs_dir: logs::logs_dir(state.data_dir()).display().to_string(),
         cache_schema_version: CACHE_SCHEMA_VERSION as u32,
         server_schema_version: CLIENT_SCHEMA_VERSION as u32,
+        start_at_login: state.autostart(None).and_then(Result::ok),
     })
 }
 
@@ -68,6 +72,17 @@ pub async fn set_log_level(state: State<'_, AppState>, level: String) -> Command
 pub async fn set_close_to_tray(state: State<'_, AppState>, keep_running: bool) -> CommandResult<Preferences> {
     state.cache().set_close_to_tray(keep_running)?;
     preferences(&state)
+}
+
+/// Turns start at login on or off (the app then starts hidden in the tray).
+#[tauri::command]
+#[specta::specta]
+pub async fn set_start_at_login(state: State<'_, AppState>, enabled: bool) -> CommandResult<Preferences> {
+    match state.autostart(Some(enabled)) {
+        Some(Ok(_)) => preferences(&state),
+        Some(Err(e)) => Err(CommandError { code: "autostart".into(), message: format!("Start at login could not be changed: {e}") }),
+        None => Err(CommandError { code: "unsupported".into(), message: "Start at login is not available in this build.".into() }),
+    }
 }
 
 /// Opens the logs folder in the system's file manager.

@@ -4,7 +4,7 @@ import type { Preferences } from "../lib/api";
 
 vi.mock("../lib/api", () => ({
   messageOf: (e: unknown) => (e instanceof Error ? e.message : String(e)),
-  api: { getPreferences: vi.fn(), setLogLevel: vi.fn(), setCloseToTray: vi.fn(), setSyncPaused: vi.fn(), openLogsFolder: vi.fn() },
+  api: { getPreferences: vi.fn(), setLogLevel: vi.fn(), setCloseToTray: vi.fn(), setSyncPaused: vi.fn(), openLogsFolder: vi.fn(), setStartAtLogin: vi.fn() },
 }));
 
 import { api } from "../lib/api";
@@ -19,6 +19,7 @@ const prefs: Preferences = {
   logs_dir: "/home/me/.local/share/Noesis/logs",
   cache_schema_version: 4,
   server_schema_version: 2,
+  start_at_login: null,
 };
 
 beforeEach(() => {
@@ -53,5 +54,17 @@ describe("SyncSettings", () => {
     await waitFor(() => expect(mocked.setSyncPaused).toHaveBeenCalledWith(true));
     fireEvent.click(screen.getByTestId("settings-tray"));
     await waitFor(() => expect(mocked.setCloseToTray).toHaveBeenCalledWith(false));
+  });
+
+  it("offers start at login only where the app can do it", async () => {
+    const { unmount } = render(<SyncSettings deviceId="dev-1" />);
+    await screen.findByTestId("log-level");
+    expect(screen.queryByTestId("settings-login")).toBeNull();
+    unmount();
+    mocked.getPreferences.mockResolvedValue({ ...prefs, start_at_login: false });
+    mocked.setStartAtLogin.mockResolvedValue({ ...prefs, start_at_login: true });
+    render(<SyncSettings deviceId="dev-1" />);
+    fireEvent.click(await screen.findByTestId("settings-login"));
+    await waitFor(() => expect(mocked.setStartAtLogin).toHaveBeenCalledWith(true));
   });
 });

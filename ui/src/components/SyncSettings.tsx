@@ -56,6 +56,19 @@ export function SyncSettings({ deviceId }: { deviceId: string }) {
             <span class="muted">Keeps syncing from the tray icon (Quit from the tray to stop)</span>
           </label>
         </div>
+        {p.start_at_login !== null && (
+          <div class="setting-row">
+            <label class="setting-label" for="settings-login">Start at login</label>
+            <label class="toggle">
+              <input type="checkbox" id="settings-login" data-testid="settings-login" checked={p.start_at_login}
+                onChange={(e) => {
+                  const on = (e.currentTarget as HTMLInputElement).checked;
+                  void change(() => api.setStartAtLogin(on), on ? "Noesis will start in the tray when you log in" : "Saved");
+                }} />
+              <span class="muted">Open Noesis in the tray when you log in, so sync runs all day</span>
+            </label>
+          </div>
+        )}
         <div class="setting-row">
           <label class="setting-label" for="log-level">Log level</label>
           <div class="inline-form">

@@ -57,6 +57,7 @@ export const api = {
   setLogLevel: (level: string) => unwrap(commands.setLogLevel(level)),
   setCloseToTray: (keep: boolean) => unwrap(commands.setCloseToTray(keep)),
   openLogsFolder: () => unwrap(commands.openLogsFolder()),
+  setStartAtLogin: (enabled: boolean) => unwrap(commands.setStartAtLogin(enabled)),
   relatedItems: (id: string, limit: number) => unwrap(commands.relatedItems(id, limit)),
 };
 
