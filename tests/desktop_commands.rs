@@ -199,4 +199,6 @@ fn preferences_show_logs_and_versions_and_refuse_an_unknown_log_level() {
     assert_eq!(app.ok("set_log_level", json!({"level": "debug"}))["log_level"], "debug");
     assert_eq!(app.call("set_log_level", json!({"level": "chatty"})).unwrap_err()["code"], "invalid");
     assert_eq!(app.ok("set_close_to_tray", json!({"keepRunning": false}))["close_to_tray"], false);
+    assert_eq!(prefs["start_at_login"], Value::Null, "without the autostart plugin Settings hides the switch");
+    assert_eq!(app.call("set_start_at_login", json!({"enabled": true})).unwrap_err()["code"], "unsupported");
 }
