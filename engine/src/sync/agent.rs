@@ -128,7 +128,11 @@ impl Drop for AgentHandle {
 /// Starts the agent on the current tokio runtime.
 pub fn start(config: AgentConfig) -> Result<AgentHandle> {
     let cache = Cache::open(&config.data_dir)?;
-    let (status_tx, status) = watch::channel(SyncStatus::starting(cache.pending_count()?));
+    let mut first = SyncStatus::starting(cache.pending_count()?);
+    if config.paused {
+        first.state = SyncState::Paused;
+    }
+    let (status_tx, status) = watch::channel(first);
     let (commands, command_rx) = mpsc::unbounded_channel();
     let cancel = Cancel::default();
     let paused = config.paused;
