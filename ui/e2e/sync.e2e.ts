@@ -191,6 +191,26 @@ describe.skipIf(!HAVE_SERVER)("an app syncing with a server", () => {
     expect(logs).toMatch(/^noesis-\d{4}-\d{2}-\d{2}\.log/);
   });
 
+  it("starts paused after a restart when sync was paused", async () => {
+    let s = app.session;
+    await (await s.find("[data-testid=sync-indicator]")).click();
+    await (await s.find("[data-testid=sync-pause]")).click();
+    await s.waitForText("[data-testid=sync-label]", (t) => t === "Sync paused");
+    await app.close();
+    app = await RunningApp.launch(dataDir, { PGPASSWORD: db.password });
+    s = app.session;
+    await s.waitForText("[data-testid=sync-label]", (t) => t === "Sync paused", 20_000);
+    await editCard(MERGED + ".");
+    await s.waitForText("[data-testid=sync-summary]", (t) => t === "1 change pending");
+    await sleep(2000);
+    expect(db.psql("SELECT text FROM memory_cards WHERE id = 'boiler'")).toBe(MERGED);
+    await (await s.find("[data-testid=sync-indicator]")).click();
+    await (await s.find("[data-testid=sync-pause]")).click();
+    await s.waitForText("[data-testid=sync-label]", (t) => t === "Synced", 20_000);
+    await eventually("the edit made while paused reached the server", () => db.psql("SELECT text FROM memory_cards WHERE id = 'boiler'") === MERGED + ".");
+    await (await s.find("[data-testid=sync-indicator]")).click();
+  });
+
   it("looks right in dark mode", async () => {
     const s = app.session;
     await s.execute("document.documentElement.setAttribute('data-theme', 'dark')");
