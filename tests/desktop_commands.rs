@@ -158,3 +158,47 @@ fn empty_views_load_without_errors() {
     assert_eq!(app.ok("document_chunks", json!({"documentId": "none", "fromIndex": 0, "limit": 10})), json!([]));
     assert_eq!(app.call("get_chat_session", json!({"id": "none"})).unwrap_err()["code"], "not_found");
 }
+
+#[test]
+fn pausing_sync_is_kept_in_the_data_folder() {
+    let app = app();
+    assert_eq!(app.ok("sync_paused", json!({})), json!(false), "a new device syncs");
+    app.ok("set_sync_paused", json!({"paused": true}));
+    assert_eq!(app.ok("sync_paused", json!({})), json!(true));
+    assert_eq!(app.ok("get_preferences", json!({}))["sync_paused"], json!(true), "Settings shows the pause");
+    let cache = noesis_engine::cache::Cache::open(app._dir.path()).unwrap();
+    assert!(cache.sync_paused().unwrap(), "a restart must find sync still paused");
+    app.ok("set_sync_paused", json!({"paused": false}));
+    assert!(!cache.sync_paused().unwrap());
+}
+
+#[test]
+fn sync_controls_and_conflicts_say_no_server_without_one() {
+    let app = app();
+    for (cmd, args) in [
+        ("sync_now", json!({})),
+        ("list_conflicts", json!({})),
+        ("resolve_conflict", json!({"id": "6f1c0c3e-0000-4000-8000-000000000001", "keep": "mine"})),
+        ("resolve_conflict_merged", json!({"id": "6f1c0c3e-0000-4000-8000-000000000001", "edits": []})),
+    ] {
+        let err = app.call(cmd, args).unwrap_err();
+        assert_eq!(err["code"], "no_server_configured", "{cmd}: a local-only app explains there is no server, not a crash");
+    }
+    let err = app.call("resolve_conflict", json!({"id": "not-a-uuid", "keep": "mine"})).unwrap_err();
+    assert_eq!(err["code"], "invalid");
+}
+
+#[test]
+fn preferences_show_logs_and_versions_and_refuse_an_unknown_log_level() {
+    let app = app();
+    let prefs = app.ok("get_preferences", json!({}));
+    assert_eq!(prefs["log_level"], "info");
+    assert_eq!(prefs["close_to_tray"], true, "closing the window keeps syncing by default");
+    assert!(prefs["logs_dir"].as_str().unwrap().ends_with("logs"));
+    assert!(prefs["cache_schema_version"].as_u64().unwrap() >= 4);
+    assert_eq!(app.ok("set_log_level", json!({"level": "debug"}))["log_level"], "debug");
+    assert_eq!(app.call("set_log_level", json!({"level": "chatty"})).unwrap_err()["code"], "invalid");
+    assert_eq!(app.ok("set_close_to_tray", json!({"keepRunning": false}))["close_to_tray"], false);
+    assert_eq!(prefs["start_at_login"], Value::Null, "without the autostart plugin Settings hides the switch");
+    assert_eq!(app.call("set_start_at_login", json!({"enabled": true})).unwrap_err()["code"], "unsupported");
+}

@@ -217,6 +217,13 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+
+    /// A value the user gave cannot be used (a log level, a merged version).
+    #[error("{detail}")]
+    Invalid {
+        /// What is wrong and what would be accepted.
+        detail: String,
+    },
 }
 
 impl Error {
@@ -244,6 +251,7 @@ impl Error {
             Error::LegacyStoresMissing { .. } => "legacy_stores_missing",
             Error::MigrationInProgress => "migration_in_progress",
             Error::Io { .. } => "io",
+            Error::Invalid { .. } => "invalid",
         }
     }
 }

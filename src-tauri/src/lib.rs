@@ -12,9 +12,11 @@
 pub mod bindings;
 pub mod commands;
 pub mod error;
+pub mod logs;
 pub mod state;
 pub mod sync_agent;
 pub mod sync_status;
+pub mod tray;
 
 use tauri::{Manager, Runtime};
 use tauri_specta::{collect_commands, collect_events};
@@ -51,6 +53,18 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             settings::get_settings,
             settings::set_device_name,
             settings::sync_status,
+            sync::sync_now,
+            sync::set_sync_paused,
+            sync::sync_paused,
+            sync::list_conflicts,
+            sync::resolve_conflict,
+            sync::resolve_conflict_merged,
+            preferences::get_preferences,
+            preferences::set_log_level,
+            preferences::set_close_to_tray,
+            preferences::open_logs_folder,
+            preferences::set_start_at_login,
+            related::related_items,
             wizard::wizard_start,
             wizard::wizard_dismiss,
             wizard::wizard_test_connection,
@@ -93,11 +107,6 @@ pub fn build_app<R: Runtime>(
 /// Starts the desktop app on the data folder from `NOESIS_DATA_DIR` (or the
 /// OS default). With no server configured the app runs on the local cache alone.
 pub fn run() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "noesis=info,warn".into()),
-        )
-        .init();
     let data_dir = AppState::data_dir_from_env();
     let state = match AppState::open(&data_dir) {
         Ok(state) => state,
@@ -107,8 +116,47 @@ pub fn run() {
             std::process::exit(1);
         }
     };
+    let level = state.cache().log_level().unwrap_or_else(|_| noesis_engine::cache::DEFAULT_LOG_LEVEL.into());
+    logs::init(&data_dir, &level);
     tracing::info!(data_dir = %data_dir.display(), "starting Noesis Desktop");
-    let app = build_app(tauri::Builder::default(), state, tauri::generate_context!()).expect("the Tauri app failed to start");
+    let context = tauri::generate_context!();
+    // One app per data folder: a second launch on the same folder shows the
+    // running window and exits, so two agents never sync one cache. Keyed by
+    // the device id (one per data folder), so other folders (tests, a second
+    // profile) still run side by side.
+    let device = state.cache().device().map(|d| d.id.simple().to_string()).unwrap_or_default();
+    let single = tauri_plugin_single_instance::Builder::new()
+        .dbus_id(format!("{}.data_{device}", context.config().identifier))
+        .callback(|app, _args, _cwd| tray::show_main(app))
+        .build();
+    let autostart = tauri_plugin_autostart::Builder::new().arg(tray::HIDDEN_ARG).build();
+    let base = tauri::Builder::default().plugin(single).plugin(autostart);
+    let app = build_app(base, state, context).expect("the Tauri app failed to start");
+    {
+        use tauri_plugin_autostart::ManagerExt;
+        let handle = app.handle().clone();
+        app.state::<AppState>().set_autostart(move |enable| {
+            let launcher = handle.autolaunch();
+            match enable {
+                Some(true) => launcher.enable().map_err(|e| e.to_string())?,
+                Some(false) => launcher.disable().map_err(|e| e.to_string())?,
+                None => {}
+            }
+            launcher.is_enabled().map_err(|e| e.to_string())
+        });
+    }
     sync_agent::start(&app);
+    // The app still works without a tray (a desktop with no StatusNotifier
+    // host): closing the window then quits as usual.
+    match tray::install(&app) {
+        // Started at login: stay in the tray until the user opens the window.
+        Ok(()) if std::env::args().any(|a| a == tray::HIDDEN_ARG) => {
+            if let Some(window) = app.get_webview_window("main") {
+                let _ = window.hide();
+            }
+        }
+        Ok(()) => {}
+        Err(e) => tracing::warn!("no tray icon: {e}"),
+    }
     app.run(|_, _| {});
 }

@@ -7,12 +7,18 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use noesis_engine::cache::Cache;
+use noesis_engine::central::ServerTarget;
+use noesis_engine::sync::AgentHandle;
 
 use crate::sync_status::SyncStatus;
 
 /// Where sync status reports go: the window's `sync://status` event in the
 /// app, nowhere in tests that do not install one.
 type StatusSink = Box<dyn Fn(&SyncStatus) + Send + Sync>;
+
+/// Turns start-at-login on or off (`Some`) or reads it (`None`); installed by
+/// the real app, absent in command tests.
+type Autostart = Box<dyn Fn(Option<bool>) -> Result<bool, String> + Send + Sync>;
 
 /// Environment variable naming the data folder, as for `noesis-sync --data-dir`;
 /// tests point it at an empty temporary folder.
@@ -25,6 +31,13 @@ pub struct AppState {
     status_sink: OnceLock<StatusSink>,
     /// The sync agent's latest report, once it runs.
     agent_status: Mutex<Option<SyncStatus>>,
+    /// The running sync agent, for "Sync now" and pause; `None` without a server.
+    agent: Mutex<Option<AgentHandle>>,
+    /// The server, password resolved, once the agent started (conflicts and
+    /// related cards query it directly).
+    server: OnceLock<ServerTarget>,
+    /// Start at login, when the platform plugin is present.
+    autostart: OnceLock<Autostart>,
 }
 
 impl AppState {
@@ -36,6 +49,9 @@ impl AppState {
             cache: Mutex::new(cache),
             status_sink: OnceLock::new(),
             agent_status: Mutex::new(None),
+            agent: Mutex::new(None),
+            server: OnceLock::new(),
+            autostart: OnceLock::new(),
         })
     }
 
@@ -90,5 +106,38 @@ impl AppState {
         if let Some(sink) = self.status_sink.get() {
             sink(&status);
         }
+    }
+
+    /// Keeps the running agent and its server for the commands that use them.
+    pub fn set_agent(&self, agent: AgentHandle, server: ServerTarget) {
+        *self.agent.lock().unwrap_or_else(|p| p.into_inner()) = Some(agent);
+        let _ = self.server.set(server);
+    }
+
+    /// Runs `f` on the agent when one runs; `false` when there is none.
+    pub fn with_agent(&self, f: impl FnOnce(&AgentHandle)) -> bool {
+        match self.agent.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            Some(agent) => {
+                f(agent);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The server the agent syncs with, once it started.
+    pub fn server(&self) -> Option<&ServerTarget> {
+        self.server.get()
+    }
+
+    /// Installs the start-at-login switch (once, in the real app).
+    pub fn set_autostart(&self, switch: impl Fn(Option<bool>) -> Result<bool, String> + Send + Sync + 'static) {
+        let _ = self.autostart.set(Box::new(switch));
+    }
+
+    /// Sets (`Some`) or reads (`None`) start at login; `None` when the app
+    /// cannot (no plugin, e.g. in tests).
+    pub fn autostart(&self, enable: Option<bool>) -> Option<Result<bool, String>> {
+        self.autostart.get().map(|switch| switch(enable))
     }
 }

@@ -9,7 +9,9 @@ use tauri::{Manager, Runtime};
 use crate::state::AppState;
 use crate::sync_status::SyncStatus;
 
-/// Starts the agent on Tauri's async runtime; it runs for the app's lifetime.
+/// Starts the agent on Tauri's async runtime; it runs for the app's lifetime
+/// (its handle lives in [`AppState`], for "Sync now" and pause), paused when
+/// the user paused sync before the last restart.
 /// Without a server, or without a usable password, the app stays local-only
 /// and says why in the log.
 pub fn start<R: Runtime>(app: &tauri::App<R>) {
@@ -47,9 +49,12 @@ pub fn start_once<R: Runtime>(app: &tauri::AppHandle<R>) {
         return;
     }
     let data_dir = state.data_dir().to_path_buf();
+    let paused = state.cache().sync_paused().unwrap_or(false);
     let handle = app.clone();
     tauri::async_runtime::spawn(async move {
-        let agent = match start_agent(AgentConfig::new(data_dir, target)) {
+        let mut config = AgentConfig::new(data_dir, target.clone());
+        config.paused = paused;
+        let agent = match start_agent(config) {
             Ok(agent) => agent,
             Err(e) => {
                 tracing::warn!("the sync agent could not start: {e}");
@@ -57,6 +62,7 @@ pub fn start_once<R: Runtime>(app: &tauri::AppHandle<R>) {
             }
         };
         let mut reports = agent.status();
+        handle.state::<AppState>().set_agent(agent, target);
         loop {
             let report = SyncStatus::from_agent(&reports.borrow_and_update());
             handle.state::<AppState>().publish_agent_status(report);

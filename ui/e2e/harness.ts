@@ -28,12 +28,13 @@ export class RunningApp {
     private readonly driver: ChildProcess,
   ) {}
 
-  /** Launches the app on `dataDir` (passed as NOESIS_DATA_DIR, which the app honours). */
-  static async launch(dataDir: string): Promise<RunningApp> {
+  /** Launches the app on `dataDir` (passed as NOESIS_DATA_DIR, which the app
+   *  honours), with `env` added to its environment (PGPASSWORD for sync tests). */
+  static async launch(dataDir: string, env: Record<string, string> = {}): Promise<RunningApp> {
     const driver = spawn(
       "tauri-driver",
       ["--port", String(PORT), "--native-port", String(PORT + 1), "--native-driver", "/usr/bin/WebKitWebDriver"],
-      { env: { ...process.env, NOESIS_DATA_DIR: dataDir }, stdio: ["ignore", "inherit", "inherit"] },
+      { env: { ...process.env, ...env, NOESIS_DATA_DIR: dataDir }, stdio: ["ignore", "inherit", "inherit"] },
     );
     const base = `http://127.0.0.1:${PORT}`;
     for (let i = 0; ; i++) {

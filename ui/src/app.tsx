@@ -11,8 +11,9 @@ import { DocumentsView } from "./views/Documents";
 import { SettingsView } from "./views/Settings";
 import { useWizardGate } from "./wizard/gate";
 import { Wizard } from "./wizard/Wizard";
+import { ConflictsView } from "./views/Conflicts";
 
-export type ViewName = "cards" | "chats" | "mindfile" | "documents" | "settings";
+export type ViewName = "cards" | "chats" | "mindfile" | "documents" | "settings" | "conflicts";
 
 const VIEWS: { name: ViewName; label: string; icon: string }[] = [
   { name: "cards", label: "Memory cards", icon: "▤" },
@@ -74,7 +75,7 @@ export function App() {
           </button>
         ))}
         <div class="spacer" />
-        <SyncIndicator status={sync} />
+        <SyncIndicator status={sync} onOpenConflicts={() => setView("conflicts")} />
       </nav>
       <main class="content">
         {view === "cards" && <CardsView focusCardId={focusCard} />}
@@ -89,6 +90,7 @@ export function App() {
         )}
         {view === "documents" && <DocumentsView />}
         {view === "settings" && <SettingsView sync={sync} />}
+        {view === "conflicts" && <ConflictsView />}
       </main>
     </div>
   );

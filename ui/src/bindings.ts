@@ -55,6 +55,36 @@ export const commands = {
 	 *  `sync://status` events).
 	 */
 	syncStatus: () => typedError<SyncStatus, CommandError>(__TAURI_INVOKE("sync_status")),
+	/**  Asks the agent to sync now (and to retry a failing server now). */
+	syncNow: () => typedError<null, CommandError>(__TAURI_INVOKE("sync_now")),
+	/**
+	 *  Pauses or resumes sync; the choice is kept in the data folder, so a
+	 *  paused app starts paused.
+	 */
+	setSyncPaused: (paused: boolean) => typedError<SyncStatus, CommandError>(__TAURI_INVOKE("set_sync_paused", { paused })),
+	/**  Whether sync is paused on this device (the pause toggle's state). */
+	syncPaused: () => typedError<boolean, CommandError>(__TAURI_INVOKE("sync_paused")),
+	/**  Open conflicts, oldest first, each side by side. */
+	listConflicts: () => typedError<ConflictView[], CommandError>(__TAURI_INVOKE("list_conflicts")),
+	/**  Resolves a conflict by keeping one whole version; the choice syncs at once. */
+	resolveConflict: (id: string, keep: KeepVersion) => typedError<null, CommandError>(__TAURI_INVOKE("resolve_conflict", { id, keep })),
+	/**
+	 *  Resolves a conflict with a hand-merged version: `edits` over the version in
+	 *  place, written as a local edit that syncs at once.
+	 */
+	resolveConflictMerged: (id: string, edits: FieldEdit[]) => typedError<null, CommandError>(__TAURI_INVOKE("resolve_conflict_merged", { id, edits })),
+	/**  This device's preferences. */
+	getPreferences: () => typedError<Preferences, CommandError>(__TAURI_INVOKE("get_preferences")),
+	/**  Chooses the log level; it applies at once (no restart). */
+	setLogLevel: (level: string) => typedError<Preferences, CommandError>(__TAURI_INVOKE("set_log_level", { level })),
+	/**  Chooses whether closing the window keeps syncing from the tray. */
+	setCloseToTray: (keepRunning: boolean) => typedError<Preferences, CommandError>(__TAURI_INVOKE("set_close_to_tray", { keepRunning })),
+	/**  Opens the logs folder in the system's file manager. */
+	openLogsFolder: () => typedError<null, CommandError>(__TAURI_INVOKE("open_logs_folder")),
+	/**  Turns start at login on or off (the app then starts hidden in the tray). */
+	setStartAtLogin: (enabled: boolean) => typedError<Preferences, CommandError>(__TAURI_INVOKE("set_start_at_login", { enabled })),
+	/**  The nearest neighbours of card or chunk `id` on the server. */
+	relatedItems: (id: string, limit: number) => typedError<RelatedView, CommandError>(__TAURI_INVOKE("related_items", { id, limit })),
 	/**  Whether to show the wizard, and the server form to start from. */
 	wizardStart: () => typedError<WizardStart, CommandError>(__TAURI_INVOKE("wizard_start")),
 	/**
@@ -194,6 +224,50 @@ export type CommandError = {
 	message: string,
 };
 
+/**
+ *  One column of a conflicted row. Values are JSON text (`"\"a card\""`,
+ *  `null`, `{}`), so every column type crosses IPC alike.
+ */
+export type ConflictField = {
+	/**  The column. */
+	field: string,
+	/**  Its value in this device's version (or the kept one, see `involves_me`). */
+	mine: string,
+	/**  Its value in the other version. */
+	theirs: string,
+	/**  Whether the two differ. */
+	differs: boolean,
+};
+
+/**  A conflict as the conflict centre shows it. */
+export type ConflictView = {
+	/**  Its id, to resolve it. */
+	id: string,
+	/**  The table (`memory_cards`…). */
+	table: string,
+	/**  The row's key. */
+	row_id: string,
+	/**  `concurrent_edit` or `edit_vs_delete`. */
+	reason: string,
+	/**  When sync recorded it (ISO-8601 UTC). */
+	created_at: string,
+	/**
+	 *  Whether this device wrote one of the versions. When not (two other
+	 *  devices), "mine" is the version in place and "theirs" the one set aside.
+	 */
+	involves_me: boolean,
+	/**  Whether "mine" is the version sync kept. */
+	mine_is_winning: boolean,
+	/**  The device that wrote "theirs" ("" for another program, such as psql or the server). */
+	their_device: string,
+	/**  "Mine" is a deletion. */
+	mine_deleted: boolean,
+	/**  "Theirs" is a deletion. */
+	theirs_deleted: boolean,
+	/**  Every column, both sides. */
+	fields: ConflictField[],
+};
+
 /**  The result of "Test connection". */
 export type Diagnosis = {
 	/**  True when nothing blocks: the server can be saved and used. */
@@ -260,6 +334,14 @@ export type FacetCount = {
 	count: number,
 };
 
+/**  One field of a hand-merged version: the column and its value as JSON text. */
+export type FieldEdit = {
+	/**  The column. */
+	field: string,
+	/**  Its merged value, as JSON text. */
+	value: string,
+};
+
 /**  One problem found, with what to do about it. */
 export type Finding = {
 	/**  What it is about. */
@@ -269,6 +351,13 @@ export type Finding = {
 	/**  What is wrong and how to fix it, for people. */
 	message: string,
 };
+
+/**  Which whole version to keep. */
+export type KeepVersion = 
+/**  This device's version (see [`ConflictView::involves_me`]). */
+"mine" | 
+/**  The other version. */
+"theirs";
 
 /**  A legacy folder and what it holds. */
 export type LegacyFolder = {
@@ -375,6 +464,29 @@ export type PlannedChange = {
 	adds: string,
 };
 
+/**  What Settings shows about sync, logs and this build. */
+export type Preferences = {
+	/**  Sync is paused on this device. */
+	sync_paused: boolean,
+	/**  The log level (one of `log_levels`), applied live. */
+	log_level: string,
+	/**  The levels on offer, least to most verbose. */
+	log_levels: string[],
+	/**  Closing the window keeps the app syncing from the tray. */
+	close_to_tray: boolean,
+	/**  Where the log files are. */
+	logs_dir: string,
+	/**  The local cache's schema version. */
+	cache_schema_version: number,
+	/**  The central schema version this build understands. */
+	server_schema_version: number,
+	/**
+	 *  Whether the app starts (in the tray) when the user logs in; `None`
+	 *  when this build cannot say (no start-at-login support here).
+	 */
+	start_at_login: boolean | null,
+};
+
 /**  What a finding is about; stable codes the UI may branch on. */
 export type Problem = 
 /**  The form does not make a valid connection URL. */
@@ -418,7 +530,10 @@ export type RecordedRun = {
 	this_device: boolean,
 	/**  The legacy folder it read. */
 	legacy_dir: string,
-	/**  `running` (interrupted or in progress), `completed` or `failed`. */
+	/**
+	 *  `running` (in progress, or stopped and not yet resumed), `interrupted`
+	 *  (stopped, then resumed by a later run), `completed` or `failed`.
+	 */
 	status: string,
 	/**  When it started (RFC 3339). */
 	started_at: string,
@@ -436,6 +551,28 @@ export type RejectGroup = {
 	rows: number,
 	/**  A few of their legacy ids. */
 	sample_ids: string[],
+};
+
+/**  One neighbour. */
+export type RelatedItem = {
+	/**  The card's or chunk's id. */
+	doc_id: string,
+	/**  `memory_card`, `document_chunk`… */
+	source_type: string,
+	/**  Its text. */
+	text: string,
+	/**  Inner product with the card (higher is closer). */
+	score: number | null,
+};
+
+/**  What the Related panel shows: neighbours, or why there are none to show. */
+export type RelatedView = {
+	/**  Whether the server answered; when not, `reason` says why and the panel hides the list. */
+	available: boolean,
+	/**  Why related items cannot be shown. */
+	reason: string | null,
+	/**  Nearest first. */
+	items: RelatedItem[],
 };
 
 /**  Where the password went. */

@@ -15,6 +15,9 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0004_sync_push", include_str!("migrations/0004_sync_push.sql")),
 ];
 
+/// The cache schema version this build writes (shown in the app's About).
+pub const CACHE_SCHEMA_VERSION: usize = MIGRATIONS.len();
+
 /// Applies the migrations the file has not seen yet, each in its own
 /// transaction together with the version bump, so a crash leaves a whole version.
 pub(super) fn apply(conn: &mut Connection, path: &Path) -> Result<()> {

@@ -14,6 +14,7 @@ mod memory_cards;
 mod migrations;
 mod mindfile_entries;
 mod outbox;
+mod preferences;
 mod pull_stage;
 mod row_io;
 mod rows;
@@ -31,7 +32,9 @@ pub use memory_cards::{
     Approval, CardCursor, CardDraft, CardFacets, CardFilter, CardPage, FacetCount, MemoryCard, MAX_PAGE,
 };
 pub use mindfile_entries::MindfileEntry;
+pub use migrations::CACHE_SCHEMA_VERSION;
 pub use outbox::OutboxEntry;
+pub use preferences::{DEFAULT_LOG_LEVEL, LOG_LEVELS};
 pub use search::SearchHit;
 pub(crate) use device::write_state;
 pub(crate) use pull_stage::{stage_begin, stage_delete, stage_write, write_staged};

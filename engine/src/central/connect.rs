@@ -148,6 +148,15 @@ impl ServerTarget {
             sqlx::Error::Io(io) => Error::Unreachable { host, port, detail: describe_io(&io) },
             sqlx::Error::Tls(t) => Error::Tls { host, port, detail: self.scrub(&t.to_string()) },
             sqlx::Error::PoolTimedOut => self.timed_out(),
+            // A port forwarder with nothing behind it (docker-proxy of a stopped
+            // container, an SSH tunnel, a proxy whose server is gone) accepts the
+            // connection and closes it at once; the driver then finds no answer to
+            // its TLS request. For the user the server is unreachable, not broken.
+            sqlx::Error::Protocol(p) if p.contains("SSLRequest") => Error::Unreachable {
+                host,
+                port,
+                detail: "the connection was closed before PostgreSQL answered (a port forward or tunnel with no server behind it?)".into(),
+            },
             sqlx::Error::Configuration(c) => {
                 let detail = self.scrub(&c.to_string());
                 if self.url.password().is_none() && detail.contains("password") {
@@ -175,5 +184,19 @@ fn describe_io(io: &std::io::Error) -> String {
         TimedOut => "the connection timed out".into(),
         HostUnreachable | NetworkUnreachable => "no route to the host".into(),
         _ => io.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_forwarder_with_no_server_behind_it_reads_as_unreachable() {
+        let target = ServerTarget::exact(DatabaseUrl::parse("postgres://noesis@127.0.0.1:5433/noesis").unwrap());
+        let e = target.classify(sqlx::Error::Protocol("unexpected response from SSLRequest: 0x00".into()));
+        assert_eq!(e.code(), "unreachable", "the indicator must say offline, not a sync error: {e}");
+        let other = target.classify(sqlx::Error::Protocol("unexpected message".into()));
+        assert_eq!(other.code(), "postgres");
     }
 }

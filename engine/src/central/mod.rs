@@ -9,6 +9,7 @@ mod device_role;
 mod diagnose;
 mod plan;
 mod pull_rows;
+pub mod related;
 mod server_form;
 mod row_io;
 mod rows;

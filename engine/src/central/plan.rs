@@ -45,6 +45,9 @@ const SUMMARIES: &[(i64, &str)] = &[
     (20261121000003, "Bookkeeping of the legacy migration in noesis_sync: runs, resume points and rejected rows."),
     (20261121000004, "Change notifications name the device that wrote, so a device does not pull back its own edits."),
     (20261121000005, "Changelog pruning: three columns on noesis_sync.server_info and a pruning function."),
+    (20261122000006, "Change capture once per statement instead of once per row (same changelog rows, much faster bulk writes); the Python server's statements are unchanged."),
+    (20261122000007, "Migration runs killed midway can be marked 'interrupted' in noesis_sync.legacy_runs."),
+    (20261122000008, "Rejected legacy rows keep each cell byte for byte: three columns on noesis_sync.legacy_rejects."),
 ];
 
 /// Reads the schema's state without changing anything.

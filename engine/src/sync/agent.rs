@@ -65,12 +65,15 @@ pub struct AgentConfig {
     pub target: ServerTarget,
     /// Idle heartbeat interval (tests shorten it).
     pub heartbeat: Duration,
+    /// Start paused (the user paused sync before the last restart): connect
+    /// and report, but push and pull nothing until resumed.
+    pub paused: bool,
 }
 
 impl AgentConfig {
     /// The usual configuration.
     pub fn new(data_dir: PathBuf, target: ServerTarget) -> Self {
-        Self { data_dir, target, heartbeat: HEARTBEAT }
+        Self { data_dir, target, heartbeat: HEARTBEAT, paused: false }
     }
 }
 
@@ -125,16 +128,21 @@ impl Drop for AgentHandle {
 /// Starts the agent on the current tokio runtime.
 pub fn start(config: AgentConfig) -> Result<AgentHandle> {
     let cache = Cache::open(&config.data_dir)?;
-    let (status_tx, status) = watch::channel(SyncStatus::starting(cache.pending_count()?));
+    let mut first = SyncStatus::starting(cache.pending_count()?);
+    if config.paused {
+        first.state = SyncState::Paused;
+    }
+    let (status_tx, status) = watch::channel(first);
     let (commands, command_rx) = mpsc::unbounded_channel();
     let cancel = Cancel::default();
+    let paused = config.paused;
     let agent = Agent {
         config,
         cache,
         status: status_tx,
         commands: command_rx,
         cancel: cancel.clone(),
-        paused: false,
+        paused,
         last_sync: None,
         open_conflicts: 0,
     };
@@ -161,6 +169,9 @@ enum Ended {
 
 impl Agent {
     async fn run(mut self) {
+        if self.paused {
+            self.publish(SyncState::Paused, None, None);
+        }
         let mut backoff = Backoff::default();
         let mut local = match watch_cache(&self.config.data_dir) {
             Ok(w) => Some(w),
@@ -293,7 +304,15 @@ impl Agent {
                 _ = tokio::time::sleep_until(until) => return false,
                 command = self.commands.recv() => match command {
                     Some(Command::SyncNow) => return false,
-                    Some(Command::Pause(p)) => self.paused = p,
+                    Some(Command::Pause(p)) => {
+                        self.paused = p;
+                        if p {
+                            self.publish(SyncState::Paused, None, None);
+                        } else {
+                            // Resuming retries at once rather than after the backoff.
+                            return false;
+                        }
+                    }
                     Some(Command::Stop) | None => return true,
                 },
             }
@@ -301,7 +320,7 @@ impl Agent {
     }
 
     fn publish(&self, state: SyncState, error: Option<&Error>, retry_in: Option<Duration>) {
-        let state = if self.paused && state == SyncState::Online { SyncState::Paused } else { state };
+        let state = if self.paused && state != SyncState::Syncing { SyncState::Paused } else { state };
         let status = SyncStatus {
             state,
             error: error.map(ErrorReport::from),

@@ -10,5 +10,8 @@ pub mod cards;
 pub mod chats;
 pub mod documents;
 pub mod mindfile;
+pub mod preferences;
+pub mod related;
 pub mod settings;
+pub mod sync;
 pub mod wizard;

@@ -47,6 +47,18 @@ export const api = {
   getSettings: () => unwrap(commands.getSettings()),
   setDeviceName: (name: string) => unwrap(commands.setDeviceName(name)),
   syncStatus: () => unwrap(commands.syncStatus()),
+  syncNow: () => unwrap(commands.syncNow()),
+  setSyncPaused: (paused: boolean) => unwrap(commands.setSyncPaused(paused)),
+  listConflicts: () => unwrap(commands.listConflicts()),
+  resolveConflict: (...a: Parameters<typeof commands.resolveConflict>) => unwrap(commands.resolveConflict(...a)),
+  resolveConflictMerged: (...a: Parameters<typeof commands.resolveConflictMerged>) =>
+    unwrap(commands.resolveConflictMerged(...a)),
+  getPreferences: () => unwrap(commands.getPreferences()),
+  setLogLevel: (level: string) => unwrap(commands.setLogLevel(level)),
+  setCloseToTray: (keep: boolean) => unwrap(commands.setCloseToTray(keep)),
+  openLogsFolder: () => unwrap(commands.openLogsFolder()),
+  setStartAtLogin: (enabled: boolean) => unwrap(commands.setStartAtLogin(enabled)),
+  relatedItems: (id: string, limit: number) => unwrap(commands.relatedItems(id, limit)),
 };
 
 /** Calls `handler` with each `sync://status` report; returns the unsubscribe. */

@@ -6,6 +6,7 @@ import type { Approval, CardDraft, MemoryCard } from "../lib/api";
 import { formatDate } from "../lib/format";
 import { useAsync } from "../lib/useAsync";
 import { ErrorState, Loading } from "../components/States";
+import { Related } from "../components/Related";
 
 /** Values offered while typing a category; any other text is allowed. */
 const CATEGORY_SUGGESTIONS = ["fact", "preference", "goal", "project", "person", "skill"];
@@ -226,6 +227,7 @@ export function CardDetail(props: { id: string; onChanged: (c: MemoryCard) => vo
           <code>{c.id}</code>
         </dd>
       </dl>
+      <Related id={c.id} />
     </article>
   );
 }

@@ -19,6 +19,7 @@ vi.mock("../lib/api", () => {
       updateCard: vi.fn(),
       setCardApproval: vi.fn(),
       deleteCard: vi.fn(),
+      relatedItems: vi.fn(() => new Promise(() => {})),
     },
   };
 });

@@ -4,7 +4,7 @@ import type { Settings } from "../lib/api";
 
 vi.mock("../lib/api", () => ({
   messageOf: (e: unknown) => (e instanceof Error ? e.message : String(e)),
-  api: { getSettings: vi.fn(), setDeviceName: vi.fn() },
+  api: { getSettings: vi.fn(), setDeviceName: vi.fn(), getPreferences: vi.fn() },
 }));
 
 import { api } from "../lib/api";
@@ -23,6 +23,7 @@ const settings: Settings = {
 beforeEach(() => {
   vi.resetAllMocks();
   mocked.getSettings.mockResolvedValue(settings);
+  mocked.getPreferences.mockReturnValue(new Promise(() => {}));
 });
 
 describe("SettingsView", () => {

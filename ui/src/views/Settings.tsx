@@ -8,6 +8,7 @@ import { useAsync } from "../lib/useAsync";
 import { ErrorState, Loading } from "../components/States";
 import { syncSummary } from "../components/SyncIndicator";
 import { openWizard } from "../wizard/gate";
+import { SyncSettings } from "../components/SyncSettings";
 
 /** The text shown where a server would be when none is configured. */
 export const LOCAL_ONLY = "Local only — no server configured";
@@ -81,6 +82,7 @@ function SettingsForm({ settings, sync, onSaved }: { settings: Settings; sync: S
           </p>
         )}
       </section>
+      <SyncSettings deviceId={settings.device_id} />
       <section class="group-box">
         <h2>Appearance</h2>
         <div class="setting-row">

@@ -1,0 +1,227 @@
+//! Sync controls and the conflict centre: "Sync now", pause (kept across
+//! restarts), and the conflicts sync recorded, shown side by side and resolved
+//! by keeping one version or a hand-merged one. The engine decides everything
+//! (`noesis_engine::sync::conflicts`); this file only carries it over IPC.
+
+use serde::{Deserialize, Serialize};
+use tauri::State;
+use uuid::Uuid;
+
+use noesis_engine::cache::Cache;
+use noesis_engine::central::ServerTarget;
+use noesis_engine::sync::conflicts::{field_sides, open_conflicts, resolve, resolve_merged, ConflictRecord, Keep};
+use noesis_engine::sync::Row;
+
+use crate::error::{CommandError, CommandResult};
+use crate::state::AppState;
+use crate::sync_status::SyncStatus;
+
+/// One column of a conflicted row. Values are JSON text (`"\"a card\""`,
+/// `null`, `{}`), so every column type crosses IPC alike.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct ConflictField {
+    /// The column.
+    pub field: String,
+    /// Its value in this device's version (or the kept one, see `involves_me`).
+    pub mine: String,
+    /// Its value in the other version.
+    pub theirs: String,
+    /// Whether the two differ.
+    pub differs: bool,
+}
+
+/// A conflict as the conflict centre shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct ConflictView {
+    /// Its id, to resolve it.
+    pub id: String,
+    /// The table (`memory_cards`…).
+    pub table: String,
+    /// The row's key.
+    pub row_id: String,
+    /// `concurrent_edit` or `edit_vs_delete`.
+    pub reason: String,
+    /// When sync recorded it (ISO-8601 UTC).
+    pub created_at: String,
+    /// Whether this device wrote one of the versions. When not (two other
+    /// devices), "mine" is the version in place and "theirs" the one set aside.
+    pub involves_me: bool,
+    /// Whether "mine" is the version sync kept.
+    pub mine_is_winning: bool,
+    /// The device that wrote "theirs" ("" for another program, such as psql or the server).
+    pub their_device: String,
+    /// "Mine" is a deletion.
+    pub mine_deleted: bool,
+    /// "Theirs" is a deletion.
+    pub theirs_deleted: bool,
+    /// Every column, both sides.
+    pub fields: Vec<ConflictField>,
+}
+
+/// Which whole version to keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum KeepVersion {
+    /// This device's version (see [`ConflictView::involves_me`]).
+    Mine,
+    /// The other version.
+    Theirs,
+}
+
+/// One field of a hand-merged version: the column and its value as JSON text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct FieldEdit {
+    /// The column.
+    pub field: String,
+    /// Its merged value, as JSON text.
+    pub value: String,
+}
+
+fn view(record: &ConflictRecord, me: &str) -> ConflictView {
+    let involves_me = record.winning_device == me || record.losing_device == me;
+    let mine_is_winning = record.losing_device != me;
+    let text = |v: &serde_json::Value| v.to_string();
+    ConflictView {
+        id: record.id.to_string(),
+        table: record.table.clone(),
+        row_id: record.row_id.clone(),
+        reason: record.reason.clone(),
+        created_at: record.created_at.to_rfc3339(),
+        involves_me,
+        mine_is_winning,
+        their_device: if mine_is_winning { record.losing_device.clone() } else { record.winning_device.clone() },
+        mine_deleted: if mine_is_winning { record.winning.is_none() } else { record.losing.is_none() },
+        theirs_deleted: if mine_is_winning { record.losing.is_none() } else { record.winning.is_none() },
+        fields: field_sides(record)
+            .iter()
+            .map(|f| {
+                let (mine, theirs) = if mine_is_winning { (&f.winning, &f.losing) } else { (&f.losing, &f.winning) };
+                ConflictField { field: f.field.clone(), mine: text(mine), theirs: text(theirs), differs: f.differs }
+            })
+            .collect(),
+    }
+}
+
+fn server(state: &AppState) -> CommandResult<ServerTarget> {
+    state.server().cloned().ok_or_else(|| noesis_engine::Error::NoServerConfigured.into())
+}
+
+fn bad_id(id: &str) -> CommandError {
+    CommandError { code: "invalid".into(), message: format!("`{id}` is not a conflict id.") }
+}
+
+/// Runs engine work that holds the (not `Sync`) cache across awaits on a
+/// blocking thread, so the command's own future stays `Send`.
+async fn on_cache<T: Send + 'static>(
+    state: &AppState,
+    work: impl for<'c> FnOnce(&'c Cache, ServerTarget) -> std::pin::Pin<Box<dyn std::future::Future<Output = noesis_engine::Result<T>> + 'c>> + Send + 'static,
+) -> CommandResult<T> {
+    let target = server(state)?;
+    let data_dir = state.data_dir().to_path_buf();
+    let joined = tauri::async_runtime::spawn_blocking(move || {
+        tauri::async_runtime::block_on(async move {
+            let cache = Cache::open(&data_dir)?;
+            work(&cache, target).await
+        })
+    })
+    .await;
+    match joined {
+        Ok(result) => Ok(result?),
+        Err(e) => Err(CommandError { code: "internal".into(), message: format!("the conflict task failed: {e}") }),
+    }
+}
+
+/// Asks the agent to sync now (and to retry a failing server now).
+#[tauri::command]
+#[specta::specta]
+pub async fn sync_now(state: State<'_, AppState>) -> CommandResult<()> {
+    if state.with_agent(|agent| agent.sync_now()) {
+        Ok(())
+    } else {
+        Err(noesis_engine::Error::NoServerConfigured.into())
+    }
+}
+
+/// Pauses or resumes sync; the choice is kept in the data folder, so a
+/// paused app starts paused.
+#[tauri::command]
+#[specta::specta]
+pub async fn set_sync_paused(state: State<'_, AppState>, paused: bool) -> CommandResult<SyncStatus> {
+    let cache = state.cache();
+    cache.set_sync_paused(paused)?;
+    state.with_agent(|agent| agent.set_paused(paused));
+    state.current_sync_status(&cache)
+}
+
+/// Whether sync is paused on this device (the pause toggle's state).
+#[tauri::command]
+#[specta::specta]
+pub async fn sync_paused(state: State<'_, AppState>) -> CommandResult<bool> {
+    Ok(state.cache().sync_paused()?)
+}
+
+/// Open conflicts, oldest first, each side by side.
+#[tauri::command]
+#[specta::specta]
+pub async fn list_conflicts(state: State<'_, AppState>) -> CommandResult<Vec<ConflictView>> {
+    on_cache(&state, |cache, target| {
+        Box::pin(async move {
+            let me = cache.device()?.id.to_string();
+            let mut conn = target.connect().await?;
+            let list = open_conflicts(&mut conn, &target).await?;
+            Ok(list.iter().map(|r| view(r, &me)).collect())
+        })
+    })
+    .await
+}
+
+/// Resolves a conflict by keeping one whole version; the choice syncs at once.
+#[tauri::command]
+#[specta::specta]
+pub async fn resolve_conflict(state: State<'_, AppState>, id: String, keep: KeepVersion) -> CommandResult<()> {
+    let uuid = Uuid::parse_str(&id).map_err(|_| bad_id(&id))?;
+    on_cache(&state, move |cache, target| {
+        Box::pin(async move {
+            let me = cache.device()?.id.to_string();
+            let mut conn = target.connect().await?;
+            let record = open_conflicts(&mut conn, &target).await?.into_iter().find(|c| c.id == uuid);
+            // Not involving this device, "mine" is the version in place.
+            let involves_me = record.as_ref().is_some_and(|r| r.winning_device == me || r.losing_device == me);
+            let keep = match (keep, involves_me) {
+                (KeepVersion::Mine, true) => Keep::Local,
+                (KeepVersion::Theirs, true) => Keep::Remote,
+                (KeepVersion::Mine, false) => Keep::Winning,
+                (KeepVersion::Theirs, false) => Keep::Losing,
+            };
+            resolve(cache, &mut conn, &target, uuid, keep).await.map(|_| ())
+        })
+    })
+    .await?;
+    state.with_agent(|agent| agent.sync_now());
+    Ok(())
+}
+
+/// Resolves a conflict with a hand-merged version: `edits` over the version in
+/// place, written as a local edit that syncs at once.
+#[tauri::command]
+#[specta::specta]
+pub async fn resolve_conflict_merged(state: State<'_, AppState>, id: String, edits: Vec<FieldEdit>) -> CommandResult<()> {
+    let uuid = Uuid::parse_str(&id).map_err(|_| bad_id(&id))?;
+    let mut row = Row::new();
+    for edit in edits {
+        let value = serde_json::from_str(&edit.value).map_err(|e| CommandError {
+            code: "invalid".into(),
+            message: format!("the merged value of `{}` is not JSON ({e}).", edit.field),
+        })?;
+        row.insert(edit.field, value);
+    }
+    on_cache(&state, move |cache, target| {
+        Box::pin(async move {
+            let mut conn = target.connect().await?;
+            resolve_merged(cache, &mut conn, &target, uuid, &row).await.map(|_| ())
+        })
+    })
+    .await?;
+    state.with_agent(|agent| agent.sync_now());
+    Ok(())
+}

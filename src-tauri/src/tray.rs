@@ -1,0 +1,120 @@
+//! The tray (menu-bar) icon: sync status at a glance, "Sync now", pause,
+//! "Open Noesis" and "Quit". With it, closing the window hides it and the
+//! agent keeps syncing (Settings › "Keep syncing when the window is closed",
+//! kept per device by the engine's `close_to_tray`).
+
+use tauri::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem};
+use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
+use tauri::{AppHandle, Listener, Manager, Runtime, WindowEvent};
+
+use crate::state::AppState;
+use crate::sync_status::{SyncState, SyncStatus};
+
+/// The argument start-at-login passes: start with the window hidden, syncing
+/// from the tray.
+pub const HIDDEN_ARG: &str = "--hidden";
+
+/// The tray's first line for a status.
+pub fn tray_label(status: &SyncStatus) -> String {
+    let state = match status.state {
+        SyncState::Connecting => "connecting",
+        SyncState::Online => "up to date",
+        SyncState::Offline => "offline",
+        SyncState::Syncing => "syncing",
+        SyncState::Error => "error",
+        SyncState::Paused => "paused",
+        SyncState::LocalOnly => "local only",
+    };
+    match status.pending {
+        0 => format!("Sync: {state}"),
+        1 => format!("Sync: {state}, 1 change pending"),
+        n => format!("Sync: {state}, {n} changes pending"),
+    }
+}
+
+/// Adds the tray icon and makes closing the main window hide it when the user
+/// wants sync to go on in the background.
+pub fn install<R: Runtime>(app: &tauri::App<R>) -> tauri::Result<()> {
+    let state = app.state::<AppState>();
+    let paused = state.cache().sync_paused().unwrap_or(false);
+    let status = MenuItem::with_id(app, "status", "Sync: starting", false, None::<&str>)?;
+    let sync_now = MenuItem::with_id(app, "sync_now", "Sync now", true, None::<&str>)?;
+    let pause = CheckMenuItem::with_id(app, "pause", "Pause sync", true, paused, None::<&str>)?;
+    let open = MenuItem::with_id(app, "open", "Open Noesis", true, None::<&str>)?;
+    let quit = MenuItem::with_id(app, "quit", "Quit Noesis", true, None::<&str>)?;
+    let menu = Menu::with_items(
+        app,
+        &[&status, &PredefinedMenuItem::separator(app)?, &sync_now, &pause, &PredefinedMenuItem::separator(app)?, &open, &quit],
+    )?;
+    let mut tray = TrayIconBuilder::with_id("main").tooltip("Noesis").menu(&menu).show_menu_on_left_click(false);
+    if let Some(icon) = app.default_window_icon() {
+        tray = tray.icon(icon.clone());
+    }
+    let pause_item = pause.clone();
+    tray.on_menu_event(move |app, event| match event.id.as_ref() {
+        "sync_now" => {
+            app.state::<AppState>().with_agent(|agent| agent.sync_now());
+        }
+        "pause" => {
+            let state = app.state::<AppState>();
+            let paused = pause_item.is_checked().unwrap_or(false);
+            if let Err(e) = state.cache().set_sync_paused(paused) {
+                tracing::warn!("cannot keep the pause setting: {e}");
+            }
+            state.with_agent(|agent| agent.set_paused(paused));
+        }
+        "open" => show_main(app),
+        "quit" => app.exit(0),
+        _ => {}
+    })
+    .on_tray_icon_event(|tray, event| {
+        if let TrayIconEvent::Click { button: MouseButton::Left, button_state: MouseButtonState::Up, .. } = event {
+            show_main(tray.app_handle());
+        }
+    })
+    .build(app)?;
+
+    let (status_item, pause_item) = (status.clone(), pause.clone());
+    app.listen_any("sync://status", move |event| {
+        if let Ok(s) = serde_json::from_str::<SyncStatus>(event.payload()) {
+            let _ = status_item.set_text(tray_label(&s));
+            let _ = pause_item.set_checked(s.state == SyncState::Paused);
+        }
+    });
+
+    if let Some(window) = app.get_webview_window("main") {
+        let handle = app.handle().clone();
+        let w = window.clone();
+        window.on_window_event(move |event| {
+            if let WindowEvent::CloseRequested { api, .. } = event {
+                if handle.state::<AppState>().cache().close_to_tray().unwrap_or(true) {
+                    api.prevent_close();
+                    let _ = w.hide();
+                }
+            }
+        });
+    }
+    Ok(())
+}
+
+/// Shows, restores and focuses the main window.
+pub fn show_main<R: Runtime>(app: &AppHandle<R>) {
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.show();
+        let _ = window.unminimize();
+        let _ = window.set_focus();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tray_says_the_state_and_what_waits() {
+        let status = |state, pending| SyncStatus { state, pending, last_sync: None, conflicts: 0, error_message: None };
+        assert_eq!(tray_label(&status(SyncState::Online, 0)), "Sync: up to date");
+        assert_eq!(tray_label(&status(SyncState::Offline, 1)), "Sync: offline, 1 change pending");
+        assert_eq!(tray_label(&status(SyncState::Paused, 3)), "Sync: paused, 3 changes pending");
+    }
+}

@@ -1,0 +1,228 @@
+// Sync, end to end: the real app syncing with a real PostgreSQL through a
+// proxy the test can cut, a second device (the CLI on another data folder) and
+// psql as "another program". What the user sees is checked in the window; what
+// arrived is checked on the server and on the other device.
+import { execFileSync } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RunningApp, sql } from "./harness";
+import { CliDevice, HAVE_SERVER, Proxy, TestDatabase, dataDirFor } from "./server";
+import { sleep } from "./webdriver";
+
+const SEEDED = "The boiler service is due in March";
+const FROM_APP = "The boiler service is due in March; call Tom";
+const OFFLINE_EDIT = "The boiler service is due in April; call Tom";
+const MINE = "Boiler: April, Tom has the key";
+const THEIRS = "Boiler: April, ring the landlord first";
+const MERGED = "Boiler: April, ring the landlord first; Tom has the key";
+
+/** Waits until `check` returns true (server or other device catching up). */
+async function eventually(what: string, check: () => boolean, timeout = 20_000): Promise<void> {
+  const end = Date.now() + timeout;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
+    await sleep(250);
+  }
+}
+
+describe.skipIf(!HAVE_SERVER)("an app syncing with a server", () => {
+  let db: TestDatabase;
+  let proxy: Proxy;
+  let dataDir: string;
+  let app: RunningApp;
+  let laptop: CliDevice;
+
+  beforeAll(async () => {
+    db = TestDatabase.create();
+    db.psql(
+      `INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
+       VALUES ('boiler', '2025-01-01T00:00:00Z', 'fact', 'global', '${SEEDED}', 'pending', '{}')`,
+    );
+    proxy = await Proxy.start(db.url);
+    dataDir = dataDirFor(db.urlVia(proxy));
+    laptop = new CliDevice(db.url);
+    app = await RunningApp.launch(dataDir, { PGPASSWORD: db.password });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await proxy?.close();
+    db?.drop();
+  });
+
+  async function openCard() {
+    const s = app.session;
+    await (await s.find("[data-testid=nav-cards]")).click();
+    await s.waitForText("[data-testid=card-row]", (t) => t.includes("Boiler") || t.includes("boiler"), 20_000);
+    await (await s.find("[data-testid=card-row]")).click();
+  }
+
+  async function editCard(text: string) {
+    const s = app.session;
+    await openCard();
+    await (await s.find("[data-testid=card-edit]")).click();
+    const box = await s.find("[data-testid=card-text]");
+    await box.clear();
+    await box.type(text);
+    await (await s.find("[data-testid=card-save]")).click();
+    await s.waitForText("[data-testid=card-detail-text]", (t) => t === text);
+  }
+
+  it("pulls the server's cards and says it is synced", async () => {
+    const s = app.session;
+    await s.waitForText("[data-testid=card-row]", (t) => t.includes(SEEDED), 20_000);
+    await s.waitForText("[data-testid=sync-label]", (t) => t === "Synced", 20_000);
+  });
+
+  it("sends an edit made in the app to a second device", async () => {
+    const s = app.session;
+    await editCard(FROM_APP);
+    await s.waitForText("[data-testid=sync-summary]", (t) => t.startsWith("Last sync"), 20_000);
+    await eventually("the edit is on the server", () => db.psql("SELECT text FROM memory_cards WHERE id = 'boiler'") === FROM_APP);
+    laptop.sync();
+    expect(laptop.sql("SELECT text FROM memory_cards WHERE id = 'boiler'")).toBe(FROM_APP);
+  });
+
+  it("goes offline when the server goes away, keeps edits pending, and catches up on Sync now", async () => {
+    const s = app.session;
+    proxy.cut();
+    await s.waitForText("[data-testid=sync-label]", (t) => t === "Offline", 30_000);
+    await editCard(OFFLINE_EDIT);
+    await s.waitForText("[data-testid=sync-summary]", (t) => t === "1 change pending");
+    await (await s.find("[data-testid=sync-indicator]")).click();
+    await s.waitForText("[data-testid=sync-reason]", (t) => t.includes("cannot reach PostgreSQL"));
+    await app.screenshot("sync-offline");
+    expect(db.psql("SELECT text FROM memory_cards WHERE id = 'boiler'")).toBe(FROM_APP);
+
+    proxy.restore();
+    await (await s.find("[data-testid=sync-now]")).click();
+    await s.waitForText("[data-testid=sync-label]", (t) => t === "Synced", 30_000);
+    await s.waitForText("[data-testid=sync-pending]", (t) => t === "0");
+    await app.screenshot("sync-details");
+    await eventually("the offline edit reached the server", () => db.psql("SELECT text FROM memory_cards WHERE id = 'boiler'") === OFFLINE_EDIT);
+    await (await s.find("[data-testid=sync-indicator]")).click(); // close the details
+  });
+
+  it("pauses, keeps the pause in the data folder, and resumes", async () => {
+    const s = app.session;
+    await (await s.find("[data-testid=sync-indicator]")).click();
+    await (await s.find("[data-testid=sync-pause]")).click();
+    await s.waitForText("[data-testid=sync-label]", (t) => t === "Sync paused");
+    expect(sql(dataDir, "SELECT value FROM sync_state WHERE key = 'sync_paused'")).toBe("true");
+    await app.screenshot("sync-paused");
+    await (await s.find("[data-testid=sync-pause]")).click();
+    await s.waitForText("[data-testid=sync-label]", (t) => t === "Synced", 20_000);
+    expect(sql(dataDir, "SELECT value FROM sync_state WHERE key = 'sync_paused'")).toBe("false");
+    await (await s.find("[data-testid=sync-indicator]")).click();
+  });
+
+  it("records a real conflict and resolves it with a merged version in the conflict centre", async () => {
+    const s = app.session;
+    proxy.cut();
+    await s.waitForText("[data-testid=sync-label]", (t) => t === "Offline", 30_000);
+    await editCard(MINE);
+    await sleep(50);
+    // Later, and elsewhere: another program edits the same field on the server.
+    db.psql(`UPDATE memory_cards SET text = '${THEIRS}' WHERE id = 'boiler'`);
+    proxy.restore();
+    await (await s.find("[data-testid=sync-indicator]")).click();
+    await (await s.find("[data-testid=sync-now]")).click();
+    await s.waitForText("[data-testid=sync-conflicts]", (t) => t === "1", 30_000);
+    await (await s.find("[data-testid=open-conflicts]")).click();
+
+    const row = await s.find("[data-testid=field-text]", 20_000);
+    expect(await (await s.find("[data-testid=field-text] [data-testid=mine]")).text()).toBe(MINE);
+    expect(await (await s.find("[data-testid=field-text] [data-testid=theirs]")).text()).toBe(THEIRS);
+    expect(row).toBeTruthy();
+    await app.screenshot("conflict-centre");
+
+    await (await s.find("[data-testid=edit-merged]")).click();
+    const merged = await s.find("[data-testid=merged-text]");
+    await merged.clear();
+    await merged.type(MERGED);
+    await app.screenshot("conflict-merge");
+    await (await s.find("[data-testid=save-merged]")).click();
+    await s.waitForText("[data-testid=conflict-message]", (t) => t.startsWith("Merged version saved"));
+    await s.waitForText("[data-state=empty] .state-title", (t) => t === "No conflicts");
+    await eventually("the merged version is on the server", () => db.psql("SELECT text FROM memory_cards WHERE id = 'boiler'") === MERGED);
+    expect(db.psql("SELECT resolution FROM noesis_sync.conflicts")).toBe("merged");
+    await s.waitForText("[data-testid=sync-label]", (t) => t === "Synced", 20_000);
+    laptop.sync();
+    expect(laptop.sql("SELECT text FROM memory_cards WHERE id = 'boiler'")).toBe(MERGED);
+  });
+
+  it("shows related items from the server's embeddings, and why not when offline", async () => {
+    const s = app.session;
+    const vector = (x: number, y: number) => `array_cat(ARRAY[${x}, ${y}]::real[], array_fill(0::real, ARRAY[766]))::vector`;
+    db.psql(
+      `INSERT INTO embeddings (doc_id, embedding, text, metadata, source_type) VALUES
+         ('boiler', ${vector(1, 0)}, '${MERGED}', '{}', 'memory_card'),
+         ('spare-key', ${vector(0.9, 0.1)}, 'Tom keeps the spare key to the flat', '{}', 'memory_card'),
+         ('manual-3', ${vector(0.6, 0.4)}, 'Boiler manual: have it serviced every twelve months', '{"document_id": "manual"}', 'document_chunk'),
+         ('far', ${vector(0, 1)}, 'Allergic to penicillin', '{}', 'memory_card')`,
+    );
+    await openCard();
+    await s.waitForText("[data-testid=related]", (t) => t.includes("spare key"), 20_000);
+    const order = await s.execute<string[]>(
+      "return [...document.querySelectorAll('[data-testid=related-item]')].map(e => e.dataset.docId)",
+    );
+    expect(order).toEqual(["spare-key", "manual-3", "far"]);
+    await app.screenshot("related");
+
+    proxy.cut();
+    await s.waitForText("[data-testid=sync-label]", (t) => t === "Offline", 30_000);
+    await (await s.find("[data-testid=nav-chats]")).click();
+    await openCard();
+    await s.waitForText("[data-testid=related-reason]", (t) => t.startsWith("Offline"));
+    expect(await s.execute<number>("return document.querySelectorAll('[data-testid=related-item]').length")).toBe(0);
+    await app.screenshot("related-offline");
+    proxy.restore();
+    await (await s.find("[data-testid=sync-indicator]")).click();
+    await (await s.find("[data-testid=sync-now]")).click();
+    await s.waitForText("[data-testid=sync-label]", (t) => t === "Synced", 30_000);
+    await (await s.find("[data-testid=sync-indicator]")).click();
+  });
+
+  it("shows the device's sync settings", async () => {
+    const s = app.session;
+    await (await s.find("[data-testid=nav-settings]")).click();
+    await s.waitForText("[data-testid=logs-dir]", (t) => t === `${dataDir}/logs`);
+    await app.screenshot("settings-sync");
+    expect(sql(dataDir, "SELECT 1")).toBe("1");
+    const logs = execFileSync("ls", [`${dataDir}/logs`], { encoding: "utf8" });
+    expect(logs).toMatch(/^noesis-\d{4}-\d{2}-\d{2}\.log/);
+  });
+
+  it("starts paused after a restart when sync was paused", async () => {
+    let s = app.session;
+    await (await s.find("[data-testid=sync-indicator]")).click();
+    await (await s.find("[data-testid=sync-pause]")).click();
+    await s.waitForText("[data-testid=sync-label]", (t) => t === "Sync paused");
+    await app.close();
+    app = await RunningApp.launch(dataDir, { PGPASSWORD: db.password });
+    s = app.session;
+    await s.waitForText("[data-testid=sync-label]", (t) => t === "Sync paused", 20_000);
+    await editCard(MERGED + ".");
+    await s.waitForText("[data-testid=sync-summary]", (t) => t === "1 change pending");
+    await sleep(2000);
+    expect(db.psql("SELECT text FROM memory_cards WHERE id = 'boiler'")).toBe(MERGED);
+    await (await s.find("[data-testid=sync-indicator]")).click();
+    await (await s.find("[data-testid=sync-pause]")).click();
+    await s.waitForText("[data-testid=sync-label]", (t) => t === "Synced", 20_000);
+    await eventually("the edit made while paused reached the server", () => db.psql("SELECT text FROM memory_cards WHERE id = 'boiler'") === MERGED + ".");
+    await (await s.find("[data-testid=sync-indicator]")).click();
+  });
+
+  it("looks right in dark mode", async () => {
+    const s = app.session;
+    await s.execute("document.documentElement.setAttribute('data-theme', 'dark')");
+    await (await s.find("[data-testid=nav-settings]")).click();
+    await s.find("[data-testid=logs-dir]");
+    await app.screenshot("settings-sync-dark");
+    await openCard();
+    await s.waitForText("[data-testid=related]", (t) => t.includes("spare key"), 20_000);
+    await app.screenshot("related-dark");
+    await (await s.find("[data-testid=sync-indicator]")).click();
+    await app.screenshot("sync-details-dark");
+    await (await s.find("[data-testid=sync-indicator]")).click();
+    await s.execute("document.documentElement.removeAttribute('data-theme')");
+  });
+});
