@@ -119,6 +119,7 @@ fn fresh_database() -> Option<(Value, String, String)> {
 #[test]
 fn the_whole_wizard_runs_against_a_real_server() {
     let Some((form, password, db_url)) = fresh_database() else {
+        assert!(std::env::var_os("NOESIS_TEST_REQUIRE_SERVER").is_none(), "NOESIS_TEST_DATABASE_URL is not set but scripts/test.sh requires the server tests to run");
         eprintln!("skipped: NOESIS_TEST_DATABASE_URL is not set (run under scripts/with-test-postgres.sh)");
         return;
     };

@@ -24,6 +24,9 @@ async function eventually(what: string, check: () => boolean, timeout = 20_000):
   }
 }
 
+if (!HAVE_SERVER && process.env.NOESIS_TEST_REQUIRE_SERVER) {
+  throw new Error("NOESIS_TEST_DATABASE_URL is not set but scripts/test.sh requires the sync end-to-end tests to run");
+}
 describe.skipIf(!HAVE_SERVER)("an app syncing with a server", () => {
   let db: TestDatabase;
   let proxy: Proxy;

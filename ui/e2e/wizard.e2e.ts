@@ -20,6 +20,9 @@ function psql(statement: string): void {
   execFileSync(PSQL, ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", ADMIN!, "-c", statement], { encoding: "utf8" });
 }
 
+if (!ADMIN && process.env.NOESIS_TEST_REQUIRE_SERVER) {
+  throw new Error("NOESIS_TEST_DATABASE_URL is not set but scripts/test.sh requires the wizard end-to-end tests to run");
+}
 describe.skipIf(!ADMIN)("the first-run wizard against a real server", () => {
   const dataDir = newDataDir();
   const legacyDir = mkdtempSync(join(tmpdir(), "noesis-e2e-legacy-"));
