@@ -9,18 +9,10 @@ use futures_util::StreamExt;
 use noesis_engine::central::{self, Cursor, PgvectorStatus, ServerTarget};
 use noesis_engine::DatabaseUrl;
 use sqlx::{Connection, Executor, Row};
-use support::{run_psql, Server, TestDb};
+use support::{migration_files, run_psql, Server, TestDb};
 
 fn target(url: &str) -> ServerTarget {
     ServerTarget::exact(DatabaseUrl::parse(url).unwrap())
-}
-
-/// The number of central migrations shipped.
-fn migration_files() -> usize {
-    std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations"))
-        .unwrap()
-        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "sql"))
-        .count()
 }
 
 async fn count(conn: &mut sqlx::PgConnection, sql: &'static str) -> i64 {

@@ -136,6 +136,14 @@ pub fn run_psql(url: &str, sql: &str) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// The number of central migrations shipped.
+pub fn migration_files() -> usize {
+    std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "sql"))
+        .count()
+}
+
 /// A data dir for one device, deleted with the guard.
 pub fn data_dir() -> tempfile::TempDir {
     tempfile::Builder::new().prefix("noesis-device-").tempdir().unwrap()

@@ -170,6 +170,25 @@ describe.skipIf(!HAVE_SERVER)("an app syncing with a server", () => {
     expect(order).toEqual(["spare-key", "manual-3", "far"]);
     await app.screenshot("related");
 
+    // The same for a passage of a document, asked for from the document's chunks.
+    db.psql(
+      `INSERT INTO documents (id, created_at, filename, filepath, file_type, file_size, file_hash, status, chunk_count, tags)
+         VALUES ('manual', now(), 'boiler-manual.pdf', '/docs/boiler-manual.pdf', 'pdf', 2048, 'h', 'ready', 1, '{}');
+       INSERT INTO document_chunks (id, document_id, chunk_index, text)
+         VALUES ('manual-3', 'manual', 0, 'Boiler manual: have it serviced every twelve months')`,
+    );
+    await eventually("the document reached the app", () => sql(dataDir, "SELECT count(*) FROM document_chunks WHERE id = 'manual-3'") === "1");
+    await (await s.find("[data-testid=nav-documents]")).click();
+    await s.waitForText("[data-testid=document-row]", (t) => t.includes("boiler-manual.pdf"), 20_000);
+    await (await s.find("[data-testid=document-row]")).click();
+    await (await s.find("[data-testid=chunk-related-toggle]")).click();
+    await s.waitForText("[data-testid=chunk] [data-testid=related]", (t) => t.includes("spare key"), 20_000);
+    const chunkOrder = await s.execute<string[]>(
+      "return [...document.querySelectorAll('[data-testid=chunk] [data-testid=related-item]')].map(e => e.dataset.docId)",
+    );
+    expect(chunkOrder).toEqual(["boiler", "spare-key", "far"]);
+    await app.screenshot("related-chunk");
+
     proxy.cut();
     await s.waitForText("[data-testid=sync-label]", (t) => t === "Offline", 30_000);
     await (await s.find("[data-testid=nav-chats]")).click();

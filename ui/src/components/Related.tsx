@@ -1,4 +1,5 @@
-// "Related" under a card: its nearest neighbours on the server (pgvector).
+// "Related" under a card or a document chunk: its nearest neighbours on the
+// server (pgvector).
 // Hidden behind one line saying why when the server cannot answer (offline,
 // no server, no pgvector, not embedded yet).
 import { api } from "../lib/api";

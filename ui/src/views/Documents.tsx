@@ -1,5 +1,6 @@
 // Documents: the list (status, size, chunks), one document's details with
-// editable tags and notes, and its chunks read in pages.
+// editable tags and notes, and its chunks read in pages, each with "Related"
+// on demand (one server query per chunk the user asks about, not per chunk shown).
 import { useState } from "preact/hooks";
 import { api, messageOf } from "../lib/api";
 import type { Document, DocumentChunk } from "../lib/api";
@@ -7,6 +8,7 @@ import { formatBytes, formatDate, parseTags, plural } from "../lib/format";
 import { useAsync } from "../lib/useAsync";
 import { VirtualList } from "../components/VirtualList";
 import { Empty, ErrorState, Loading } from "../components/States";
+import { Related } from "../components/Related";
 
 /** Chunks fetched per "Show more": a few pages of a book. */
 const CHUNK_PAGE = 50;
@@ -136,6 +138,7 @@ function Chunks({ documentId, total }: { documentId: string; total: number }) {
   const [extra, setExtra] = useState<DocumentChunk[]>([]);
   const [first, reload] = useAsync(() => api.documentChunks(documentId, 0, CHUNK_PAGE), [documentId]);
   const [more, setMore] = useState<string | null>(null);
+  const [relatedOpen, setRelatedOpen] = useState<string | null>(null);
 
   if (first.state === "loading") return <Loading label="Loading chunks…" />;
   if (first.state === "error") return <ErrorState message={first.message} onRetry={reload} />;
@@ -155,15 +158,25 @@ function Chunks({ documentId, total }: { documentId: string; total: number }) {
   return (
     <div class="chunks">
       {chunks.map((c) => (
-        <div key={c.id} class="chunk">
+        <div key={c.id} class="chunk" data-testid="chunk" data-chunk-id={c.id}>
           <div class="chunk-head small muted">
             #{c.chunk_index + 1}
             {c.page_number > 0 && ` · page ${c.page_number}`}
             {c.heading && ` · ${c.heading}`}
+            <button
+              type="button"
+              class="link chunk-related-toggle"
+              aria-expanded={relatedOpen === c.id}
+              data-testid="chunk-related-toggle"
+              onClick={() => setRelatedOpen(relatedOpen === c.id ? null : c.id)}
+            >
+              {relatedOpen === c.id ? "Hide related" : "Related"}
+            </button>
           </div>
           <p>{c.text}</p>
           {c.image_caption && <p class="small muted">Image: {c.image_caption}</p>}
           {c.ocr_text && <p class="small muted">Text in image: {c.ocr_text}</p>}
+          {relatedOpen === c.id && <Related id={c.id} />}
         </div>
       ))}
       {chunks.length < total && (
