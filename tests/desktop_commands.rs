@@ -2,53 +2,13 @@
 //! handlers, IPC serialisation and event wiring, with a real cache in a
 //! temporary data folder but no window or WebKit.
 
-use std::sync::{Arc, Mutex};
+mod desktop_support;
 
+use desktop_support::MockApp;
 use serde_json::{json, Value};
-use tauri::ipc::{CallbackFn, InvokeBody};
-use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime, INVOKE_KEY};
-use tauri::webview::InvokeRequest;
-use tauri::{Listener, WebviewWindow, WebviewWindowBuilder};
 
-use noesis_desktop::state::AppState;
-
-struct App {
-    _dir: tempfile::TempDir,
-    _app: tauri::App<MockRuntime>,
-    window: WebviewWindow<MockRuntime>,
-    statuses: Arc<Mutex<Vec<Value>>>,
-}
-
-fn app() -> App {
-    let dir = tempfile::tempdir().unwrap();
-    let state = AppState::open(dir.path()).unwrap();
-    let app = noesis_desktop::build_app(mock_builder(), state, mock_context(noop_assets())).unwrap();
-    let window = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
-    let statuses = Arc::new(Mutex::new(Vec::new()));
-    let sink = statuses.clone();
-    app.listen_any("sync://status", move |event| {
-        sink.lock().unwrap().push(serde_json::from_str(event.payload()).unwrap());
-    });
-    App { _dir: dir, _app: app, window, statuses }
-}
-
-impl App {
-    fn call(&self, cmd: &str, args: Value) -> Result<Value, Value> {
-        let request = InvokeRequest {
-            cmd: cmd.into(),
-            callback: CallbackFn(0),
-            error: CallbackFn(1),
-            url: "tauri://localhost".parse().unwrap(),
-            body: InvokeBody::Json(args),
-            headers: Default::default(),
-            invoke_key: INVOKE_KEY.to_string(),
-        };
-        get_ipc_response(&self.window, request).map(|body| body.deserialize::<Value>().unwrap())
-    }
-
-    fn ok(&self, cmd: &str, args: Value) -> Value {
-        self.call(cmd, args).unwrap_or_else(|e| panic!("{cmd} failed: {e}"))
-    }
+fn app() -> MockApp {
+    MockApp::open("sync://status")
 }
 
 const NO_FILTER: &str = r#"{"category": null, "scope": null, "approval": null}"#;
@@ -99,7 +59,7 @@ fn creating_editing_and_searching_a_card_round_trips_through_ipc() {
     assert_eq!(facets["scopes"], json!([{"value": "home", "count": 1}]));
 
     // Each edit told the indicator how many changes wait to sync.
-    let statuses = app.statuses.lock().unwrap().clone();
+    let statuses = app.events.lock().unwrap().clone();
     let pending: Vec<_> = statuses.iter().map(|s| s["pending"].as_u64().unwrap()).collect();
     assert_eq!(pending, [1, 2, 3], "the pending count grows with each edit (insert, update, approve)");
     assert!(statuses.iter().all(|s| s["state"] == "local_only"));
@@ -166,7 +126,7 @@ fn pausing_sync_is_kept_in_the_data_folder() {
     app.ok("set_sync_paused", json!({"paused": true}));
     assert_eq!(app.ok("sync_paused", json!({})), json!(true));
     assert_eq!(app.ok("get_preferences", json!({}))["sync_paused"], json!(true), "Settings shows the pause");
-    let cache = noesis_engine::cache::Cache::open(app._dir.path()).unwrap();
+    let cache = noesis_engine::cache::Cache::open(app.dir.path()).unwrap();
     assert!(cache.sync_paused().unwrap(), "a restart must find sync still paused");
     app.ok("set_sync_paused", json!({"paused": false}));
     assert!(!cache.sync_paused().unwrap());

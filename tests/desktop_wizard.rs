@@ -5,56 +5,18 @@
 //! preview, migrate with `wizard://progress` events, read the rejects, and find
 //! the migrated cards in the cache.
 
+mod desktop_support;
+
 use std::process::Command;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use desktop_support::MockApp;
 use serde_json::{json, Value};
-use tauri::ipc::{CallbackFn, InvokeBody};
-use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime, INVOKE_KEY};
-use tauri::webview::InvokeRequest;
-use tauri::{Listener, WebviewWindow, WebviewWindowBuilder};
 
-use noesis_desktop::state::AppState;
 use noesis_engine::legacy::generate::{generate, GenerateSpec};
 
-struct App {
-    _dir: tempfile::TempDir,
-    _app: tauri::App<MockRuntime>,
-    window: WebviewWindow<MockRuntime>,
-    progress: Arc<Mutex<Vec<Value>>>,
-}
-
-fn app() -> App {
-    let dir = tempfile::tempdir().unwrap();
-    let state = AppState::open(dir.path()).unwrap();
-    let app = noesis_desktop::build_app(mock_builder(), state, mock_context(noop_assets())).unwrap();
-    let window = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
-    let progress = Arc::new(Mutex::new(Vec::new()));
-    let sink = progress.clone();
-    app.listen_any("wizard://progress", move |event| {
-        sink.lock().unwrap().push(serde_json::from_str(event.payload()).unwrap());
-    });
-    App { _dir: dir, _app: app, window, progress }
-}
-
-impl App {
-    fn call(&self, cmd: &str, args: Value) -> Result<Value, Value> {
-        let request = InvokeRequest {
-            cmd: cmd.into(),
-            callback: CallbackFn(0),
-            error: CallbackFn(1),
-            url: "tauri://localhost".parse().unwrap(),
-            body: InvokeBody::Json(args),
-            headers: Default::default(),
-            invoke_key: INVOKE_KEY.to_string(),
-        };
-        get_ipc_response(&self.window, request).map(|body| body.deserialize::<Value>().unwrap())
-    }
-
-    fn ok(&self, cmd: &str, args: Value) -> Value {
-        self.call(cmd, args).unwrap_or_else(|e| panic!("{cmd} failed: {e}"))
-    }
+fn app() -> MockApp {
+    MockApp::open("wizard://progress")
 }
 
 #[test]
@@ -152,11 +114,11 @@ fn the_whole_wizard_runs_against_a_real_server() {
     let cards = preview["tables"].as_array().unwrap().iter().find(|t| t["table"] == "memory_cards").unwrap().clone();
     assert!(cards["inserted"].as_u64().unwrap() > 0, "{preview}");
 
-    app.progress.lock().unwrap().clear();
+    app.events.lock().unwrap().clear();
     app.ok("wizard_start_migration", json!({"legacyDir": dir}));
     let deadline = Instant::now() + Duration::from_secs(120);
     let outcome = loop {
-        let done = app.progress.lock().unwrap().iter().find(|e| e["kind"] == "finished" || e["kind"] == "failed").cloned();
+        let done = app.events.lock().unwrap().iter().find(|e| e["kind"] == "finished" || e["kind"] == "failed").cloned();
         if let Some(e) = done {
             break e;
         }
@@ -165,7 +127,7 @@ fn the_whole_wizard_runs_against_a_real_server() {
     };
     assert_eq!(outcome["kind"], "finished", "{outcome}");
     assert_eq!(outcome["outcome"]["verified"], true, "{outcome}");
-    let events = app.progress.lock().unwrap().clone();
+    let events = app.events.lock().unwrap().clone();
     assert!(events.iter().any(|e| e["kind"] == "rows" && e["table"] == "memory_cards" && e["rows_per_sec"].as_f64().is_some()), "per-table progress reached the window");
 
     let rejects = app.ok("wizard_rejects", json!({}));
