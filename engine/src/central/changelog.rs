@@ -46,6 +46,21 @@ pub struct Change {
     pub tombstone: Option<serde_json::Value>,
 }
 
+/// The one rule both changelog readers follow: changes after the cursor
+/// (`$1` xid as text, `$2` change id), only below the xid8 horizon, in
+/// (xid, change id) order, at most `$3`. The horizon is computed once per
+/// query (an init plan), not once per row.
+macro_rules! after_cursor_below_horizon {
+    () => {
+        "
+         FROM noesis_sync.changelog c
+         WHERE (c.xid, c.change_id) > ($1::text::xid8, $2)
+           AND c.xid < (SELECT pg_snapshot_xmin(pg_current_snapshot()))
+         ORDER BY c.xid, c.change_id
+         LIMIT $3"
+    };
+}
+
 /// Up to `limit` changes after `after`, oldest first, all below the horizon
 /// (computed once per query, as an init plan, not once per row).
 pub async fn fetch_changes(
@@ -57,12 +72,10 @@ pub async fn fetch_changes(
     let rows = sqlx::query(
         // The xid is returned as text under another name: `ORDER BY xid` would
         // otherwise sort by the text output column ("1000" before "999").
-        "SELECT c.change_id, c.xid::text AS xid_text, c.table_name, c.row_id, c.op::text, c.device_id, c.op_id, c.hlc, c.changed_at, c.tombstone
-         FROM noesis_sync.changelog c
-         WHERE (c.xid, c.change_id) > ($1::text::xid8, $2)
-           AND c.xid < (SELECT pg_snapshot_xmin(pg_current_snapshot()))
-         ORDER BY c.xid, c.change_id
-         LIMIT $3",
+        concat!(
+            "SELECT c.change_id, c.xid::text AS xid_text, c.table_name, c.row_id, c.op::text, c.device_id, c.op_id, c.hlc, c.changed_at, c.tombstone",
+            after_cursor_below_horizon!()
+        ),
     )
     .bind(after.xid.to_string())
     .bind(after.change_id)
@@ -108,12 +121,7 @@ pub async fn fetch_changed_rows(
     limit: i64,
 ) -> Result<Vec<ChangedRow>> {
     let rows = sqlx::query(
-        "SELECT c.change_id, c.xid::text AS xid_text, c.table_name, c.row_id
-         FROM noesis_sync.changelog c
-         WHERE (c.xid, c.change_id) > ($1::text::xid8, $2)
-           AND c.xid < (SELECT pg_snapshot_xmin(pg_current_snapshot()))
-         ORDER BY c.xid, c.change_id
-         LIMIT $3",
+        concat!("SELECT c.change_id, c.xid::text AS xid_text, c.table_name, c.row_id", after_cursor_below_horizon!()),
     )
     .bind(after.xid.to_string())
     .bind(after.change_id)
