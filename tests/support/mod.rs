@@ -6,6 +6,7 @@
 pub mod device;
 pub mod private_server;
 pub mod proxy;
+pub mod wire_count;
 pub mod legacy;
 
 use std::path::{Path, PathBuf};
