@@ -26,6 +26,9 @@ pub enum Note {
     UpdatedAtFromCreatedAt,
     /// A missing `provenance` set to `{}`.
     ProvenanceDefaulted,
+    /// A missing chat title set to the empty text (the app shows "Untitled"):
+    /// the conversation matters more than its title, and the column is NOT NULL.
+    TitleDefaulted,
     /// A number given as text, or text given as a number, converted.
     TypeConverted,
     /// A non-string tag turned into its text.
@@ -235,11 +238,23 @@ pub fn check_enum(value: &str, known: &[&str], notes: &mut Notes) {
     }
 }
 
+/// "a string", "an array", ...: names a JSON value's kind in a reject reason.
+pub fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
 /// The row's JSON document must be an object.
 pub fn object(value: Value, column: &str) -> Result<Map<String, Value>, Reason> {
     match value {
         Value::Object(map) => Ok(map),
-        _ => Err(format!("column `{column}` holds JSON that is not an object")),
+        other => Err(format!("column `{column}` holds {}, not a JSON object", json_kind(&other))),
     }
 }
 

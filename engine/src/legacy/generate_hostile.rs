@@ -64,6 +64,8 @@ pub fn memory(tx: &Transaction<'_>, with_mindfile: bool) -> rusqlite::Result<Vec
     out.push(row("memory_cards", "h-card-array", "JSON not an object", Rejected));
     card("h-card-no-provenance", &iso, "approved", br#"{"category": "fact", "scope": "global", "text": "p", "approval": "approved"}"#)?;
     out.push(row("memory_cards", "h-card-no-provenance", "provenance missing", Imported(Some(Note::ProvenanceDefaulted))));
+    card("h-card-provenance-text", &iso, "approved", br#"{"category": "fact", "scope": "global", "text": "p", "approval": "approved", "provenance": "manual"}"#)?;
+    out.push(row("memory_cards", "h-card-provenance-text", "provenance not an object", Rejected));
     tx.execute("INSERT INTO memory_cards (id, created_at, approval, json) VALUES (NULL, ?1, 'approved', '{}')", [iso])?;
     out.push(row("memory_cards", &format!("rowid:{}", tx.last_insert_rowid()), "NULL id", Rejected));
 
@@ -84,6 +86,11 @@ pub fn memory(tx: &Transaction<'_>, with_mindfile: bool) -> rusqlite::Result<Vec
     out.push(row("chat_sessions", "h-session-huge", "2 MB session", Imported(None)));
     session("h-session-no-updated", None, b"[]")?;
     out.push(row("chat_sessions", "h-session-no-updated", "updated_at missing", Imported(Some(Note::UpdatedAtFromCreatedAt))));
+    tx.execute(
+        "INSERT INTO chat_sessions (id, title, created_at, updated_at, messages) VALUES ('h-session-no-title', NULL, ?1, ?1, '[{\"role\": \"user\", \"text\": \"hi\"}]')",
+        [iso],
+    )?;
+    out.push(row("chat_sessions", "h-session-no-title", "title missing", Imported(Some(Note::TitleDefaulted))));
     session("h-session-unknown-role", Some(iso), br#"[{"role": "robot", "text": "beep"}]"#)?;
     out.push(row("chat_sessions", "h-session-unknown-role", "unknown message role", Imported(Some(Note::UnknownEnumValueKept))));
 

@@ -60,7 +60,9 @@ fn card(row: &RawRow, notes: &mut Notes) -> Result<Vec<Value>, String> {
             notes.push(Note::ProvenanceDefaulted);
             Value::Object(Map::new())
         }
-        Some(p) => p.clone(),
+        Some(p @ Value::Object(_)) => p.clone(),
+        // The Python server reads provenance as an object of named fields.
+        Some(other) => return Err(format!("field `provenance` holds {}, not an object", fields::json_kind(other))),
     };
     Ok(vec![
         Value::String(id),
@@ -94,7 +96,10 @@ impl Importer for ChatSessions {
 
 fn session(row: &RawRow, notes: &mut Notes) -> Result<Vec<Value>, String> {
     let id = fields::id(row.cell("id"))?;
-    let title = fields::required(fields::cell_text(row.cell("title"), notes), "title")?;
+    let title = fields::cell_text(row.cell("title"), notes).unwrap_or_else(|| {
+        notes.push(Note::TitleDefaulted);
+        String::new()
+    });
     let none = Map::new();
     let created_at = fields::required(fields::timestamp_from(&none, "created_at", row.cell("created_at"), notes)?, "created_at")?;
     let updated_at = match fields::timestamp_from(&none, "updated_at", row.cell("updated_at"), notes)? {
@@ -191,7 +196,12 @@ mod tests {
 
     #[test]
     fn broken_or_incomplete_cards_are_rejected_with_a_reason() {
-        for (json, why) in [("{\"text\": ", "not valid JSON"), ("{\"category\":\"f\",\"scope\":\"g\"}", "`text`"), ("[1]", "not an object")] {
+        for (json, why) in [
+            ("{\"text\": ", "not valid JSON"),
+            ("{\"category\":\"f\",\"scope\":\"g\"}", "`text`"),
+            ("[1]", "holds an array, not a JSON object"),
+            (r#"{"category":"fact","scope":"global","text":"t","approval":"approved","provenance":"manual"}"#, "`provenance` holds a string, not an object"),
+        ] {
             match MemoryCards.normalise(&card_row(json), &Refs::default()) {
                 Outcome::Reject { reason } => assert!(reason.contains(why), "{reason}"),
                 other => panic!("{json} imported: {other:?}"),
