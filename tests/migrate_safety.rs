@@ -36,6 +36,30 @@ async fn sources_stay_byte_identical_and_a_rerun_changes_nothing() {
 }
 
 #[tokio::test]
+async fn an_unchanged_store_is_merged_again_under_new_normalising_rules() {
+    let db = TestDb::new(Server::Pgvector).await;
+    db.setup().await;
+    let store = LegacyStore::new(&GenerateSpec::small());
+    let device = data_dir();
+    assert!(legacy::migrate(&db.url, device.path(), store.path(), &[]).status.success());
+
+    // What an older version of this program left: it rejected chat sessions
+    // without a title, and keyed its high-water marks by the bare fingerprint.
+    run_psql(&db.url, "DELETE FROM chat_sessions WHERE id = 'h-session-no-title'");
+    run_psql(&db.url, "UPDATE noesis_sync.legacy_high_water SET source_fingerprint = split_part(source_fingerprint, '+', 1)");
+
+    let out = legacy::migrate(&db.url, device.path(), store.path(), &[]);
+    assert!(out.status.success(), "{}", all_output(&out));
+    let report = stdout_json(&out);
+    let sessions = legacy::table(&report, "chat_sessions");
+    assert_eq!(sessions["inserted"], 1, "after an upgrade the same store is read again and the untitled session imported: {sessions}");
+    assert_eq!(sessions["changes"]["title_defaulted"], 1, "{sessions}");
+    assert_eq!(legacy::total(&report, "conflicts_recorded"), 0, "rows that normalise the same are unchanged, not conflicts");
+    assert_eq!(report["verification"]["ok"], true, "{report}");
+    assert_eq!(run_psql(&db.url, "SELECT title = '' FROM chat_sessions WHERE id = 'h-session-no-title'").trim(), "t");
+}
+
+#[tokio::test]
 async fn a_dry_run_writes_nothing_and_predicts_the_real_run() {
     let db = TestDb::new(Server::Plain).await;
     db.setup().await;

@@ -129,7 +129,7 @@ fn print_report(report: &MigrateReport) {
             t.table, t.read, t.counts.inserted, t.counts.unchanged, t.counts.conflicted, t.counts.rejected, changed
         );
         if t.resumed_after > 0 {
-            println!("{:<18} resumed after rowid {} (committed by an interrupted run)", "", t.resumed_after);
+            println!("{:<18} rows up to rowid {} were already merged by an earlier run of this same store content", "", t.resumed_after);
         }
         for (note, n) in &t.changes {
             let examples = t.change_samples.get(note).map(|ids| ids.join(", ")).unwrap_or_default();

@@ -118,6 +118,9 @@ fn chunk(row: &RawRow, refs: &Refs, notes: &mut Notes) -> Result<Vec<Value>, Str
     let obj = fields::object(fields::cell_json(row.cell("json"), "json", notes)?, "json")?;
     let document_id = fields::required(fields::text_from(&obj, "document_id", row.cell("document_id"), notes), "document_id")?;
     if !refs.document_ids.contains(&document_id) {
+        if refs.rejected_document_ids.contains(&document_id) {
+            return Err(format!("its document `{document_id}` is rejected itself (both are kept in the rejects)"));
+        }
         return Err("orphan chunk: its document exists neither in the legacy store nor centrally".into());
     }
     let chunk_index = fields::required(fields::integer_from(&obj, "chunk_index", row.cell("chunk_index"), notes)?, "chunk_index")?;
@@ -156,5 +159,14 @@ mod tests {
         refs.document_ids.insert("d1".into());
         let Outcome::Row { values, .. } = DocumentChunks.normalise(&chunk_row("d1"), &refs) else { panic!("rejected") };
         assert_eq!(values[4], Value::from(0), "a missing page number gets the schema default");
+    }
+
+    #[test]
+    fn a_chunk_of_a_rejected_document_says_so_rather_than_orphan() {
+        let refs = Refs { rejected_document_ids: ["d9".to_string()].into(), ..Refs::default() };
+        let Outcome::Reject { reason } = DocumentChunks.normalise(&chunk_row("d9"), &refs) else { panic!("imported") };
+        assert!(reason.contains("`d9` is rejected itself"), "{reason}");
+        let Outcome::Reject { reason } = DocumentChunks.normalise(&chunk_row("d8"), &refs) else { panic!("imported") };
+        assert!(reason.contains("orphan"), "{reason}");
     }
 }

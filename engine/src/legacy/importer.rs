@@ -70,6 +70,9 @@ pub struct Refs {
     /// Ids of documents that exist centrally or will be imported: a chunk whose
     /// document is neither is an orphan.
     pub document_ids: HashSet<String>,
+    /// Ids of legacy documents that are themselves rejected: their chunks are
+    /// rejected too, and the reason says why, instead of calling them orphans.
+    pub rejected_document_ids: HashSet<String>,
 }
 
 /// One legacy table.

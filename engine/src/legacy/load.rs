@@ -35,8 +35,9 @@ pub struct BatchSource<'a> {
     pub device_id: &'a str,
     /// The legacy file, as given (for the rejects table).
     pub source_file: &'a str,
-    /// The snapshot's fingerprint.
-    pub fingerprint: &'a str,
+    /// Keys the high-water mark: the snapshot's fingerprint under the current
+    /// normalising rules ([`super::runs::resume_key`]).
+    pub resume_key: &'a str,
 }
 
 /// Prepares a connection for loading `spec`'s batches.
@@ -205,7 +206,7 @@ async fn finish(conn: &mut PgConnection, spec: &TableSpec, source: &BatchSource<
          ON CONFLICT (source_fingerprint, table_name)
          DO UPDATE SET last_rowid = GREATEST(noesis_sync.legacy_high_water.last_rowid, EXCLUDED.last_rowid), updated_at = now()",
     )
-    .bind(source.fingerprint)
+    .bind(source.resume_key)
     .bind(spec.name)
     .bind(batch.last_rowid)
     .execute(&mut *conn)

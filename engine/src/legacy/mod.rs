@@ -6,8 +6,9 @@
 //!   and `data/documents/documents.sqlite3` are the two *stores* ([`Store`]).
 //! - *snapshot*: a consistent copy of a store taken with SQLite's backup API into
 //!   the data dir; the originals are only ever opened read-only.
-//! - *fingerprint*: SHA-256 of a snapshot's content; with the table name it keys
-//!   the *high-water mark*, the rowid up to which rows are merged, committed with
+//! - *fingerprint*: SHA-256 of a snapshot's content; with the version of the
+//!   normalising rules (the *resume key*) and the table name it keys the
+//!   *high-water mark*, the rowid up to which rows are merged, committed with
 //!   each batch so a killed run resumes where it stopped.
 //! - *importer*: one per legacy table ([`importer::Importer`]), a pure function
 //!   from a raw row to a central row, or to a *reject* kept verbatim centrally.
@@ -261,7 +262,8 @@ async fn migrate_tables(
         }
         let table_refs = refs.clone().unwrap_or_default();
         let source_file = snapshot.source.display().to_string();
-        let source = BatchSource { device_id, source_file: &source_file, fingerprint: &snapshot.fingerprint };
+        let resume_key = runs::resume_key(&snapshot.fingerprint);
+        let source = BatchSource { device_id, source_file: &source_file, resume_key: &resume_key };
         let span = tracing::info_span!("migrate_table", table = imp.spec().name);
         let table = pipeline::migrate_table(conn, target, imp, snapshot, table_refs, &source, options.dry_run, options.limits, progress)
             .instrument(span)

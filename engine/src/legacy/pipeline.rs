@@ -80,7 +80,7 @@ pub async fn migrate_table(
     progress: &ProgressSink,
 ) -> Result<TableReport> {
     let spec = importer.spec();
-    let after = runs::high_water(conn, target, &snapshot.fingerprint, spec.name).await?;
+    let after = runs::high_water(conn, target, source.resume_key, spec.name).await?;
     let path = snapshot.path.clone();
     let snapshot_path = path.clone();
     let total = {

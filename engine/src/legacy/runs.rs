@@ -92,13 +92,29 @@ pub async fn finish(
     Ok(())
 }
 
-/// The rowid up to which `table` of the source with `fingerprint` is merged (0
+/// Version of the importers' normalising rules. Bump it whenever a change to an
+/// importer makes some legacy row normalise differently (imported where it was
+/// rejected, or with other values): high-water marks are keyed by it, so a
+/// store whose content has not changed is merged again under the new rules
+/// instead of being skipped as done, and `verify` (which applies the current
+/// rules) finds it accounted for. Rows that come out the same count as
+/// unchanged. 2: chat sessions without a title are imported, cards whose
+/// provenance is not an object are rejected.
+pub const NORMALISING_RULES: u32 = 2;
+
+/// What high-water marks of a snapshot are stored under: its fingerprint under
+/// the current [`NORMALISING_RULES`] (version 1 marks were the bare fingerprint).
+pub fn resume_key(fingerprint: &str) -> String {
+    format!("{fingerprint}+rules{NORMALISING_RULES}")
+}
+
+/// The rowid up to which `table` of the source with `resume_key` is merged (0
 /// when nothing is).
-pub async fn high_water(conn: &mut PgConnection, target: &ServerTarget, fingerprint: &str, table: &str) -> Result<i64> {
+pub async fn high_water(conn: &mut PgConnection, target: &ServerTarget, resume_key: &str, table: &str) -> Result<i64> {
     let mark: Option<i64> = sqlx::query_scalar(
         "SELECT last_rowid FROM noesis_sync.legacy_high_water WHERE source_fingerprint = $1 AND table_name = $2",
     )
-    .bind(fingerprint)
+    .bind(resume_key)
     .bind(table)
     .fetch_optional(&mut *conn)
     .await
