@@ -195,10 +195,13 @@ pub enum Error {
     },
 
     /// Neither legacy store is in the legacy folder.
-    #[error("no legacy store in {path}: expected data/memory/memory_cards.sqlite3 or data/documents/documents.sqlite3 under it; pass the old Noesis project root with --legacy-dir")]
+    #[error("no legacy store in {path}: expected data/memory/memory_cards.sqlite3 or data/documents/documents.sqlite3 under it; {hint}")]
     LegacyStoresMissing {
         /// The folder given.
         path: PathBuf,
+        /// What to pass instead: the project root above it when the folder
+        /// given is inside one (a common slip: its `data` folder).
+        hint: String,
     },
 
     /// Another migration from this device is running (the CLI and the

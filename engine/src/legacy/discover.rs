@@ -103,9 +103,20 @@ pub fn inspect(dir: &Path) -> Result<LegacyFolder> {
         }
     }
     if !stores.iter().any(|s| s.found) {
-        return Err(Error::LegacyStoresMissing { path: dir.to_path_buf() });
+        return Err(stores_missing(dir));
     }
     Ok(LegacyFolder { path: dir.display().to_string(), stores, tables })
+}
+
+/// The error for a folder holding neither store, pointing at the project root
+/// above it when the folder is inside one (its `data` or `data/memory` folder).
+pub fn stores_missing(dir: &Path) -> Error {
+    let root = dir.ancestors().skip(1).take(2).find(|up| Store::ALL.iter().any(|s| up.join(s.relative_path()).is_file()));
+    let hint = match root {
+        Some(root) => format!("this folder is inside the old Noesis project: pass its root {} instead", root.display()),
+        None => "pass the old Noesis project root (the folder holding `data/`)".to_string(),
+    };
+    Error::LegacyStoresMissing { path: dir.to_path_buf(), hint }
 }
 
 /// A migration recorded in the central log.
@@ -193,6 +204,21 @@ pub async fn rejects(target: &ServerTarget, device_id: &str) -> Result<Vec<Rejec
 mod tests {
     use super::*;
     use crate::legacy::generate::{generate, GenerateSpec};
+
+    #[test]
+    fn a_folder_inside_the_project_points_at_the_project_root() {
+        let project = tempfile::tempdir().unwrap();
+        let memory = project.path().join("data/memory");
+        std::fs::create_dir_all(&memory).unwrap();
+        std::fs::write(memory.join("memory_cards.sqlite3"), b"").unwrap();
+        for inside in [project.path().join("data"), memory.clone()] {
+            let message = inspect(&inside).unwrap_err().to_string();
+            assert!(message.contains(&format!("pass its root {} instead", project.path().display())), "{message}");
+        }
+        let elsewhere = tempfile::tempdir().unwrap();
+        let message = inspect(elsewhere.path()).unwrap_err().to_string();
+        assert!(message.contains("pass the old Noesis project root"), "{message}");
+    }
 
     #[test]
     fn a_generated_store_is_found_in_a_usual_place_and_counted() {

@@ -164,7 +164,7 @@ pub fn take_snapshots(legacy_dir: &Path, into: &Path, progress: &ProgressSink) -
         snapshots.extend(snap);
     }
     if snapshots.is_empty() {
-        return Err(Error::LegacyStoresMissing { path: legacy_dir.to_path_buf() });
+        return Err(discover::stores_missing(legacy_dir));
     }
     Ok((snapshots, sources))
 }
