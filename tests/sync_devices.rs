@@ -72,6 +72,43 @@ async fn writes_by_the_python_server_and_psql_reach_every_device() {
 }
 
 #[tokio::test]
+async fn a_null_the_python_servers_looser_schema_allows_does_not_stop_the_pull() {
+    let db = server().await;
+    // The Python server created its tables first, with columns our schema
+    // declares NOT NULL left nullable (setup keeps an existing table as is).
+    run_psql(
+        &db.url,
+        "ALTER TABLE chat_sessions ALTER title DROP NOT NULL, ALTER updated_at DROP NOT NULL;
+         ALTER TABLE documents ALTER file_size DROP NOT NULL, ALTER file_type DROP NOT NULL;",
+    );
+    let (a, b) = (Device::new(&db.url), Device::new(&db.url));
+    a.sync();
+    run_psql(
+        &db.url,
+        "INSERT INTO chat_sessions VALUES ('untitled', NULL, '2025-01-01', NULL, '[{\"role\": \"user\", \"text\": \"no title yet\"}]');
+         INSERT INTO chat_sessions VALUES ('titled', 'Fine', '2025-01-01', '2025-01-01', '[]');
+         INSERT INTO documents (id, created_at, filename, filepath, file_type, file_size, file_hash, status)
+         VALUES ('d1', '2025-01-01', 'scan.pdf', '/scan.pdf', NULL, NULL, 'h', 'uploaded');",
+    );
+    for d in [&a, &b] {
+        let report = d.sync();
+        assert_eq!(report["pull"]["applied"], 3, "every row arrives, the ones with NULLs too: {report}");
+        assert_eq!(d.sqlite("SELECT quote(title) || ' ' || updated_at FROM chat_sessions WHERE id = 'untitled'").trim(), "'' 1970-01-01T00:00:00.000000Z");
+        assert_eq!(d.sqlite("SELECT file_size || ' ' || quote(file_type) FROM documents").trim(), "0 ''");
+    }
+    assert_converged(&[&a, &b]);
+
+    // Editing the row on a device fills the server's NULLs with what it shows.
+    a.sqlite("UPDATE chat_sessions SET title = 'Named later' WHERE id = 'untitled'");
+    let pushed = a.sync();
+    assert_eq!(pushed["push"]["written"], 1, "{pushed}");
+    assert_eq!(run_psql(&db.url, "SELECT title FROM chat_sessions WHERE id = 'untitled'").trim(), "Named later");
+    b.sync();
+    assert_eq!(b.sqlite("SELECT title FROM chat_sessions WHERE id = 'untitled'").trim(), "Named later");
+    assert_converged(&[&a, &b]);
+}
+
+#[tokio::test]
 async fn different_fields_merge_silently_and_the_same_field_keeps_the_later_edit_and_a_conflict() {
     let db = server().await;
     let (a, b) = (Device::new(&db.url), Device::new(&db.url));

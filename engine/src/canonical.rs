@@ -179,11 +179,15 @@ impl TableChecksum {
 }
 
 /// Canonical values of a row given as a JSON object keyed by column name (how
-/// Postgres's `to_jsonb` returns it); columns the object lacks count as null.
+/// Postgres's `to_jsonb` returns it); columns the object lacks count as null,
+/// and a null in a required column becomes its [`crate::tables::Column::null_stand_in`].
 pub fn row_from_object(spec: &TableSpec, row: &serde_json::Map<String, Value>) -> Vec<Value> {
     spec.columns
         .iter()
-        .map(|c| value(c.kind, row.get(c.name).cloned().unwrap_or(Value::Null), false))
+        .map(|c| match row.get(c.name) {
+            None | Some(Value::Null) => c.null_stand_in(),
+            Some(v) => value(c.kind, v.clone(), false),
+        })
         .collect()
 }
 

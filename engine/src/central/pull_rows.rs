@@ -38,8 +38,9 @@ pub fn select_list(spec: &TableSpec) -> String {
         .join(", ")
 }
 
-/// The canonical values of a row selected with [`select_list`]; `None` when a
-/// value needs the `to_jsonb` path (see the module comment).
+/// The canonical values of a row selected with [`select_list`] (a null in a
+/// required column as its stand-in, as [`canonical::row_from_object`] gives);
+/// `None` when a value needs the `to_jsonb` path (see the module comment).
 pub fn decode_row(spec: &TableSpec, row: &PgRow) -> sqlx::Result<Option<CanonicalValues>> {
     let mut values = Vec::with_capacity(spec.columns.len());
     for (i, column) in spec.columns.iter().enumerate() {
@@ -58,7 +59,7 @@ pub fn decode_row(spec: &TableSpec, row: &PgRow) -> sqlx::Result<Option<Canonica
                 },
             },
         };
-        values.push(value);
+        values.push(if value.is_null() { column.null_stand_in() } else { value });
     }
     Ok(Some(values))
 }

@@ -67,6 +67,37 @@ impl TableSpec {
     }
 }
 
+/// The timestamp a NULL in a required timestamp column is shown as: the epoch,
+/// plainly "no date", rather than an invented recent time.
+pub const NULL_TIMESTAMP_STAND_IN: &str = "1970-01-01T00:00:00.000000Z";
+
+impl Column {
+    /// What a NULL the server holds in this column becomes in canonical form,
+    /// so in the local cache: itself, unless the column is required. The
+    /// Python server may have created its tables with looser columns than the
+    /// schema here declares (`CREATE TABLE IF NOT EXISTS` keeps its own), and
+    /// one NULL there must not make every pull of this device fail on the
+    /// cache's NOT NULL. Every reader of central rows applies the same rule,
+    /// so both sides hash and merge alike; the server row is left as it is
+    /// until the row is edited.
+    pub fn null_stand_in(&self) -> serde_json::Value {
+        use serde_json::{json, Value};
+        if !self.required {
+            return Value::Null;
+        }
+        match self.kind {
+            ColumnKind::Text => json!(""),
+            ColumnKind::Integer => json!(0),
+            ColumnKind::Timestamp => json!(NULL_TIMESTAMP_STAND_IN),
+            // The app reads any JSON that is not the shape it expects (chat
+            // messages that are not a list) as empty.
+            ColumnKind::Json => json!({}),
+            ColumnKind::TextArray => json!([]),
+            ColumnKind::Vector => Value::Null,
+        }
+    }
+}
+
 const fn col(name: &'static str, kind: ColumnKind, required: bool) -> Column {
     Column { name, kind, required }
 }
