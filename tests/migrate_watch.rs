@@ -26,7 +26,7 @@ async fn bridge_mode_picks_up_new_and_changed_rows_and_stops_on_ctrl_c() {
     let store = LegacyStore::new(&spec);
     let device = support::data_dir();
     let mut child = legacy::migrate_cmd(&db.url, device.path(), store.path(), &["--watch"])
-        .stdout(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
@@ -59,7 +59,17 @@ async fn bridge_mode_picks_up_new_and_changed_rows_and_stops_on_ctrl_c() {
         assert!(Instant::now() < deadline, "bridge mode did not stop on Ctrl-C");
         std::thread::sleep(Duration::from_millis(100));
     };
-    let mut stderr = String::new();
+    let (mut stdout, mut stderr) = (String::new(), String::new());
+    std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut stdout).unwrap();
     std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
     assert!(status.success(), "Ctrl-C must stop bridge mode cleanly (exit 0), got {status}: {stderr}");
+
+    // One JSON report per pass: the first reads every row, a later one only
+    // the rows the old server wrote since (not the whole store again).
+    let passes: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let read = |pass: &serde_json::Value, table: &str| legacy::table(pass, table)["read"].as_u64().unwrap_or(0);
+    assert_eq!(read(&passes[0], "memory_cards"), spec.cards as u64, "the first pass reads the whole store");
+    let later: Vec<_> = passes[1..].iter().map(|p| (read(p, "memory_cards"), read(p, "chat_sessions"))).collect();
+    let total = later.iter().fold((0, 0), |acc, r| (acc.0 + r.0, acc.1 + r.1));
+    assert_eq!(total, (1, 1), "later passes read only the new card and the renamed session: {later:?}");
 }

@@ -99,10 +99,14 @@ fn print_pass(report: &MigrateReport, json: bool) {
             Err(e) => eprintln!("error: cannot encode the report: {e}"),
         }
     } else {
+        let read: u64 = report.tables.iter().map(|t| t.read).sum();
         let inserted: u64 = report.tables.iter().map(|t| t.counts.inserted).sum();
         let conflicted: u64 = report.tables.iter().map(|t| t.counts.conflicted).sum();
         let rejected: u64 = report.tables.iter().map(|t| t.counts.rejected).sum();
-        println!("bridge pass: {inserted} inserted, {conflicted} conflicted, {rejected} rejected in {:.1} s", report.seconds);
+        println!(
+            "bridge pass: {read} new or changed row(s) read, {inserted} inserted, {conflicted} conflicted, {rejected} rejected in {:.1} s",
+            report.seconds
+        );
     }
 }
 

@@ -19,6 +19,7 @@
 //! one transaction per batch → run record → verify.
 
 pub mod copy_text;
+pub mod delta;
 pub mod discover;
 pub mod documents_store;
 pub mod fields;
@@ -177,20 +178,39 @@ pub async fn migrate(target: &ServerTarget, device: &DeviceIdentity, options: &M
     } else {
         options.data_dir.join(SNAPSHOT_FOLDER)
     };
-    let taken = {
-        let (legacy, scratch, progress) = (options.legacy_dir.clone(), scratch.clone(), progress.clone());
-        tokio::task::spawn_blocking(move || take_snapshots(&legacy, &scratch, &progress))
-            .await
-            .map_err(|e| Error::Postgres { context: "snapshotting".into(), detail: e.to_string() })?
-    };
+    let taken = snapshot_stores(&options.legacy_dir, &scratch, progress).await;
     let result = match taken {
-        Ok((snapshots, sources)) => run(target, device, options, progress, &snapshots, sources).await,
+        Ok((snapshots, sources)) => migrate_snapshots(target, device, options, progress, &snapshots, sources).await,
         Err(e) => Err(e),
     };
     if options.dry_run {
         let _ = std::fs::remove_dir_all(&scratch);
     }
     let mut report = result?;
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// [`take_snapshots`] on a blocking thread.
+pub async fn snapshot_stores(legacy_dir: &Path, into: &Path, progress: &ProgressSink) -> Result<(Vec<Snapshot>, Vec<SourceReport>)> {
+    let (legacy, into, progress) = (legacy_dir.to_path_buf(), into.to_path_buf(), progress.clone());
+    tokio::task::spawn_blocking(move || take_snapshots(&legacy, &into, &progress))
+        .await
+        .map_err(|e| Error::Postgres { context: "snapshotting".into(), detail: e.to_string() })?
+}
+
+/// Migrates snapshots already taken (bridge mode passes the rows changed since
+/// its last pass), then fills this device's cache when asked.
+pub async fn migrate_snapshots(
+    target: &ServerTarget,
+    device: &DeviceIdentity,
+    options: &MigrateOptions,
+    progress: &ProgressSink,
+    snapshots: &[Snapshot],
+    sources: Vec<SourceReport>,
+) -> Result<MigrateReport> {
+    let started = std::time::Instant::now();
+    let mut report = run(target, device, options, progress, snapshots, sources).await?;
     if !options.dry_run && options.seed_cache {
         progress(ProgressEvent::Step { message: "filling this device's cache from the server".into() });
         let mut cache = crate::cache::Cache::open(&options.data_dir)?;
@@ -277,13 +297,7 @@ async fn migrate_tables(
 /// every row.
 pub async fn verify(target: &ServerTarget, legacy_dir: &Path, progress: &ProgressSink) -> Result<VerifyReport> {
     let scratch = std::env::temp_dir().join(format!("noesis-verify-{}", Uuid::new_v4().simple()));
-    let taken = {
-        let (legacy, scratch, progress) = (legacy_dir.to_path_buf(), scratch.clone(), progress.clone());
-        tokio::task::spawn_blocking(move || take_snapshots(&legacy, &scratch, &progress))
-            .await
-            .map_err(|e| Error::Postgres { context: "snapshotting".into(), detail: e.to_string() })?
-    };
-    let result = match taken {
+    let result = match snapshot_stores(legacy_dir, &scratch, progress).await {
         Ok((snapshots, _)) => verify::verify_snapshots(target, &snapshots, progress).await,
         Err(e) => Err(e),
     };
