@@ -109,6 +109,34 @@ async fn a_null_the_python_servers_looser_schema_allows_does_not_stop_the_pull()
 }
 
 #[tokio::test]
+async fn a_truncate_on_the_server_empties_the_table_on_every_device_but_keeps_unpushed_edits() {
+    let db = server().await;
+    let (a, b) = (Device::new(&db.url), Device::new(&db.url));
+    a.sync();
+    a.sqlite(&card_sql("c1", "one"));
+    a.sqlite(&card_sql("c2", "two"));
+    a.sqlite("INSERT INTO chat_sessions VALUES ('s1', 'kept', '2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z', '[]')");
+    a.sync();
+    b.sync();
+    assert_eq!(b.sqlite("SELECT count(*) FROM memory_cards").trim(), "2");
+    b.sqlite(&card_sql("c3", "typed on the laptop, not pushed yet"));
+
+    // Someone empties the cards on the server (TRUNCATE fires no row triggers).
+    run_psql(&db.url, "TRUNCATE memory_cards");
+    let pulled = a.sync();
+    assert_eq!(pulled["pull"]["resynced"], true, "{pulled}");
+    assert_eq!(a.sqlite("SELECT count(*) FROM memory_cards").trim(), "0", "the truncated cards leave the device");
+    assert_eq!(a.sqlite("SELECT title FROM chat_sessions").trim(), "kept", "other tables are untouched");
+    b.sync();
+    assert_eq!(b.sqlite("SELECT id FROM memory_cards").trim(), "c3", "the laptop's unpushed card survives and is pushed");
+    a.sync();
+    assert_eq!(a.sqlite("SELECT id FROM memory_cards").trim(), "c3");
+    assert_converged(&[&a, &b]);
+    let again = a.sync();
+    assert_eq!(again["pull"]["resynced"], false, "one resync, not one per sync: {again}");
+}
+
+#[tokio::test]
 async fn different_fields_merge_silently_and_the_same_field_keeps_the_later_edit_and_a_conflict() {
     let db = server().await;
     let (a, b) = (Device::new(&db.url), Device::new(&db.url));
