@@ -15,6 +15,7 @@ use std::path::Path;
 use rusqlite::Connection;
 use sha2::{Digest, Sha256};
 
+use super::importer;
 use super::snapshot::{self, sqlite_error, Snapshot};
 use crate::error::Result;
 
@@ -31,10 +32,16 @@ pub fn changed_rows(current: &Snapshot, base: &Path, into: &Path) -> Result<Snap
     };
     conn.execute("ATTACH DATABASE ?1 AS cur", [current.path.display().to_string()]).map_err(fail("attaching the snapshot"))?;
     conn.execute("ATTACH DATABASE ?1 AS base", [base.display().to_string()]).map_err(fail("attaching the last pass's snapshot"))?;
+    // Only the tables the importers read (a store may also hold full-text
+    // indexes and the like, whose shadow tables cannot be copied this way).
+    let wanted: Vec<&str> = importer::all().into_iter().filter(|i| i.store() == current.store).map(|i| i.spec().name).collect();
     let tables: Vec<(String, String)> = conn
-        .prepare("SELECT name, sql FROM cur.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
-        .and_then(|mut st| st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>())
-        .map_err(fail("listing the snapshot's tables"))?;
+        .prepare("SELECT name, sql FROM cur.sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE TABLE%' ORDER BY name")
+        .and_then(|mut st| st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<Vec<(String, String)>>>())
+        .map_err(fail("listing the snapshot's tables"))?
+        .into_iter()
+        .filter(|(name, _)| wanted.contains(&name.as_str()))
+        .collect();
     let tx = conn.unchecked_transaction().map_err(fail("writing the bridge delta"))?;
     for (name, create) in &tables {
         // The store's own statement creates the table in the delta (main).
@@ -124,11 +131,15 @@ mod tests {
             "CREATE TABLE memory_cards (id TEXT PRIMARY KEY, created_at TEXT, approval TEXT, json TEXT, extra TEXT);
              INSERT INTO memory_cards VALUES ('a', 't', 'pending', '{}', NULL);
              CREATE TABLE mindfile_entries (id TEXT PRIMARY KEY, created_at TEXT, category TEXT, json TEXT);
-             INSERT INTO mindfile_entries VALUES ('m', 't', 'values', '{}');",
+             INSERT INTO mindfile_entries VALUES ('m', 't', 'values', '{}');
+             CREATE VIRTUAL TABLE cards_fts USING fts5(text);
+             INSERT INTO cards_fts VALUES ('an index the old server kept');",
         );
         let delta = changed_rows(&current, &base.path, &dir.path().join("delta.sqlite3")).unwrap();
         let conn = Connection::open(&delta.path).unwrap();
         let count = |t: &str| conn.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get::<_, i64>(0)).unwrap();
         assert_eq!((count("memory_cards"), count("mindfile_entries")), (1, 1));
+        let others: i64 = conn.query_row("SELECT count(*) FROM sqlite_master WHERE name LIKE 'cards_fts%'", [], |r| r.get(0)).unwrap();
+        assert_eq!(others, 0, "tables no importer reads stay out of the delta");
     }
 }
