@@ -39,7 +39,7 @@ pub struct WizardSession {
 }
 
 /// Manages the wizard's session on `app`: progress goes to the window as
-/// `wizard://progress`; saving a server starts the sync agent.
+/// `wizard://progress`; saving a server (re)starts the sync agent against it.
 pub fn install<R: Runtime>(app: &tauri::App<R>) {
     let (events, agent) = (app.handle().clone(), app.handle().clone());
     app.manage(WizardSession {
@@ -55,7 +55,7 @@ pub fn install<R: Runtime>(app: &tauri::App<R>) {
                 tracing::warn!("cannot send wizard://progress: {e}");
             }
         }),
-        start_agent: Box::new(move || crate::sync_agent::start_once(&agent)),
+        start_agent: Box::new(move || crate::sync_agent::restart(&agent)),
     });
 }
 
@@ -153,7 +153,8 @@ pub struct SavedServer {
 }
 
 /// Saves the server: the password to the OS keychain (never to a file), the URL
-/// to the cache; then starts the sync agent.
+/// to the cache; then replaces the running sync agent (if any, on the server
+/// saved before) with one for this server.
 #[tauri::command]
 #[specta::specta]
 pub async fn wizard_save_server(state: State<'_, AppState>, session: State<'_, WizardSession>, form: ServerForm, password: Option<String>) -> CommandResult<SavedServer> {
@@ -166,7 +167,12 @@ pub async fn wizard_save_server(state: State<'_, AppState>, session: State<'_, W
     *lock(&session.password) = password;
     {
         let cache = state.cache();
+        let before = cache.server_url()?;
         cache.set_server_url(&url)?;
+        if before.is_some() && before != cache.server_url()? {
+            // Another server: read it from the start, not from the old one's position.
+            noesis_engine::sync::pull::forget_cursor(&cache)?;
+        }
         cache.set_state(IN_PROGRESS_KEY, "yes")?;
         state.publish_sync_status(&cache);
     }
