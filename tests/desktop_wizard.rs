@@ -54,6 +54,37 @@ fn a_typed_folder_is_checked_and_counted() {
 }
 
 #[test]
+fn choose_folder_asks_the_folder_dialog_from_home_and_returns_its_answer() {
+    use noesis_desktop::folder_dialog::FolderDialog;
+    use std::path::PathBuf;
+    use std::sync::{Arc, Mutex};
+    let app = app();
+    let legacy = tempfile::tempdir().unwrap();
+    generate(legacy.path(), &GenerateSpec { cards: 3, hostile: false, ..GenerateSpec::small() }).unwrap();
+    // The user's answers, in order: the generated folder, then Cancel.
+    let answers = Arc::new(Mutex::new(vec![None, Some(legacy.path().to_path_buf())]));
+    let starts: Arc<Mutex<Vec<Option<PathBuf>>>> = Arc::default();
+    let (a, s) = (answers.clone(), starts.clone());
+    app.manage(FolderDialog::new(move |start, answer| {
+        s.lock().unwrap().push(start);
+        let chosen = a.lock().unwrap().pop().unwrap();
+        // Answered from another thread, as the native dialog does.
+        std::thread::spawn(move || answer(chosen));
+    }));
+    let chosen = app.ok("wizard_choose_legacy_folder", json!({}));
+    assert_eq!(chosen, json!(legacy.path().display().to_string()), "the folder the user chose comes back to the form");
+    assert_eq!(starts.lock().unwrap()[0], dirs_home(), "the dialog opens in the home folder");
+    assert_eq!(app.ok("wizard_choose_legacy_folder", json!({})), Value::Null, "Cancel changes nothing");
+    let folder = app.ok("wizard_inspect_legacy", json!({"path": chosen}));
+    assert_eq!(folder["tables"].as_array().unwrap().iter().find(|t| t["table"] == "memory_cards").unwrap()["rows"], 3);
+}
+
+/// The home folder as the app sees it.
+fn dirs_home() -> Option<std::path::PathBuf> {
+    std::env::var_os("HOME").filter(|h| !h.is_empty()).map(Into::into)
+}
+
+#[test]
 fn the_whole_wizard_runs_against_a_real_server() {
     let Some((form, password, db_url)) = fresh_database() else {
         assert!(std::env::var_os("NOESIS_TEST_REQUIRE_SERVER").is_none(), "NOESIS_TEST_DATABASE_URL is not set but scripts/test.sh requires the server tests to run");

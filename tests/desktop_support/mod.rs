@@ -56,6 +56,12 @@ impl MockApp {
         get_ipc_response(&self.window, request).map(|body| body.deserialize::<Value>().unwrap())
     }
 
+    /// Puts `value` in Tauri's managed state, as the real app does for what
+    /// tests replace (the folder dialog).
+    pub fn manage<T: Send + Sync + 'static>(&self, value: T) {
+        tauri::Manager::manage(&self._app, value);
+    }
+
     /// [`MockApp::call`] that must succeed.
     pub fn ok(&self, cmd: &str, args: Value) -> Value {
         self.call(cmd, args).unwrap_or_else(|e| panic!("{cmd} failed: {e}"))

@@ -17,6 +17,7 @@ use noesis_engine::legacy::{self, MigrateOptions, MigrateReport, MigrationHandle
 use noesis_engine::{credentials, DatabaseUrl, Secret};
 
 use crate::error::{CommandError, CommandResult};
+use crate::folder_dialog::FolderDialog;
 use crate::state::AppState;
 
 /// `sync_state` key recording that the wizard was finished or skipped on this
@@ -228,6 +229,16 @@ pub async fn wizard_inspect_legacy(path: String) -> CommandResult<LegacyFolder> 
         return Err(invalid("Type the folder of the old Noesis project, e.g. ~/myCode/genai-agent-core."));
     }
     Ok(discover::inspect(&expand(path))?)
+}
+
+/// "Choose folder…": the system's folder dialog, starting in the home folder.
+/// Returns the folder chosen (`None` when cancelled) for the front end to put
+/// in the path field and check with [`wizard_inspect_legacy`], exactly as a
+/// typed folder is.
+#[tauri::command]
+#[specta::specta]
+pub async fn wizard_choose_legacy_folder(dialog: State<'_, FolderDialog>) -> CommandResult<Option<String>> {
+    Ok(dialog.choose(dirs::home_dir()).await.map(|p| p.display().to_string()))
 }
 
 /// `~/x` as the home folder's `x`, as people type paths.
