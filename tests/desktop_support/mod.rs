@@ -62,6 +62,11 @@ impl MockApp {
         tauri::Manager::manage(&self._app, value);
     }
 
+    /// The app, for calling what the tray's menu calls.
+    pub fn handle(&self) -> tauri::AppHandle<MockRuntime> {
+        tauri::Manager::app_handle(&self._app).clone()
+    }
+
     /// [`MockApp::call`] that must succeed.
     pub fn ok(&self, cmd: &str, args: Value) -> Value {
         self.call(cmd, args).unwrap_or_else(|e| panic!("{cmd} failed: {e}"))
