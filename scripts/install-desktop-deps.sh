@@ -13,12 +13,13 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # Debian packages: Tauri's Linux prerequisites (WebKitGTK 4.1, libsoup 3, the
 # tray's appindicator, librsvg for icons, libxdo for menu accelerators), the
 # compilers, and the headless display + WebDriver used by scripts/test-desktop.sh
-# (keyutils: its tests keep the wizard's password in a kernel session keyring).
+# (keyutils: its tests keep the wizard's password in a kernel session keyring;
+# xdotool: one finds the native folder dialog, which WebDriver cannot see).
 APT_PACKAGES=(
   build-essential pkg-config file libssl-dev
   libwebkit2gtk-4.1-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev
   librsvg2-dev libayatana-appindicator3-dev libxdo-dev
-  xvfb xauth webkit2gtk-driver sqlite3 keyutils
+  xvfb xauth webkit2gtk-driver sqlite3 keyutils xdotool
 )
 
 missing=()

@@ -7,10 +7,9 @@
 
 mod desktop_support;
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use desktop_support::MockApp;
+use desktop_support::{servers_up, app_connections, drop_database, eventually, fresh_database, fresh_database_named, psql, MockApp};
 use serde_json::{json, Value};
 
 use noesis_engine::legacy::generate::{generate, GenerateSpec};
@@ -54,28 +53,35 @@ fn a_typed_folder_is_checked_and_counted() {
     assert_eq!(app.call("wizard_inspect_legacy", json!({"path": "  "})).unwrap_err()["code"], "invalid");
 }
 
-/// A fresh database on the pgvector test server, as (form, password, admin URL
-/// of the database); `None` when the test servers are not running.
-fn fresh_database() -> Option<(Value, String, String)> {
-    let admin = std::env::var("NOESIS_TEST_DATABASE_URL").ok()?;
-    let name = format!("noesis_wizard_{}", std::process::id());
-    let psql = std::env::var("NOESIS_TEST_PG_BIN").map(|b| format!("{b}/psql")).unwrap_or_else(|_| "psql".into());
-    let run = |url: &str, sql: &str| {
-        let out = Command::new(&psql).args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql]).output().unwrap();
-        assert!(out.status.success(), "psql: {}", String::from_utf8_lossy(&out.stderr));
-    };
-    run(&admin, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
-    run(&admin, &format!("CREATE DATABASE {name}"));
-    // postgres://user:password@host:port/db?params
-    let rest = admin.split_once("://").unwrap().1;
-    let (auth, server) = rest.split_once('@').unwrap();
-    let (user, password) = auth.split_once(':').unwrap();
-    let hostport = server.split(['/', '?']).next().unwrap();
-    let (host, port) = hostport.rsplit_once(':').unwrap();
-    let form = json!({"host": host, "port": port.parse::<u16>().unwrap(), "database": name, "user": user, "tls_mode": "prefer", "ca_file": null});
-    let (base, query) = admin.split_once('?').map(|(b, q)| (b, format!("?{q}"))).unwrap_or((&admin, String::new()));
-    let db_url = format!("{}/{name}{query}", base.rsplit_once('/').unwrap().0);
-    Some((form, password.to_string(), db_url))
+#[test]
+fn choose_folder_asks_the_folder_dialog_from_home_and_returns_its_answer() {
+    use noesis_desktop::folder_dialog::FolderDialog;
+    use std::path::PathBuf;
+    use std::sync::{Arc, Mutex};
+    let app = app();
+    let legacy = tempfile::tempdir().unwrap();
+    generate(legacy.path(), &GenerateSpec { cards: 3, hostile: false, ..GenerateSpec::small() }).unwrap();
+    // The user's answers, in order: the generated folder, then Cancel.
+    let answers = Arc::new(Mutex::new(vec![None, Some(legacy.path().to_path_buf())]));
+    let starts: Arc<Mutex<Vec<Option<PathBuf>>>> = Arc::default();
+    let (a, s) = (answers.clone(), starts.clone());
+    app.manage(FolderDialog::new(move |start, answer| {
+        s.lock().unwrap().push(start);
+        let chosen = a.lock().unwrap().pop().unwrap();
+        // Answered from another thread, as the native dialog does.
+        std::thread::spawn(move || answer(chosen));
+    }));
+    let chosen = app.ok("wizard_choose_legacy_folder", json!({}));
+    assert_eq!(chosen, json!(legacy.path().display().to_string()), "the folder the user chose comes back to the form");
+    assert_eq!(starts.lock().unwrap()[0], dirs_home(), "the dialog opens in the home folder");
+    assert_eq!(app.ok("wizard_choose_legacy_folder", json!({})), Value::Null, "Cancel changes nothing");
+    let folder = app.ok("wizard_inspect_legacy", json!({"path": chosen}));
+    assert_eq!(folder["tables"].as_array().unwrap().iter().find(|t| t["table"] == "memory_cards").unwrap()["rows"], 3);
+}
+
+/// The home folder as the app sees it.
+fn dirs_home() -> Option<std::path::PathBuf> {
+    std::env::var_os("HOME").filter(|h| !h.is_empty()).map(Into::into)
 }
 
 #[test]
@@ -142,8 +148,46 @@ fn the_whole_wizard_runs_against_a_real_server() {
     drop_database(&db_url);
 }
 
-fn drop_database(db_url: &str) {
-    let (Ok(admin), Some(name)) = (std::env::var("NOESIS_TEST_DATABASE_URL"), db_url.split('?').next().and_then(|u| u.rsplit('/').next())) else { return };
-    let psql = std::env::var("NOESIS_TEST_PG_BIN").map(|b| format!("{b}/psql")).unwrap_or_else(|_| "psql".into());
-    let _ = Command::new(psql).args(["-X", "-q", "-d", &admin, "-c", &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")]).output();
+#[test]
+fn saving_another_server_moves_the_running_agent_to_it() {
+    if !servers_up() {
+        return;
+    }
+    let (Some((form_a, password, db_a)), Some((form_b, _, db_b))) = (fresh_database_named("noesis_switch_a"), fresh_database_named("noesis_switch_b")) else { unreachable!() };
+    for db in [&db_a, &db_b] {
+        let target = noesis_engine::central::ServerTarget::exact(noesis_engine::DatabaseUrl::parse(db).unwrap());
+        tauri::async_runtime::block_on(noesis_engine::central::setup(&target)).unwrap();
+    }
+    // Written on B before this device ever synced with A, so an A cursor
+    // carried over to B would skip it.
+    psql(&db_b, "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance) VALUES ('on-b-before', now(), 'fact', 'global', 'written on B before the switch', 'pending', '{}')");
+    let app = MockApp::open("sync://status");
+    let online = |app: &MockApp| eventually(30, || app.ok("sync_status", json!({}))["state"] == "online");
+    let count = |db: &str, text: &str| psql(db, &format!("SELECT count(*) FROM memory_cards WHERE text = '{text}'"));
+
+    app.ok("wizard_save_server", json!({"form": form_a, "password": password}));
+    assert!(online(&app), "the agent syncs with A: {}", app.ok("sync_status", json!({})));
+    app.ok("create_card", json!({"draft": {"category": "fact", "scope": "global", "text": "made while on A"}}));
+    assert!(eventually(30, || count(&db_a, "made while on A") == "1"), "an edit reaches A while A is the server");
+
+    app.ok("wizard_save_server", json!({"form": form_b, "password": password}));
+    assert!(eventually(30, || app_connections(&db_a) == 0), "the agent of A stopped and closed its connections: {} left", app_connections(&db_a));
+    assert!(online(&app), "the new agent syncs with B: {}", app.ok("sync_status", json!({})));
+    assert!(
+        eventually(30, || app.call("get_card", json!({"id": "on-b-before"})).is_ok()),
+        "B's own cards reach the cache after the switch (read from B's start, not A's position)"
+    );
+    app.ok("create_card", json!({"draft": {"category": "fact", "scope": "global", "text": "made after the switch"}}));
+    assert!(eventually(30, || count(&db_b, "made after the switch") == "1"), "an edit after saving B reaches B");
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(count(&db_a, "made after the switch"), "0", "nothing is sent to A any more");
+    assert!(app_connections(&db_b) > 0, "the agent of B is connected");
+
+    for form in [&form_a, &form_b] {
+        let url = format!("postgres://{}@{}:{}/{}", form["user"].as_str().unwrap(), form["host"].as_str().unwrap(), form["port"], form["database"].as_str().unwrap());
+        let _ = noesis_engine::credentials::forget_password(&noesis_engine::DatabaseUrl::parse(&url).unwrap());
+    }
+    drop(app);
+    drop_database(&db_a);
+    drop_database(&db_b);
 }

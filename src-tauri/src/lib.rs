@@ -12,6 +12,7 @@
 pub mod bindings;
 pub mod commands;
 pub mod error;
+pub mod folder_dialog;
 pub mod logs;
 pub mod state;
 pub mod sync_agent;
@@ -73,6 +74,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             wizard::wizard_apply_schema,
             wizard::wizard_scan_legacy,
             wizard::wizard_inspect_legacy,
+            wizard::wizard_choose_legacy_folder,
             wizard::wizard_preview,
             wizard::wizard_start_migration,
             wizard::wizard_cancel_migration,
@@ -130,8 +132,9 @@ pub fn run() {
         .callback(|app, _args, _cwd| tray::show_main(app))
         .build();
     let autostart = tauri_plugin_autostart::Builder::new().arg(tray::HIDDEN_ARG).build();
-    let base = tauri::Builder::default().plugin(single).plugin(autostart);
+    let base = tauri::Builder::default().plugin(single).plugin(autostart).plugin(tauri_plugin_dialog::init());
     let app = build_app(base, state, context).expect("the Tauri app failed to start");
+    app.manage(folder_dialog::native(app.handle()));
     {
         use tauri_plugin_autostart::ManagerExt;
         let handle = app.handle().clone();

@@ -4,6 +4,7 @@
 //! background sync uses its own connection (WAL lets both work at once).
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use noesis_engine::cache::Cache;
@@ -33,9 +34,12 @@ pub struct AppState {
     agent_status: Mutex<Option<SyncStatus>>,
     /// The running sync agent, for "Sync now" and pause; `None` without a server.
     agent: Mutex<Option<AgentHandle>>,
-    /// The server, password resolved, once the agent started (conflicts and
+    /// The server, password resolved, of the running agent (conflicts and
     /// related cards query it directly).
-    server: OnceLock<ServerTarget>,
+    server: Mutex<Option<ServerTarget>>,
+    /// Counts agent (re)starts: an agent started for an older server is not
+    /// kept, and its last reports are not shown, once a newer one was asked for.
+    agent_generation: AtomicU64,
     /// Start at login, when the platform plugin is present.
     autostart: OnceLock<Autostart>,
 }
@@ -50,7 +54,8 @@ impl AppState {
             status_sink: OnceLock::new(),
             agent_status: Mutex::new(None),
             agent: Mutex::new(None),
-            server: OnceLock::new(),
+            server: Mutex::new(None),
+            agent_generation: AtomicU64::new(0),
             autostart: OnceLock::new(),
         })
     }
@@ -100,18 +105,47 @@ impl AppState {
         }
     }
 
-    /// Records and forwards one report of the sync agent.
-    pub fn publish_agent_status(&self, status: SyncStatus) {
-        *self.agent_status.lock().unwrap_or_else(|p| p.into_inner()) = Some(status.clone());
+    /// Records and forwards one report of the agent of `generation`; a report
+    /// of an agent already replaced (another server was saved) is dropped.
+    pub fn publish_agent_status(&self, generation: u64, status: SyncStatus) {
+        let mut latest = self.agent_status.lock().unwrap_or_else(|p| p.into_inner());
+        if generation != self.agent_generation() {
+            return;
+        }
+        *latest = Some(status.clone());
+        drop(latest);
         if let Some(sink) = self.status_sink.get() {
             sink(&status);
         }
     }
 
-    /// Keeps the running agent and its server for the commands that use them.
-    pub fn set_agent(&self, agent: AgentHandle, server: ServerTarget) {
-        *self.agent.lock().unwrap_or_else(|p| p.into_inner()) = Some(agent);
-        let _ = self.server.set(server);
+    /// The generation of the agent that should run now.
+    pub fn agent_generation(&self) -> u64 {
+        self.agent_generation.load(Ordering::SeqCst)
+    }
+
+    /// Starts a new agent generation: hands back the running agent (for the
+    /// caller to stop) and forgets its server and reports, so nothing is sent
+    /// to the old server once another one was saved.
+    pub fn replace_agent(&self) -> (u64, Option<AgentHandle>) {
+        let mut agent = self.agent.lock().unwrap_or_else(|p| p.into_inner());
+        let generation = self.agent_generation.fetch_add(1, Ordering::SeqCst) + 1;
+        *self.server.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        *self.agent_status.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        (generation, agent.take())
+    }
+
+    /// Keeps the agent of `generation` and its server for the commands that
+    /// use them; when a newer generation was asked for meanwhile, hands the
+    /// agent back instead (to be stopped).
+    pub fn set_agent(&self, generation: u64, agent: AgentHandle, server: ServerTarget) -> Result<(), AgentHandle> {
+        let mut slot = self.agent.lock().unwrap_or_else(|p| p.into_inner());
+        if generation != self.agent_generation() {
+            return Err(agent);
+        }
+        *slot = Some(agent);
+        *self.server.lock().unwrap_or_else(|p| p.into_inner()) = Some(server);
+        Ok(())
     }
 
     /// Runs `f` on the agent when one runs; `false` when there is none.
@@ -125,9 +159,9 @@ impl AppState {
         }
     }
 
-    /// The server the agent syncs with, once it started.
-    pub fn server(&self) -> Option<&ServerTarget> {
-        self.server.get()
+    /// The server the running agent syncs with.
+    pub fn server(&self) -> Option<ServerTarget> {
+        self.server.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Installs the start-at-login switch (once, in the real app).

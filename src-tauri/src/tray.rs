@@ -32,6 +32,50 @@ pub fn tray_label(status: &SyncStatus) -> String {
     }
 }
 
+/// What a tray menu item does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrayAction {
+    /// "Sync now": a cycle at once (and a retry of an unreachable server).
+    SyncNow,
+    /// "Pause sync" ticked (`true`) or unticked.
+    Pause(bool),
+    /// "Open Noesis": show the window.
+    Open,
+    /// "Quit Noesis": end the app (the agent stops with it).
+    Quit,
+}
+
+/// The action of the menu item `id`; `pause_ticked` is the pause item's tick
+/// after the click (the menu toggles it itself).
+pub fn menu_action(id: &str, pause_ticked: bool) -> Option<TrayAction> {
+    match id {
+        "sync_now" => Some(TrayAction::SyncNow),
+        "pause" => Some(TrayAction::Pause(pause_ticked)),
+        "open" => Some(TrayAction::Open),
+        "quit" => Some(TrayAction::Quit),
+        _ => None,
+    }
+}
+
+/// Carries out a tray action with the same calls as the window's own
+/// controls (`sync_now`, `set_sync_paused`), so both behave alike.
+pub fn perform<R: Runtime>(app: &AppHandle<R>, action: TrayAction) {
+    match action {
+        TrayAction::SyncNow => {
+            app.state::<AppState>().with_agent(|agent| agent.sync_now());
+        }
+        TrayAction::Pause(paused) => {
+            let state = app.state::<AppState>();
+            if let Err(e) = state.cache().set_sync_paused(paused) {
+                tracing::warn!("cannot keep the pause setting: {e}");
+            }
+            state.with_agent(|agent| agent.set_paused(paused));
+        }
+        TrayAction::Open => show_main(app),
+        TrayAction::Quit => app.exit(0),
+    }
+}
+
 /// Adds the tray icon and makes closing the main window hide it when the user
 /// wants sync to go on in the background.
 pub fn install<R: Runtime>(app: &tauri::App<R>) -> tauri::Result<()> {
@@ -51,21 +95,10 @@ pub fn install<R: Runtime>(app: &tauri::App<R>) -> tauri::Result<()> {
         tray = tray.icon(icon.clone());
     }
     let pause_item = pause.clone();
-    tray.on_menu_event(move |app, event| match event.id.as_ref() {
-        "sync_now" => {
-            app.state::<AppState>().with_agent(|agent| agent.sync_now());
+    tray.on_menu_event(move |app, event| {
+        if let Some(action) = menu_action(event.id.as_ref(), pause_item.is_checked().unwrap_or(false)) {
+            perform(app, action);
         }
-        "pause" => {
-            let state = app.state::<AppState>();
-            let paused = pause_item.is_checked().unwrap_or(false);
-            if let Err(e) = state.cache().set_sync_paused(paused) {
-                tracing::warn!("cannot keep the pause setting: {e}");
-            }
-            state.with_agent(|agent| agent.set_paused(paused));
-        }
-        "open" => show_main(app),
-        "quit" => app.exit(0),
-        _ => {}
     })
     .on_tray_icon_event(|tray, event| {
         if let TrayIconEvent::Click { button: MouseButton::Left, button_state: MouseButtonState::Up, .. } = event {
@@ -109,6 +142,16 @@ pub fn show_main<R: Runtime>(app: &AppHandle<R>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_menu_item_has_its_action() {
+        assert_eq!(menu_action("sync_now", false), Some(TrayAction::SyncNow));
+        assert_eq!(menu_action("pause", true), Some(TrayAction::Pause(true)), "ticking Pause pauses");
+        assert_eq!(menu_action("pause", false), Some(TrayAction::Pause(false)), "unticking it resumes");
+        assert_eq!(menu_action("open", false), Some(TrayAction::Open));
+        assert_eq!(menu_action("quit", false), Some(TrayAction::Quit));
+        assert_eq!(menu_action("status", false), None, "the status line does nothing");
+    }
 
     #[test]
     fn the_tray_says_the_state_and_what_waits() {

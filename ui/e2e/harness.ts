@@ -3,7 +3,7 @@
 // the CLI and sqlite3 to look at the cache from outside the app.
 import { spawn, execFileSync } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Session, sleep } from "./webdriver";
@@ -51,6 +51,17 @@ export class RunningApp {
     }
   }
 
+  /** Kills the app process of `dataDir` at once (SIGKILL: no chance to clean
+   *  up, as a crash, a power cut or a force quit), found by its data folder in
+   *  /proc, then ends the WebDriver session and the driver. */
+  async kill(dataDir: string): Promise<void> {
+    const pids = appPids(dataDir);
+    if (pids.length === 0) throw new Error(`no app process runs on ${dataDir}`);
+    for (const pid of pids) process.kill(pid, "SIGKILL");
+    for (let i = 0; i < 100 && appPids(dataDir).length > 0; i++) await sleep(100);
+    await this.close();
+  }
+
   async close(): Promise<void> {
     await this.session.end();
     this.driver.kill();
@@ -74,4 +85,19 @@ export function sql(dataDir: string, statement: string): string {
 /** `noesis-sync status --json` for the data folder. */
 export function cliStatus(dataDir: string): any {
   return JSON.parse(execFileSync(CLI, ["status", "--json", "--data-dir", dataDir], { encoding: "utf8" }));
+}
+
+/** The app processes (this test's build) running on `dataDir`. */
+export function appPids(dataDir: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const env = readFileSync(`/proc/${entry}/environ`, "utf8").split("\0");
+      if (env.includes(`NOESIS_DATA_DIR=${dataDir}`) && readlinkSync(`/proc/${entry}/exe`) === realpathSync(APP)) pids.push(Number(entry));
+    } catch {
+      // Gone meanwhile, or not ours to read.
+    }
+  }
+  return pids;
 }

@@ -96,7 +96,8 @@ export const commands = {
 	wizardTestConnection: (form: ServerForm, password: string | null) => typedError<Diagnosis, CommandError>(__TAURI_INVOKE("wizard_test_connection", { form, password })),
 	/**
 	 *  Saves the server: the password to the OS keychain (never to a file), the URL
-	 *  to the cache; then starts the sync agent.
+	 *  to the cache; then replaces the running sync agent (if any, on the server
+	 *  saved before) with one for this server.
 	 */
 	wizardSaveServer: (form: ServerForm, password: string | null) => typedError<SavedServer, CommandError>(__TAURI_INVOKE("wizard_save_server", { form, password })),
 	/**  The central schema's state and what applying it would add. */
@@ -107,6 +108,13 @@ export const commands = {
 	wizardScanLegacy: () => typedError<LegacyScan, CommandError>(__TAURI_INVOKE("wizard_scan_legacy")),
 	/**  What a folder the user picked holds. */
 	wizardInspectLegacy: (path: string) => typedError<LegacyFolder, CommandError>(__TAURI_INVOKE("wizard_inspect_legacy", { path })),
+	/**
+	 *  "Choose folder…": the system's folder dialog, starting in the home folder.
+	 *  Returns the folder chosen (`None` when cancelled) for the front end to put
+	 *  in the path field and check with [`wizard_inspect_legacy`], exactly as a
+	 *  typed folder is.
+	 */
+	wizardChooseLegacyFolder: () => typedError<string | null, CommandError>(__TAURI_INVOKE("wizard_choose_legacy_folder")),
 	/**  The dry run: per table what would be inserted, unchanged, conflicted, rejected. */
 	wizardPreview: (legacyDir: string) => typedError<MigrationOutcome, CommandError>(__TAURI_INVOKE("wizard_preview", { legacyDir })),
 	/**

@@ -44,7 +44,7 @@ fn unavailable(reason: impl Into<String>) -> RelatedView {
 #[specta::specta]
 pub async fn related_items(state: State<'_, AppState>, id: String, limit: u32) -> CommandResult<RelatedView> {
     let status = state.current_sync_status(&state.cache())?;
-    let Some(target) = state.server().cloned() else {
+    let Some(target) = state.server() else {
         return Ok(unavailable("Related items come from the server's embeddings, and no server is set up on this device."));
     };
     if matches!(status.state, SyncState::Offline | SyncState::Error | SyncState::Connecting) {

@@ -103,7 +103,7 @@ fn view(record: &ConflictRecord, me: &str) -> ConflictView {
 }
 
 fn server(state: &AppState) -> CommandResult<ServerTarget> {
-    state.server().cloned().ok_or_else(|| noesis_engine::Error::NoServerConfigured.into())
+    state.server().ok_or_else(|| noesis_engine::Error::NoServerConfigured.into())
 }
 
 fn bad_id(id: &str) -> CommandError {

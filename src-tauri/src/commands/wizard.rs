@@ -17,6 +17,7 @@ use noesis_engine::legacy::{self, MigrateOptions, MigrateReport, MigrationHandle
 use noesis_engine::{credentials, DatabaseUrl, Secret};
 
 use crate::error::{CommandError, CommandResult};
+use crate::folder_dialog::FolderDialog;
 use crate::state::AppState;
 
 /// `sync_state` key recording that the wizard was finished or skipped on this
@@ -39,7 +40,7 @@ pub struct WizardSession {
 }
 
 /// Manages the wizard's session on `app`: progress goes to the window as
-/// `wizard://progress`; saving a server starts the sync agent.
+/// `wizard://progress`; saving a server (re)starts the sync agent against it.
 pub fn install<R: Runtime>(app: &tauri::App<R>) {
     let (events, agent) = (app.handle().clone(), app.handle().clone());
     app.manage(WizardSession {
@@ -55,7 +56,7 @@ pub fn install<R: Runtime>(app: &tauri::App<R>) {
                 tracing::warn!("cannot send wizard://progress: {e}");
             }
         }),
-        start_agent: Box::new(move || crate::sync_agent::start_once(&agent)),
+        start_agent: Box::new(move || crate::sync_agent::restart(&agent)),
     });
 }
 
@@ -153,7 +154,8 @@ pub struct SavedServer {
 }
 
 /// Saves the server: the password to the OS keychain (never to a file), the URL
-/// to the cache; then starts the sync agent.
+/// to the cache; then replaces the running sync agent (if any, on the server
+/// saved before) with one for this server.
 #[tauri::command]
 #[specta::specta]
 pub async fn wizard_save_server(state: State<'_, AppState>, session: State<'_, WizardSession>, form: ServerForm, password: Option<String>) -> CommandResult<SavedServer> {
@@ -166,7 +168,12 @@ pub async fn wizard_save_server(state: State<'_, AppState>, session: State<'_, W
     *lock(&session.password) = password;
     {
         let cache = state.cache();
+        let before = cache.server_url()?;
         cache.set_server_url(&url)?;
+        if before.is_some() && before != cache.server_url()? {
+            // Another server: read it from the start, not from the old one's position.
+            noesis_engine::sync::pull::forget_cursor(&cache)?;
+        }
         cache.set_state(IN_PROGRESS_KEY, "yes")?;
         state.publish_sync_status(&cache);
     }
@@ -222,6 +229,16 @@ pub async fn wizard_inspect_legacy(path: String) -> CommandResult<LegacyFolder> 
         return Err(invalid("Type the folder of the old Noesis project, e.g. ~/myCode/genai-agent-core."));
     }
     Ok(discover::inspect(&expand(path))?)
+}
+
+/// "Choose folder…": the system's folder dialog, starting in the home folder.
+/// Returns the folder chosen (`None` when cancelled) for the front end to put
+/// in the path field and check with [`wizard_inspect_legacy`], exactly as a
+/// typed folder is.
+#[tauri::command]
+#[specta::specta]
+pub async fn wizard_choose_legacy_folder(dialog: State<'_, FolderDialog>) -> CommandResult<Option<String>> {
+    Ok(dialog.choose(dirs::home_dir()).await.map(|p| p.display().to_string()))
 }
 
 /// `~/x` as the home folder's `x`, as people type paths.

@@ -1,5 +1,6 @@
 // Step 3: legacy data. Looks in the usual places, lets the user type another
-// folder (checked at once: rows per table found), says when the central log
+// folder or choose one in the system's folder dialog (either way checked at
+// once: rows per table found), says when the central log
 // shows another device already migrated, and offers resuming this device's
 // interrupted run. "This machine has no legacy data" skips to the end.
 import { useState } from "preact/hooks";
@@ -70,16 +71,30 @@ export function LegacyStep({
   const interrupted = latest && latest.status !== "completed" ? latest : undefined;
   const selected = chosen ?? (found.length > 0 ? found[0] : null);
 
-  const check = async () => {
+  // A typed folder and one chosen in the dialog go through the same check.
+  const check = async (path: string) => {
     setChecking(true);
     setTypedError(null);
     try {
-      setChosen(await wizardApi.inspectLegacy(typed));
+      setChosen(await wizardApi.inspectLegacy(path));
     } catch (e) {
       setTypedError(messageOf(e));
     } finally {
       setChecking(false);
     }
+  };
+
+  const choose = async () => {
+    let path: string | null;
+    try {
+      path = await wizardApi.chooseLegacyFolder();
+    } catch (e) {
+      setTypedError(messageOf(e));
+      return;
+    }
+    if (path === null) return; // cancelled: keep what was there
+    setTyped(path);
+    await check(path);
   };
 
   return (
@@ -116,7 +131,7 @@ export function LegacyStep({
         class="wz-pathrow"
         onSubmit={(e) => {
           e.preventDefault();
-          void check();
+          void check(typed);
         }}
       >
         <label class="wz-wide">
@@ -132,6 +147,9 @@ export function LegacyStep({
         </label>
         <button type="submit" data-testid="wz-legacy-check" disabled={checking || !typed.trim()}>
           {checking ? "Checking…" : "Check folder"}
+        </button>
+        <button type="button" data-testid="wz-legacy-choose" disabled={checking} onClick={() => void choose()}>
+          Choose folder…
         </button>
       </form>
       {typedError && (

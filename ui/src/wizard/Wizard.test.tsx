@@ -13,6 +13,7 @@ vi.mock("./api", () => ({
     applySchema: vi.fn(),
     scanLegacy: vi.fn(),
     inspectLegacy: vi.fn(),
+    chooseLegacyFolder: vi.fn(),
     preview: vi.fn(),
     startMigration: vi.fn(),
     cancelMigration: vi.fn(),
@@ -120,6 +121,40 @@ describe("legacy step", () => {
     expect((await screen.findByTestId("legacy-counts")).textContent).toContain("1,234");
     fireEvent.click(screen.getByTestId("wz-preview"));
     expect(onPreview).toHaveBeenCalledWith("/data/old");
+  });
+
+  it("'Choose folder…' puts the chosen folder in the field and checks it like a typed one", async () => {
+    mocked.scanLegacy.mockResolvedValue({ ...scan, runs: [] });
+    const onPreview = vi.fn();
+    render(<LegacyStep onPreview={onPreview} onResume={vi.fn()} onNoData={vi.fn()} />);
+    const path = () => (screen.getByTestId("wz-legacy-path") as HTMLInputElement).value;
+
+    // Cancelled: nothing is checked and the field keeps what was typed.
+    fireEvent.input(await screen.findByTestId("wz-legacy-path"), { target: { value: "~/typed" } });
+    mocked.chooseLegacyFolder.mockResolvedValueOnce(null);
+    fireEvent.click(screen.getByTestId("wz-legacy-choose"));
+    await waitFor(() => expect(mocked.chooseLegacyFolder).toHaveBeenCalledTimes(1));
+    expect(mocked.inspectLegacy).not.toHaveBeenCalled();
+    expect(path()).toBe("~/typed");
+
+    // A folder without legacy stores: the same refusal as for a typed one.
+    mocked.chooseLegacyFolder.mockResolvedValueOnce("/home/me/Pictures");
+    mocked.inspectLegacy.mockRejectedValueOnce(new Error("no legacy store in /home/me/Pictures"));
+    fireEvent.click(screen.getByTestId("wz-legacy-choose"));
+    expect((await screen.findByTestId("legacy-error")).textContent).toContain("no legacy store in /home/me/Pictures");
+    expect(mocked.inspectLegacy).toHaveBeenLastCalledWith("/home/me/Pictures");
+    expect(path()).toBe("/home/me/Pictures");
+    expect((screen.getByTestId("wz-preview") as HTMLButtonElement).disabled).toBe(true);
+
+    // The right folder: counted, and previewed from that folder.
+    mocked.chooseLegacyFolder.mockResolvedValueOnce("/home/me/old-noesis");
+    mocked.inspectLegacy.mockResolvedValueOnce({ path: "/home/me/old-noesis", stores: [], tables: [{ table: "memory_cards", rows: 42 }] });
+    fireEvent.click(screen.getByTestId("wz-legacy-choose"));
+    expect((await screen.findByTestId("legacy-counts")).textContent).toContain("42");
+    expect(screen.queryByTestId("legacy-error")).toBeNull();
+    expect(path()).toBe("/home/me/old-noesis");
+    fireEvent.click(screen.getByTestId("wz-preview"));
+    expect(onPreview).toHaveBeenCalledWith("/home/me/old-noesis");
   });
 
   it("'no legacy data' skips to the end", async () => {

@@ -24,6 +24,7 @@ export const wizardApi = {
   applySchema: () => unwrap(commands.wizardApplySchema()),
   scanLegacy: () => unwrap(commands.wizardScanLegacy()),
   inspectLegacy: (path: string) => unwrap(commands.wizardInspectLegacy(path)),
+  chooseLegacyFolder: () => unwrap(commands.wizardChooseLegacyFolder()),
   preview: (legacyDir: string) => unwrap(commands.wizardPreview(legacyDir)),
   startMigration: (legacyDir: string) => unwrap(commands.wizardStartMigration(legacyDir)),
   cancelMigration: () => unwrap(commands.wizardCancelMigration()),

@@ -151,6 +151,15 @@ pub fn cursor(cache: &Cache) -> Result<Option<Cursor>> {
     Ok(cache.state(CURSOR)?.and_then(|t| serde_json::from_str(&t).ok()))
 }
 
+/// Forgets where this device stopped reading the server's changelog, so the
+/// next pull starts with a full snapshot. For a switch to another server: the
+/// old server's changelog positions mean nothing on the new one (its rows
+/// before the old cursor would never be read).
+pub fn forget_cursor(cache: &Cache) -> Result<()> {
+    cache.clear_state(CURSOR)?;
+    cache.clear_state(EMBEDDINGS_LOADED)
+}
+
 /// Stores the cursor inside a batch's transaction.
 fn set_cursor(tx: &Connection, text: &str) -> rusqlite::Result<()> {
     cache::write_state(tx, CURSOR, text)
