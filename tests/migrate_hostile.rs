@@ -25,9 +25,10 @@ async fn every_hostile_row_is_imported_with_its_change_reported_or_kept_verbatim
             Expect::Rejected => {
                 let kept = run_psql(
                     &db.url,
-                    &format!("SELECT reason || '|' || length(raw) FROM noesis_sync.legacy_rejects WHERE table_name = '{}' AND row_key = '{key}'", row.table),
+                    &format!("SELECT reason || '|' || refused_by_server FROM noesis_sync.legacy_rejects WHERE table_name = '{}' AND row_key = '{key}'", row.table),
                 );
                 assert!(!kept.trim().is_empty(), "{} ({}) was dropped: it is neither imported nor in the rejects table", row.key, row.what);
+                assert!(kept.trim().ends_with("|false"), "{} ({}) was rejected by the migration's own checks, not by the server: {kept}", row.key, row.what);
                 let present = run_psql(&db.url, &format!("SELECT count(*) FROM {} WHERE id = '{key}'", row.table));
                 assert_eq!(present.trim(), "0", "{} ({}) should not have been imported", row.key, row.what);
             }
@@ -86,8 +87,10 @@ async fn a_row_postgres_refuses_is_kept_in_the_rejects_and_the_rest_of_its_batch
     run_psql(&db.url, "ALTER TABLE memory_cards ADD CONSTRAINT text_under_a_megabyte CHECK (length(text) < 1000000)");
     let store = LegacyStore::new(&GenerateSpec::small());
     let device = data_dir();
+    let untouched = support::legacy::database_state(&db.url);
     let dry = legacy::migrate(&db.url, device.path(), store.path(), &["--dry-run"]);
     assert!(dry.status.success(), "{}", support::all_output(&dry));
+    assert_eq!(support::legacy::database_state(&db.url), untouched, "a dry run that meets a refused row changed the database");
     let out = legacy::migrate(&db.url, device.path(), store.path(), &[]);
     assert!(out.status.success(), "a row Postgres refuses must not abort the migration:\n{}", support::all_output(&out));
     let report = stdout_json(&out);
@@ -95,16 +98,53 @@ async fn a_row_postgres_refuses_is_kept_in_the_rejects_and_the_rest_of_its_batch
     let text = |sql: &str| run_psql(&db.url, sql).trim().to_string();
     let reason = text("SELECT reason FROM noesis_sync.legacy_rejects WHERE row_key = 'h-card-huge'");
     assert!(reason.starts_with("Postgres refused the row: ") && reason.contains("text_under_a_megabyte"), "the reject says why: {reason}");
+    assert_eq!(
+        text("SELECT refused_by_server FROM noesis_sync.legacy_rejects WHERE row_key = 'h-card-huge'"),
+        "t",
+        "the reject must be marked as refused by the server, or verify cannot account for it"
+    );
+    // verify recognises it by that mark, not by the wording of its reason.
+    run_psql(&db.url, "UPDATE noesis_sync.legacy_rejects SET reason = 'reworded by hand' WHERE row_key = 'h-card-huge'");
+    let out = legacy::verify(&db.url, device.path(), store.path());
+    assert!(out.status.success(), "verify must account for a refused row whatever its reason says:\n{}", all_output(&out));
+    run_psql(&db.url, "UPDATE noesis_sync.legacy_rejects SET refused_by_server = false WHERE row_key = 'h-card-huge'");
+    let out = legacy::verify(&db.url, device.path(), store.path());
+    assert!(!out.status.success(), "a parsable row in the rejects without the server's refusal must not count as accounted for");
+    run_psql(&db.url, "UPDATE noesis_sync.legacy_rejects SET refused_by_server = true WHERE row_key = 'h-card-huge'");
     assert_eq!(text("SELECT count(*) FROM memory_cards WHERE id = 'h-card-huge'"), "0");
     let cards = legacy::table(&report, "memory_cards");
     let rejected_by_parsing = store.generated.hostile.iter().filter(|r| r.table == "memory_cards" && matches!(r.expect, Expect::Rejected)).count() as u64;
     assert_eq!(cards["rejected"].as_u64().unwrap(), rejected_by_parsing + 1, "{cards}");
     assert_eq!(cards["inserted"].as_u64().unwrap() + cards["rejected"].as_u64().unwrap(), cards["read"].as_u64().unwrap(), "{cards}");
     assert_eq!(text("SELECT count(*)::text FROM memory_cards"), cards["inserted"].to_string(), "every other card loaded");
-    // A dry run only classifies, so it cannot foresee this refusal (see load.rs).
-    assert_eq!(legacy::table(&stdout_json(&dry), "memory_cards")["rejected"].as_u64().unwrap(), rejected_by_parsing);
+    // The dry run foresaw the refusal, with Postgres's reason.
+    let predicted = legacy::table(&stdout_json(&dry), "memory_cards").clone();
+    for field in ["read", "inserted", "rejected", "refused_by_server"] {
+        assert_eq!(predicted[field], cards[field], "the dry run predicted a different {field}: {predicted}");
+    }
+    assert_eq!(predicted["refused_by_server"], 1, "{predicted}");
+    assert_eq!(predicted["refused_samples"][0]["id"], "h-card-huge", "{predicted}");
+    let foreseen = predicted["refused_samples"][0]["reason"].as_str().unwrap();
+    assert!(foreseen.contains("text_under_a_megabyte"), "the dry run must say which constraint refuses the row: {foreseen}");
     let again = legacy::migrate(&db.url, device.path(), store.path(), &[]);
     assert_eq!(legacy::total(&stdout_json(&again), "inserted"), 0, "a rerun changes nothing");
+}
+
+#[tokio::test]
+async fn rejects_kept_before_the_refused_by_server_column_are_marked_by_their_reason() {
+    let db = TestDb::new(Server::Plain).await;
+    db.setup().await;
+    // The table as a server that migrated before migration 0009 has it.
+    run_psql(&db.url, "ALTER TABLE noesis_sync.legacy_rejects DROP COLUMN refused_by_server");
+    run_psql(
+        &db.url,
+        "INSERT INTO noesis_sync.legacy_rejects (device_id, source_file, table_name, row_key, reason, raw, raw_sha256) VALUES
+             ('d', 'f', 'memory_cards', 'refused', 'Postgres refused the row: new row violates check constraint', '\\x7b7d', 'a'),
+             ('d', 'f', 'memory_cards', 'malformed', 'malformed JSON in column json', '\\x7b7d', 'b')",
+    );
+    run_psql(&db.url, include_str!("../migrations/20261122000009_legacy_reject_refused_by_server.sql"));
+    let marked = run_psql(&db.url, "SELECT string_agg(row_key || '=' || refused_by_server, ',' ORDER BY row_key) FROM noesis_sync.legacy_rejects");
+    assert_eq!(marked.trim(), "malformed=false,refused=true", "verify would count an old refused row as missing, or a parse reject as refused");
 }
 
 #[tokio::test]

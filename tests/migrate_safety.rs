@@ -66,12 +66,14 @@ async fn a_dry_run_writes_nothing_and_predicts_the_real_run() {
     let store = LegacyStore::new(&GenerateSpec::small());
     let device = data_dir();
     let empty_state = central_state(&db.url);
+    let untouched = legacy::database_state(&db.url);
 
     let dry = legacy::migrate(&db.url, device.path(), store.path(), &["--dry-run"]);
     assert!(dry.status.success(), "{}", all_output(&dry));
     let predicted = stdout_json(&dry);
     assert_eq!(predicted["dry_run"], true);
     assert_eq!(central_state(&db.url), empty_state, "a dry run wrote to Postgres");
+    assert_eq!(legacy::database_state(&db.url), untouched, "a dry run changed a table or moved a sequence");
     assert_eq!(run_psql(&db.url, "SELECT (SELECT count(*) FROM noesis_sync.legacy_runs) + (SELECT count(*) FROM noesis_sync.legacy_high_water)").trim(), "0");
     assert!(!device.path().join("legacy-snapshot").exists(), "a dry run keeps no snapshot");
 

@@ -81,6 +81,23 @@ pub fn table<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::V
     report["tables"].as_array().unwrap().iter().find(|t| t["table"] == name).unwrap_or_else(|| panic!("no {name} in {report}"))
 }
 
+/// Every row of every table in `public` and `noesis_sync` (digested, table by
+/// table) and the position of every sequence: what "a dry run leaves the
+/// database unchanged" is checked against.
+pub fn database_state(url: &str) -> String {
+    let tables = run_psql(
+        url,
+        "SELECT format('%I.%I', table_schema, table_name) FROM information_schema.tables
+         WHERE table_schema IN ('public', 'noesis_sync') AND table_type = 'BASE TABLE' ORDER BY 1",
+    );
+    let digests: Vec<String> = tables
+        .lines()
+        .map(|t| format!("SELECT '{t} ' || count(*) || ' ' || md5(coalesce(string_agg(r::text, '' ORDER BY r::text), '')) FROM {t} r"))
+        .chain(["SELECT 'sequence ' || schemaname || '.' || sequencename || ' ' || coalesce(last_value::text, 'unused') FROM pg_sequences".to_string()])
+        .collect();
+    run_psql(url, &format!("SELECT * FROM ({}) s ORDER BY 1", digests.join(" UNION ALL ")))
+}
+
 /// Everything a migration writes centrally, as text to compare: each table's rows,
 /// the conflicts, the rejects, and how many changelog rows exist. Device ids and
 /// times are left out (they differ between two devices doing the same thing).

@@ -132,6 +132,9 @@ fn print_report(report: &MigrateReport) {
             "{:<18} {:>9} {:>9} {:>9} {:>10} {:>9} {:>9}",
             t.table, t.read, t.counts.inserted, t.counts.unchanged, t.counts.conflicted, t.counts.rejected, changed
         );
+        for refused in &t.refused_samples {
+            println!("{:<18}   {}: {}", "", refused.id, refused.reason);
+        }
         if t.resumed_after > 0 {
             println!("{:<18} rows up to rowid {} were already merged by an earlier run of this same store content", "", t.resumed_after);
         }

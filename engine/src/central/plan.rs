@@ -48,6 +48,7 @@ const SUMMARIES: &[(i64, &str)] = &[
     (20261122000006, "Change capture once per statement instead of once per row (same changelog rows, much faster bulk writes); the Python server's statements are unchanged."),
     (20261122000007, "Migration runs killed midway can be marked 'interrupted' in noesis_sync.legacy_runs."),
     (20261122000008, "Rejected legacy rows keep each cell byte for byte: three columns on noesis_sync.legacy_rejects."),
+    (20261122000009, "Rejected legacy rows the server itself refused are marked by a column (refused_by_server) on noesis_sync.legacy_rejects."),
     (20261122000010, "A TRUNCATE of a data table makes every device resync it from the server (a trigger per table); other writes are unchanged."),
 ];
 

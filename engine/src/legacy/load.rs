@@ -40,12 +40,14 @@ pub struct BatchSource<'a> {
     pub resume_key: &'a str,
 }
 
-/// Prepares a connection for loading `spec`'s batches.
-pub async fn prepare(conn: &mut PgConnection, target: &ServerTarget, spec: &TableSpec) -> Result<()> {
-    sqlx::raw_sql(sqlx::AssertSqlSafe(merge::create_staging_sql(spec)))
-        .execute(&mut *conn)
-        .await
-        .map_err(|e| target.classify(e))?;
+/// Prepares a connection for loading `spec`'s batches: the staging table, and
+/// for a dry run the session copy of the central table it writes into.
+pub async fn prepare(conn: &mut PgConnection, target: &ServerTarget, spec: &TableSpec, dry_run: bool) -> Result<()> {
+    let mut sql = merge::create_staging_sql(spec);
+    if dry_run {
+        sql = format!("{sql};\n{}", merge::create_dry_table_sql(spec));
+    }
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut *conn).await.map_err(|e| target.classify(e))?;
     Ok(())
 }
 
@@ -69,7 +71,9 @@ fn is_refusal(e: &sqlx::Error) -> bool {
     }
 }
 
-/// Loads one batch; in a dry run classifies it and rolls everything back.
+/// Loads one batch; in a dry run classifies it, writes what the merge would
+/// write into the session copy of the table (so the server refuses there what
+/// it would refuse for real) and rolls everything back.
 ///
 /// Fast path: when none of the batch's ids exists centrally, the rows are
 /// COPYed straight into the central table (nothing to merge). Otherwise, or if
@@ -142,11 +146,11 @@ async fn load_merged(
         copy.send(batch.copy.as_slice()).await?;
         copy.finish().await?;
         sqlx::raw_sql(sqlx::AssertSqlSafe(merge::analyze_staging_sql(spec))).execute(&mut *tx).await?;
-        // A dry run only classifies: merging and rolling back each batch would
-        // leave a later table's rows (chunks) without the rows they reference
-        // (documents). So it cannot foresee a row the server itself refuses
-        // (a constraint it does not know of); the real run keeps such a row
-        // in the rejects and reports it.
+        // A dry run writes into the session copy rather than merging and
+        // rolling back: a rolled-back batch of documents would leave the
+        // chunks of a later batch without the rows they reference, and writes
+        // to the central tables, even undone, fire the change capture (its
+        // sequence moves) and hold back every device's pull while they run.
         let sql = if dry_run { merge::dry_run_sql(spec) } else { merge::merge_sql(spec) };
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         if !dry_run {
@@ -184,8 +188,8 @@ async fn finish(conn: &mut PgConnection, spec: &TableSpec, source: &BatchSource<
     for reject in &batch.rejects {
         sqlx::query(
             "INSERT INTO noesis_sync.legacy_rejects
-                 (device_id, source_file, table_name, row_key, reason, raw, raw_sha256, cell_columns, cell_types, cells)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                 (device_id, source_file, table_name, row_key, reason, raw, raw_sha256, cell_columns, cell_types, cells, refused_by_server)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
              ON CONFLICT (device_id, source_file, table_name, row_key, raw_sha256) DO NOTHING",
         )
         .bind(source.device_id)
@@ -198,6 +202,7 @@ async fn finish(conn: &mut PgConnection, spec: &TableSpec, source: &BatchSource<
         .bind(reject.cells.iter().map(|(column, _, _)| *column).collect::<Vec<_>>())
         .bind(reject.cells.iter().map(|(_, kind, _)| *kind).collect::<Vec<_>>())
         .bind(reject.cells.iter().map(|(_, _, bytes)| bytes.clone()).collect::<Vec<_>>())
+        .bind(reject.refused_by_server)
         .execute(&mut *conn)
         .await?;
     }

@@ -39,6 +39,25 @@ pub fn create_staging_sql(spec: &TableSpec) -> String {
     )
 }
 
+/// The dry run's stand-in for a central table: a session-local copy with the
+/// same columns, types, defaults, NOT NULL and CHECK constraints and unique
+/// indexes (`INCLUDING ALL`), but no rows, no triggers and no foreign keys.
+/// A dry run writes the rows the merge would write into it, so the server
+/// refuses there what it would refuse in the real table, and nothing outside
+/// this session changes.
+pub fn dry_table(spec: &TableSpec) -> String {
+    format!("pg_temp.noesis_dry_{}", spec.name)
+}
+
+/// Creates [`dry_table`] on this connection (once per session). It is emptied
+/// at each commit; a dry run rolls every batch back anyway.
+pub fn create_dry_table_sql(spec: &TableSpec) -> String {
+    format!(
+        "CREATE TEMP TABLE IF NOT EXISTS noesis_dry_{t} (LIKE public.{t} INCLUDING ALL) ON COMMIT DELETE ROWS",
+        t = spec.name
+    )
+}
+
 /// `COPY <staging> (<columns>) FROM STDIN`.
 pub fn copy_sql(spec: &TableSpec) -> String {
     format!("COPY {} ({}) FROM STDIN", staging_table(spec), spec.column_list())
@@ -81,15 +100,28 @@ fn classify_cte(spec: &TableSpec) -> String {
     )
 }
 
-/// Counts the dry run reports, without writing: `new, unchanged, conflicted,
-/// legacy_newer`.
+/// Counts the dry run reports: `new, unchanged, conflicted, legacy_newer`.
+/// The rows the merge would write (new ones, and those a newer legacy
+/// version would replace) go into [`dry_table`] instead of the central table,
+/// so a row the server refuses (a CHECK constraint, a value too long) fails
+/// this statement as it would fail the merge; the caller rolls back either way.
 pub fn dry_run_sql(spec: &TableSpec) -> String {
+    let list = spec.column_list();
+    let s_cols = spec.columns.iter().map(|c| format!("s.{}", c.name)).collect::<Vec<_>>().join(", ");
     format!(
-        "WITH {cte}
+        "WITH {cte},
+         w AS (
+            INSERT INTO {dry} ({list})
+            SELECT {s_cols} FROM {stage} s JOIN c ON c.id = s.{key} WHERE c.is_new OR (c.differs AND c.legacy_newer)
+            ON CONFLICT DO NOTHING RETURNING 1)
          SELECT count(*) FILTER (WHERE is_new), count(*) FILTER (WHERE NOT is_new AND NOT differs),
-                count(*) FILTER (WHERE differs), count(*) FILTER (WHERE differs AND legacy_newer)
+                count(*) FILTER (WHERE differs), count(*) FILTER (WHERE differs AND legacy_newer),
+                (SELECT count(*) FROM w)
          FROM c",
-        cte = classify_cte(spec)
+        cte = classify_cte(spec),
+        dry = dry_table(spec),
+        stage = staging_table(spec),
+        key = spec.key,
     )
 }
 
@@ -148,6 +180,15 @@ mod tests {
             let sql = merge_sql(spec);
             assert!(sql.contains(&format!("public.{}", spec.name)));
             assert!(sql.contains("$1") && !sql.contains("$2"), "the device id is the only parameter");
+        }
+    }
+
+    #[test]
+    fn a_dry_run_writes_only_into_its_session_copy() {
+        for spec in crate::tables::EDITABLE {
+            let sql = dry_run_sql(spec);
+            assert!(sql.contains(&format!("INSERT INTO pg_temp.noesis_dry_{} ", spec.name)), "{sql}");
+            assert!(!sql.contains(&format!("INTO public.{}", spec.name)) && !sql.contains("UPDATE") && !sql.contains("noesis_sync."), "a dry run must not write central tables: {sql}");
         }
     }
 }

@@ -48,7 +48,7 @@ use uuid::Uuid;
 
 pub use handle::MigrationHandle;
 pub use importer::Store;
-pub use pipeline::TableReport;
+pub use pipeline::{RefusedRow, TableReport};
 pub use progress::{ProgressEvent, ProgressSink};
 pub use reader::BatchLimits;
 pub use snapshot::Snapshot;

@@ -40,7 +40,25 @@ pub struct TableReport {
     pub changes: BTreeMap<Note, u64>,
     /// A few ids of such rows per kind of change.
     pub change_samples: BTreeMap<Note, Vec<String>>,
+    /// Of the rejected, rows that parsed but that the server itself refused (a
+    /// constraint, a trigger, a limit): in a dry run, those it would refuse.
+    pub refused_by_server: u64,
+    /// The first of them, with Postgres's reason.
+    pub refused_samples: Vec<RefusedRow>,
 }
+
+/// A legacy row the server refused, as the report names it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RefusedRow {
+    /// Its id (or `rowid:N`).
+    pub id: String,
+    /// Why, in Postgres's words.
+    pub reason: String,
+}
+
+/// Refused rows a table report names: enough to see what the constraint is,
+/// without the report growing with the store if it refuses every row.
+const REFUSED_SAMPLES: usize = 20;
 
 impl TableReport {
     fn add(&mut self, batch: &Batch, counts: BatchCounts) {
@@ -54,6 +72,12 @@ impl TableReport {
         c.rejected += counts.rejected;
         for (note, n) in &batch.notes {
             *self.changes.entry(*note).or_default() += n;
+        }
+        for reject in batch.rejects.iter().filter(|r| r.refused_by_server) {
+            self.refused_by_server += 1;
+            if self.refused_samples.len() < REFUSED_SAMPLES {
+                self.refused_samples.push(RefusedRow { id: reject.key.clone(), reason: reject.reason.clone() });
+            }
         }
         for (note, ids) in &batch.note_samples {
             let samples = self.change_samples.entry(*note).or_default();
@@ -93,7 +117,7 @@ pub async fn migrate_table(
         progress(ProgressEvent::TableFinished { table: spec.name.into() });
         return Ok(report);
     }
-    load::prepare(conn, target, spec).await?;
+    load::prepare(conn, target, spec, dry_run).await?;
 
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Batch>(CHANNEL_CAPACITY);
     let parser = tokio::task::spawn_blocking(move || {

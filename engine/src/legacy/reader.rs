@@ -33,6 +33,9 @@ pub struct Reject {
     pub sha256: String,
     /// Each cell exactly as stored ([`RawCell::stored_bytes`]), by column.
     pub cells: Vec<(&'static str, &'static str, Option<Vec<u8>>)>,
+    /// The row parsed, but the server refused it (a constraint, a trigger, a
+    /// limit): `verify` then finds it here by its id rather than by its bytes.
+    pub refused_by_server: bool,
 }
 
 impl Reject {
@@ -49,7 +52,7 @@ impl Reject {
                 (*column, kind, bytes)
             })
             .collect();
-        Reject { rowid: row.rowid, key: row.key(), reason, raw, sha256, cells }
+        Reject { rowid: row.rowid, key: row.key(), reason, raw, sha256, cells, refused_by_server: false }
     }
 
     /// Bytes held, for batch sizing.
@@ -121,7 +124,7 @@ impl Batch {
     /// Turns a batch whose only importable row Postgres refused into one that
     /// keeps that row, verbatim, in the rejects with Postgres's reason.
     pub fn refuse_only_row(mut self, reason: String, row: &RawRow) -> Batch {
-        let reject = Reject::of(row, reason);
+        let reject = Reject { refused_by_server: true, ..Reject::of(row, reason) };
         self.bytes += reject.bytes();
         let at = self.rejects.partition_point(|r| r.rowid < row.rowid);
         self.rejects.insert(at, reject);

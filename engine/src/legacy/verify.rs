@@ -167,14 +167,14 @@ async fn check(conn: &mut PgConnection, target: &ServerTarget, spec: &TableSpec,
         }
     }
     // Rows that parse but that Postgres refused are in the rejects too (the
-    // migration narrowed their batch down to them).
+    // migration narrowed their batch down to them and marked them so).
     let refused: std::collections::HashSet<String> = {
         let absent: Vec<&String> = ids.iter().filter(|id| !central.contains_key(*id) && !losers.contains_key(*id)).collect();
         if absent.is_empty() {
             Default::default()
         } else {
             sqlx::query_scalar(
-                "SELECT row_key FROM noesis_sync.legacy_rejects WHERE table_name = $1 AND row_key = ANY($2) AND reason LIKE 'Postgres refused%'",
+                "SELECT row_key FROM noesis_sync.legacy_rejects WHERE table_name = $1 AND row_key = ANY($2) AND refused_by_server",
             )
             .bind(spec.name)
             .bind(absent)
