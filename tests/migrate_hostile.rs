@@ -148,6 +148,22 @@ async fn rejects_kept_before_the_refused_by_server_column_are_marked_by_their_re
 }
 
 #[tokio::test]
+async fn a_server_whose_column_types_differ_is_loaded_in_text_and_verified() {
+    let db = TestDb::new(Server::Plain).await;
+    db.setup().await;
+    // Binary COPY needs each column's exact type; a server where someone
+    // widened a column gets text COPY, which the server converts.
+    run_psql(&db.url, "ALTER TABLE documents ALTER COLUMN file_size TYPE BIGINT");
+    let store = LegacyStore::new(&GenerateSpec { hostile: false, ..GenerateSpec::small() });
+    let device = data_dir();
+    let out = legacy::migrate(&db.url, device.path(), store.path(), &[]);
+    assert!(out.status.success(), "a widened column must not stop the migration:\n{}", all_output(&out));
+    let report = stdout_json(&out);
+    assert_eq!(report["verification"]["ok"], true, "{}", report["verification"]);
+    assert_eq!(legacy::table(&report, "documents")["rejected"], 0, "no document may be rejected for the column's type: {report}");
+}
+
+#[tokio::test]
 async fn a_missing_store_is_reported_and_the_other_is_migrated() {
     let db = TestDb::new(Server::Plain).await;
     db.setup().await;

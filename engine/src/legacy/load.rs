@@ -5,6 +5,7 @@
 
 use sqlx::{Connection, PgConnection, Row};
 
+use super::copy_format::CopyFormat;
 use super::merge;
 use super::reader::Batch;
 use crate::central::ServerTarget;
@@ -42,13 +43,22 @@ pub struct BatchSource<'a> {
 
 /// Prepares a connection for loading `spec`'s batches: the staging table, and
 /// for a dry run the session copy of the central table it writes into.
-pub async fn prepare(conn: &mut PgConnection, target: &ServerTarget, spec: &TableSpec, dry_run: bool) -> Result<()> {
+/// Returns the COPY format the central table's column types allow.
+pub async fn prepare(conn: &mut PgConnection, target: &ServerTarget, spec: &TableSpec, dry_run: bool) -> Result<CopyFormat> {
     let mut sql = merge::create_staging_sql(spec);
     if dry_run {
         sql = format!("{sql};\n{}", merge::create_dry_table_sql(spec));
     }
     sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut *conn).await.map_err(|e| target.classify(e))?;
-    Ok(())
+    let types: Vec<(String, String)> = sqlx::query_as(
+        "SELECT attname::text, format_type(atttypid, atttypmod) FROM pg_attribute
+         WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped",
+    )
+    .bind(format!("public.{}", spec.name))
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(|e| target.classify(e))?;
+    Ok(CopyFormat::for_columns(spec, &types))
 }
 
 /// Why a batch did not load.
@@ -85,10 +95,11 @@ pub async fn load_batch(
     spec: &TableSpec,
     source: &BatchSource<'_>,
     batch: &Batch,
+    format: CopyFormat,
     dry_run: bool,
 ) -> std::result::Result<BatchCounts, LoadFailure> {
     if !dry_run && batch.importable > 0 {
-        match load_direct(conn, spec, source, batch).await {
+        match load_direct(conn, spec, source, batch, format).await {
             Ok(Some(counts)) => return Ok(counts),
             Ok(None) => {}
             // Another writer inserted one of the ids meanwhile; or Postgres
@@ -98,7 +109,7 @@ pub async fn load_batch(
             Err(e) => return Err(LoadFailure::Failed(target.classify(e))),
         }
     }
-    load_merged(conn, spec, source, batch, dry_run).await.map_err(|e| {
+    load_merged(conn, spec, source, batch, format, dry_run).await.map_err(|e| {
         if is_refusal(&e) && batch.importable > 0 {
             LoadFailure::Refused(e.as_database_error().map(|d| d.message().to_string()).unwrap_or_else(|| e.to_string()))
         } else {
@@ -112,6 +123,7 @@ async fn load_direct(
     spec: &TableSpec,
     source: &BatchSource<'_>,
     batch: &Batch,
+    format: CopyFormat,
 ) -> sqlx::Result<Option<BatchCounts>> {
     let mut tx = conn.begin().await?;
     let existing: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(merge::existing_sql(spec)))
@@ -123,9 +135,7 @@ async fn load_direct(
         return Ok(None);
     }
     set_device(&mut tx, source).await?;
-    let mut copy = tx.copy_in_raw(&merge::copy_direct_sql(spec)).await?;
-    copy.send(batch.copy.as_slice()).await?;
-    copy.finish().await?;
+    send_copy(&mut tx, &merge::copy_direct_sql(spec, format), batch, format).await?;
     finish(&mut tx, spec, source, batch).await?;
     tx.commit().await?;
     Ok(Some(BatchCounts { inserted: batch.importable, rejected: batch.rejects.len() as u64, ..Default::default() }))
@@ -136,15 +146,14 @@ async fn load_merged(
     spec: &TableSpec,
     source: &BatchSource<'_>,
     batch: &Batch,
+    format: CopyFormat,
     dry_run: bool,
 ) -> sqlx::Result<BatchCounts> {
     let mut tx = conn.begin().await?;
     set_device(&mut tx, source).await?;
     let mut counts = BatchCounts { rejected: batch.rejects.len() as u64, ..Default::default() };
     if batch.importable > 0 {
-        let mut copy = tx.copy_in_raw(&merge::copy_sql(spec)).await?;
-        copy.send(batch.copy.as_slice()).await?;
-        copy.finish().await?;
+        send_copy(&mut tx, &merge::copy_sql(spec, format), batch, format).await?;
         sqlx::raw_sql(sqlx::AssertSqlSafe(merge::analyze_staging_sql(spec))).execute(&mut *tx).await?;
         // A dry run writes into the session copy rather than merging and
         // rolling back: a rolled-back batch of documents would leave the
@@ -174,6 +183,20 @@ async fn load_merged(
     finish(&mut tx, spec, source, batch).await?;
     tx.commit().await?;
     Ok(counts)
+}
+
+/// COPYs the batch's rows, framed as `format` requires.
+async fn send_copy(conn: &mut PgConnection, sql: &str, batch: &Batch, format: CopyFormat) -> sqlx::Result<()> {
+    let mut copy = conn.copy_in_raw(sql).await?;
+    if !format.header().is_empty() {
+        copy.send(format.header()).await?;
+    }
+    copy.send(batch.copy.as_slice()).await?;
+    if !format.trailer().is_empty() {
+        copy.send(format.trailer()).await?;
+    }
+    copy.finish().await?;
+    Ok(())
 }
 
 /// Marks the transaction's writes as this device's in the changelog.

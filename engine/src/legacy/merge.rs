@@ -12,6 +12,7 @@
 //! The statements are built from the table's static column catalogue only;
 //! every value travels as a parameter or through COPY.
 
+use super::copy_format::CopyFormat;
 use crate::tables::TableSpec;
 
 /// The expression giving a row's "last edited" time, for deciding conflicts.
@@ -58,15 +59,15 @@ pub fn create_dry_table_sql(spec: &TableSpec) -> String {
     )
 }
 
-/// `COPY <staging> (<columns>) FROM STDIN`.
-pub fn copy_sql(spec: &TableSpec) -> String {
-    format!("COPY {} ({}) FROM STDIN", staging_table(spec), spec.column_list())
+/// `COPY <staging> (<columns>) FROM STDIN`, in `format`.
+pub fn copy_sql(spec: &TableSpec, format: CopyFormat) -> String {
+    format!("COPY {} ({}) FROM STDIN{}", staging_table(spec), spec.column_list(), format.copy_options())
 }
 
 /// `COPY <central table> (<columns>) FROM STDIN`: the fast path, for a batch
 /// none of whose ids exist centrally (the common case of a first migration).
-pub fn copy_direct_sql(spec: &TableSpec) -> String {
-    format!("COPY public.{} ({}) FROM STDIN", spec.name, spec.column_list())
+pub fn copy_direct_sql(spec: &TableSpec, format: CopyFormat) -> String {
+    format!("COPY public.{} ({}) FROM STDIN{}", spec.name, spec.column_list(), format.copy_options())
 }
 
 /// How many of the ids in `$1` exist centrally (decides the fast path).

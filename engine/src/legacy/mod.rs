@@ -14,10 +14,11 @@
 //!   from a raw row to a central row, or to a *reject* kept verbatim centrally.
 //!
 //! Flow: snapshot → per table, parse on a blocking thread → bounded channel →
-//! COPY into a staging table → set-based merge (insert new, leave equal rows,
+//! COPY (binary) into a staging table → set-based merge (insert new, leave equal rows,
 //! decide conflicts by the rows' own timestamps) → rejects and high-water mark,
 //! one transaction per batch → run record → verify.
 
+pub mod copy_format;
 pub mod copy_text;
 pub mod delta;
 pub mod discover;

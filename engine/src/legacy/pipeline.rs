@@ -117,11 +117,11 @@ pub async fn migrate_table(
         progress(ProgressEvent::TableFinished { table: spec.name.into() });
         return Ok(report);
     }
-    load::prepare(conn, target, spec, dry_run).await?;
+    let format = load::prepare(conn, target, spec, dry_run).await?;
 
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Batch>(CHANNEL_CAPACITY);
     let parser = tokio::task::spawn_blocking(move || {
-        reader::read_batches(&snapshot_path, importer, &refs, after, limits, |batch| tx.blocking_send(batch).is_ok())
+        reader::read_batches(&snapshot_path, importer, &refs, after, limits, format, |batch| tx.blocking_send(batch).is_ok())
     });
     let rate = Rate::start(total);
     let mut failure = None;
@@ -132,7 +132,7 @@ pub async fn migrate_table(
         Some(b) => Some(b),
         None => rx.recv().await,
     } {
-        match load::load_batch(conn, target, spec, source, &batch, dry_run).await {
+        match load::load_batch(conn, target, spec, source, &batch, format, dry_run).await {
             Err(LoadFailure::Refused(_)) if batch.importable > 1 => {
                 let (first, second) = batch.split();
                 pending.push(second);

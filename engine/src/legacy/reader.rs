@@ -7,7 +7,7 @@ use std::path::Path;
 
 use rusqlite::Connection;
 
-use super::copy_text;
+use super::copy_format::CopyFormat;
 use super::fields::Note;
 use super::importer::{Importer, Outcome, Refs};
 use super::raw::{verbatim_sha256, RawCell, RawRow};
@@ -228,6 +228,7 @@ pub fn read_batches(
     refs: &Refs,
     after_rowid: i64,
     limits: BatchLimits,
+    format: CopyFormat,
     mut send: impl FnMut(Batch) -> bool,
 ) -> Result<()> {
     let spec = importer.spec();
@@ -235,14 +236,22 @@ pub fn read_batches(
     let mut open = true;
     scan(path, importer, after_rowid, |row| {
         batch.last_rowid = row.rowid;
-        match importer.normalise(&row, refs) {
+        let before = batch.copy.len();
+        // A row COPY cannot carry (a value of the wrong type for its column:
+        // not expected after normalising) is rejected like one that does not parse.
+        let outcome = match importer.normalise(&row, refs) {
+            Outcome::Row { values, notes } => match format.encode_row(spec, &values, &mut batch.copy) {
+                Ok(()) => Outcome::Row { values, notes },
+                Err(reason) => Outcome::Reject { reason },
+            },
+            reject => reject,
+        };
+        match outcome {
             Outcome::Row { values, notes } => {
-                let before = batch.copy.len();
                 batch.ids.push(match values.first() {
                     Some(serde_json::Value::String(id)) => id.clone(),
                     _ => row.key(),
                 });
-                copy_text::encode_row(spec, &values, &mut batch.copy);
                 batch.rowids.push(row.rowid);
                 batch.row_ends.push(batch.copy.len());
                 batch.bytes += batch.copy.len() - before;
