@@ -414,3 +414,59 @@ async fn an_edit_made_while_its_row_is_being_pushed_keeps_the_remote_change_the_
     assert_eq!(row.trim(), "third text|changed on b", "A's newest edit is there and B's change was not reverted");
     assert_converged(&[&a, &b]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pull_of_several_full_batches_keeps_an_unpushed_edit_and_leaves_pulled_text_searchable() {
+    use noesis_engine::cache::Cache;
+    use noesis_engine::central::ServerTarget;
+    use noesis_engine::sync::{pull, Cancel};
+    let db = server().await;
+    let target = ServerTarget::exact(noesis_engine::DatabaseUrl::parse(&db.url).unwrap());
+    let laptop = Device::new(&db.url);
+    run_psql(&db.url, &card_sql("mine", "typed on the laptop"));
+    laptop.sync();
+    // Edited locally and not pushed yet, while the server changes the same
+    // card and gains enough cards for several full pull batches (applied on
+    // the pull's own thread).
+    laptop.sqlite("UPDATE memory_cards SET text = 'edited offline' WHERE id = 'mine'");
+    let bulk = 3 * pull::PULL_BATCH + 7;
+    run_psql(
+        &db.url,
+        &format!(
+            "UPDATE memory_cards SET text = 'edited on the server' WHERE id = 'mine';
+             INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
+             SELECT 'bulk-' || g, now(), 'fact', 'global', 'pulled zebra number ' || g, 'pending', jsonb_build_object('n', g, 'a', 'x')
+             FROM generate_series(1, {bulk}) g;"
+        ),
+    );
+    let mut cache = Cache::open(laptop.dir.path()).unwrap();
+    let mut conn = target.connect().await.unwrap();
+    let device = cache.device().unwrap();
+    let mut report = pull::pull(&mut cache, &mut conn, &target, &device, &Cancel::default()).await.unwrap();
+    while report.waiting {
+        // Another test's transaction holds the horizon back; wait like `sync`.
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        report = pull::pull(&mut cache, &mut conn, &target, &device, &Cancel::default()).await.unwrap();
+    }
+    assert_eq!(laptop.sqlite("SELECT text FROM memory_cards WHERE id = 'mine'").trim(), "edited offline", "a pull overwrote an unpushed edit");
+    assert_eq!(laptop.sqlite("SELECT count(*) FROM sync_outbox").trim(), "1", "pulled rows were queued to be pushed back, or the local edit was lost");
+    let found = laptop.sqlite("SELECT count(*) FROM memory_cards_fts WHERE memory_cards_fts MATCH 'zebra'");
+    assert_eq!(found.trim(), bulk.to_string(), "search misses pulled cards");
+    assert_eq!(
+        laptop.sqlite("SELECT count(*) FROM sync_shadow WHERE table_name = 'memory_cards' AND row_id LIKE 'bulk-%'").trim(),
+        bulk.to_string(),
+        "pulled cards have no shadow copy, so their next edit could not merge"
+    );
+    assert_eq!(
+        laptop.sqlite("SELECT provenance FROM memory_cards WHERE id = 'bulk-12'").trim(),
+        r#"{"a":"x","n":12}"#,
+        "a JSON column is not stored in canonical form"
+    );
+    drop(cache);
+    // The next sync pushes the edit against the server's version: a merge
+    // with a conflict record, not a silent loss on either side.
+    let synced = laptop.sync();
+    assert_eq!(synced["push"]["conflicts"], 1, "{synced}");
+    let (local, central) = laptop.checksums();
+    assert_eq!(local, central, "the laptop differs from the server after the merge");
+}

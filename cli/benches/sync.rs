@@ -131,12 +131,14 @@ async fn main() {
         .await
         .unwrap();
     let mut cache_b = Cache::open(dir_b.path()).unwrap();
-    let start = Instant::now();
+    let (start, cpu_start) = (Instant::now(), cpu_secs());
     let report = sync_once(&mut cache_b, &target, DEFAULT_SETTLE_WAIT).await.unwrap();
-    let pull_secs = start.elapsed().as_secs_f64();
+    let (pull_secs, pull_cpu) = (start.elapsed().as_secs_f64(), cpu_secs() - cpu_start);
     assert_eq!(report.pull.applied as usize, PULL_ROWS, "{report:?}");
     let pull_rate = PULL_ROWS as f64 / pull_secs;
+    let cpu_start = cpu_secs();
     let baseline_rate = copy_baseline(&mut central_conn).await;
+    let baseline_cpu = cpu_secs() - cpu_start;
 
     let p = |q: f64| {
         let mut v = latencies.clone();
@@ -149,6 +151,10 @@ async fn main() {
     println!("{:<44} {:>9.1} ms {:>9.1} ms {:>8.1} {:>10}", "write A -> cache B, p50", ms(p(0.5)), ms(baseline.0), ms(p(0.5)) / ms(baseline.0), "< 100 ms");
     println!("{:<44} {:>9.1} ms {:>9.1} ms {:>8.1} {:>10}", "write A -> cache B, p95", ms(p(0.95)), ms(baseline.1), ms(p(0.95)) / ms(baseline.1), "< 500 ms");
     println!("{:<44} {:>12.0} {:>12.0} {:>8.2} {:>10}", "pull apply, rows/s (100k changed rows)", pull_rate, baseline_rate, pull_rate / baseline_rate, ">= 50000");
+    // CPU time of this process (all threads; not the server's): steadier than
+    // rows/s on a machine shared with other work.
+    let per_1k = |secs: f64| secs * 1000.0 / (PULL_ROWS as f64 / 1000.0);
+    println!("{:<44} {:>9.1} ms {:>9.1} ms {:>8.2} {:>10}", "pull apply, CPU per 1k rows (this process)", per_1k(pull_cpu), per_1k(baseline_cpu), pull_cpu / baseline_cpu, "-");
     println!("{:<44} {:>12.2} {:>12} {:>8} {:>10}", format!("idle statements/minute per agent ({idle_secs} s)"), idle_qpm_per_agent, "-", "-", "<= 2");
     println!(
         "  (server: {server_tpm:.1} transactions/minute in the bench database over the same window, 2 agents + background work; autovacuum/autoanalyze runs: {autovacuum_in_window})"
@@ -217,6 +223,17 @@ async fn autovacuum_runs(url: &str) -> i64 {
         .await
         .unwrap()
         .get(0)
+}
+
+/// User and system CPU seconds this process has used so far, all threads
+/// (Linux `/proc`, in USER_HZ = 100 ticks; NaN elsewhere).
+fn cpu_secs() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return f64::NAN };
+    // Fields after the command name (which may hold spaces), from field 3 on.
+    let rest = &stat[stat.rfind(')').map_or(0, |i| i + 2)..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(f64::NAN);
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 /// Committed transactions on the database so far.
