@@ -122,26 +122,8 @@ pub fn object_text(row: &serde_json::Map<String, Value>) -> String {
 /// column order: the same text as [`object_text`] of the row as an object, so
 /// a pull can write shadow copies without building a map per row.
 pub fn row_text(spec: &TableSpec, values: &[Value]) -> String {
-    row_text_spans(spec, values, &mut [const { 0..0 }; MAX_COLUMNS])
-}
-
-/// The most columns a synced table has, with room to spare: a row's column
-/// order and value positions then fit on the stack (a pull writes the text
-/// of every row it applies, and two small allocations per row showed up).
-pub const MAX_COLUMNS: usize = 32;
-
-/// [`row_text`], also setting `spans[i]` to where column `i`'s value sits in
-/// the text: a pull stores JSON columns as their canonical text, which it then
-/// slices from the row's instead of writing it a second time.
-pub fn row_text_spans(spec: &TableSpec, values: &[Value], spans: &mut [std::ops::Range<usize>; MAX_COLUMNS]) -> String {
-    let n = spec.columns.len();
-    assert!(n <= MAX_COLUMNS, "{} has more than {MAX_COLUMNS} columns", spec.name);
-    let mut order = [0usize; MAX_COLUMNS];
-    for (i, o) in order[..n].iter_mut().enumerate() {
-        *o = i;
-    }
-    let order = &mut order[..n];
-    order.sort_unstable_by_key(|&i| spec.columns[i].name);
+    let mut order: Vec<usize> = (0..spec.columns.len()).collect();
+    order.sort_by_key(|&i| spec.columns[i].name);
     let mut out = Vec::with_capacity(256);
     out.push(b'{');
     for (n, &i) in order.iter().enumerate() {
@@ -150,9 +132,7 @@ pub fn row_text_spans(spec: &TableSpec, values: &[Value], spans: &mut [std::ops:
         }
         write_leaf(spec.columns[i].name, &mut out);
         out.push(b':');
-        let start = out.len();
         write(values.get(i).unwrap_or(&Value::Null), &mut out);
-        spans[i] = start..out.len();
     }
     out.push(b'}');
     into_text(out)

@@ -19,7 +19,7 @@ use crate::cache::{self, Cache};
 use crate::canonical;
 use crate::central::{self, CanonicalValues, Cursor, ServerTarget};
 use crate::error::Result;
-use crate::tables::{self, ColumnKind, TableSpec};
+use crate::tables::{self, TableSpec};
 
 /// The server's current version of one row, ready to apply.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,17 +33,8 @@ pub(super) struct PulledRow {
 impl PulledRow {
     /// Both forms of a row given as canonical values.
     pub(super) fn new(spec: &TableSpec, values: CanonicalValues) -> Self {
-        let mut spans = [const { 0..0 }; canonical::MAX_COLUMNS];
-        let text = canonical::row_text_spans(spec, &values, &mut spans);
-        // A JSON column is stored as its canonical text, already written once
-        // inside the row's: copied from there, not serialised again.
-        let values = (spec.columns.iter().zip(values).zip(spans))
-            .map(|((c, v), span)| match c.kind {
-                ColumnKind::Json | ColumnKind::TextArray if !v.is_null() => SqlValue::Text(text[span].to_string()),
-                kind => cache::sqlite_value_owned(kind, v),
-            })
-            .collect();
-        Self { values, text }
+        let text = canonical::row_text(spec, &values);
+        Self { values: spec.columns.iter().zip(values).map(|(c, v)| cache::sqlite_value_owned(c.kind, v)).collect(), text }
     }
 }
 
@@ -105,17 +96,17 @@ pub(super) async fn fetch_batch(
 ) -> Result<Option<Batch>> {
     let changes = central::fetch_changed_rows(conn, target, after, limit).await?;
     let Some(last) = changes.last().map(|c| c.cursor) else { return Ok(None) };
-    let count = changes.len();
-    let mut ids: BTreeMap<&'static str, (&'static TableSpec, Vec<String>)> = BTreeMap::new();
-    for c in changes {
-        if let Some(spec) = tables::by_name(&c.table_name).filter(|s| wanted(s)) {
-            ids.entry(spec.name).or_insert_with(|| (spec, Vec::new())).1.push(c.row_id);
+    let mut ids: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for c in &changes {
+        if tables::by_name(&c.table_name).is_some_and(&wanted) {
+            ids.entry(c.table_name.as_str()).or_default().push(c.row_id.clone());
         }
     }
-    let mut batch = Batch { tables: Vec::with_capacity(ids.len()), cursor: Some(last), changes: count };
-    for (_, (spec, mut row_ids)) in ids {
-        row_ids.sort_unstable();
+    let mut batch = Batch { tables: Vec::with_capacity(ids.len()), cursor: Some(last), changes: changes.len() };
+    for (table, mut row_ids) in ids {
+        row_ids.sort();
         row_ids.dedup();
+        let spec = tables::by_name(table).expect("filtered above");
         let found = central::fetch_canonical_rows(conn, spec, &row_ids).await.map_err(|e| target.classify(e))?;
         let rows = found.into_iter().map(|(id, values)| (id, PulledRow::new(spec, values))).collect();
         batch.tables.push((spec, TableRows { ids: row_ids, rows }));
