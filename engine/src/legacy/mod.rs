@@ -211,24 +211,6 @@ pub async fn migrate_snapshots(
     sources: Vec<SourceReport>,
 ) -> Result<MigrateReport> {
     let started = std::time::Instant::now();
-    let mut report = run(target, device, options, progress, snapshots, sources).await?;
-    if !options.dry_run && options.seed_cache {
-        progress(ProgressEvent::Step { message: "filling this device's cache from the server".into() });
-        let mut cache = crate::cache::Cache::open(&options.data_dir)?;
-        report.cache_seeded = Some(crate::sync::sync_once(&mut cache, target, crate::sync::DEFAULT_SETTLE_WAIT).await?);
-    }
-    report.seconds = started.elapsed().as_secs_f64();
-    Ok(report)
-}
-
-async fn run(
-    target: &ServerTarget,
-    device: &DeviceIdentity,
-    options: &MigrateOptions,
-    progress: &ProgressSink,
-    snapshots: &[Snapshot],
-    sources: Vec<SourceReport>,
-) -> Result<MigrateReport> {
     let mut conn = target.connect().await?;
     central::check_schema(&mut conn, target).await?;
     let device_id = device.id.to_string();
@@ -262,7 +244,14 @@ async fn run(
         runs::finish(&mut conn, target, run_id, &counts, verification.as_ref().map(|v| v.ok), false).await?;
     }
     let _ = conn.close().await;
-    Ok(MigrateReport { run_id, dry_run: options.dry_run, sources, tables, verification, seconds: 0.0, cache_seeded: None })
+    let mut report = MigrateReport { run_id, dry_run: options.dry_run, sources, tables, verification, seconds: 0.0, cache_seeded: None };
+    if !options.dry_run && options.seed_cache {
+        progress(ProgressEvent::Step { message: "filling this device's cache from the server".into() });
+        let mut cache = crate::cache::Cache::open(&options.data_dir)?;
+        report.cache_seeded = Some(crate::sync::sync_once(&mut cache, target, crate::sync::DEFAULT_SETTLE_WAIT).await?);
+    }
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
 }
 
 async fn migrate_tables(

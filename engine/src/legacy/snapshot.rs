@@ -125,7 +125,8 @@ pub fn sqlite_error(path: &Path, context: &str, e: rusqlite::Error) -> Error {
     }
 }
 
-fn io_error(context: &str, path: &Path, source: std::io::Error) -> Error {
+/// Wraps an I/O error on a file of the data dir with what was being done.
+pub(crate) fn io_error(context: &str, path: &Path, source: std::io::Error) -> Error {
     Error::Io { context: context.to_string(), path: path.to_path_buf(), source }
 }
 

@@ -18,7 +18,7 @@ use notify::{EventKind, RecursiveMode, Watcher};
 
 use super::importer::Store;
 use super::progress::{ProgressEvent, ProgressSink};
-use super::snapshot::Snapshot;
+use super::snapshot::{io_error, Snapshot};
 use super::{delta, migrate_snapshots, snapshot_stores, MigrateOptions, MigrateReport, SNAPSHOT_FOLDER};
 use crate::cache::DeviceIdentity;
 use crate::central::ServerTarget;
@@ -159,10 +159,6 @@ async fn pass(target: &ServerTarget, device: &DeviceIdentity, options: &MigrateO
         std::fs::rename(&partial, &target_file).map_err(|e| io_error("cannot keep the pass's snapshot", &target_file, e))?;
     }
     Ok(report)
-}
-
-fn io_error(context: &str, path: &Path, source: std::io::Error) -> Error {
-    Error::Io { context: context.into(), path: path.to_path_buf(), source }
 }
 
 fn watch_error(path: &Path, e: notify::Error) -> Error {
