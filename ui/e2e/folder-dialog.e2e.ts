@@ -51,19 +51,11 @@ describe.skipIf(!ADMIN)("the legacy step's native folder dialog", () => {
     }
   });
 
-  async function fill(testId: string, value: string) {
-    const input = await app.session.find(`[data-testid=${testId}]`);
-    await input.clear();
-    await input.type(value);
-  }
 
   it("reaches the legacy step", async () => {
     const s = app.session;
-    await fill("wz-host", server.hostname);
-    await fill("wz-port", server.port);
-    await fill("wz-database", DATABASE);
-    await fill("wz-user", decodeURIComponent(server.username));
-    await fill("wz-password", decodeURIComponent(server.password));
+    await app.fillServerForm(server, DATABASE);
+    await app.fill("wz-password", decodeURIComponent(server.password));
     await (await s.find("[data-testid=wz-test]")).click();
     await s.find("[data-testid=diagnosis][data-ok=true]", 20_000);
     await (await s.find("[data-testid=wz-save]")).click();

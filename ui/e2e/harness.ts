@@ -68,6 +68,23 @@ export class RunningApp {
     await new Promise((r) => this.driver.once("exit", r).once("error", r));
   }
 
+  /** Replaces the text of the input with `data-testid=testId`, as typed
+   *  (an empty `value` leaves it empty). */
+  async fill(testId: string, value: string): Promise<void> {
+    const input = await this.session.find(`[data-testid=${testId}]`);
+    await input.clear();
+    if (value) await input.type(value);
+  }
+
+  /** Types `server`'s host, port and user, and `database`, into the wizard's
+   *  server step (the password is left to the test). */
+  async fillServerForm(server: URL, database: string): Promise<void> {
+    await this.fill("wz-host", server.hostname);
+    await this.fill("wz-port", server.port);
+    await this.fill("wz-database", database);
+    await this.fill("wz-user", decodeURIComponent(server.username));
+  }
+
   /** Saves a screenshot as docs/screenshots/<name>.png. */
   async screenshot(name: string): Promise<void> {
     mkdirSync(SCREENSHOTS, { recursive: true });

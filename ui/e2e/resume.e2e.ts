@@ -53,16 +53,10 @@ describe.skipIf(!ADMIN)("quitting mid-migration and resuming after reopening", (
     }
   });
 
-  async function fill(testId: string, value: string) {
-    const input = await app.session.find(`[data-testid=${testId}]`);
-    await input.clear();
-    if (value) await input.type(value);
-  }
-
   /** Test connection and Save on the server step; `password` empty uses the keychain. */
   async function connect(password: string) {
     const s = app.session;
-    await fill("wz-password", password);
+    await app.fill("wz-password", password);
     await (await s.find("[data-testid=wz-test]")).click();
     await s.find("[data-testid=diagnosis][data-ok=true]", 20_000);
     await (await s.find("[data-testid=wz-save]")).click();
@@ -72,15 +66,12 @@ describe.skipIf(!ADMIN)("quitting mid-migration and resuming after reopening", (
   it("starts migrating, and the app is killed midway", async () => {
     const s = app.session;
     await s.find("[data-testid=wizard][data-step=server]");
-    await fill("wz-host", server.hostname);
-    await fill("wz-port", server.port);
-    await fill("wz-database", DATABASE);
-    await fill("wz-user", decodeURIComponent(server.username));
+    await app.fillServerForm(server, DATABASE);
     await connect(decodeURIComponent(server.password));
     await (await s.find("[data-testid=wz-apply]")).click();
     await s.find("[data-testid=schema-plan][data-current=true]", 30_000);
     await (await s.find("[data-testid=wz-schema-next]")).click();
-    await fill("wz-legacy-path", legacyDir);
+    await app.fill("wz-legacy-path", legacyDir);
     await (await s.find("[data-testid=wz-legacy-check]")).click();
     await s.waitForText("[data-testid=legacy-counts]", (t) => t.includes("memory_cards"), 20_000);
     await (await s.find("[data-testid=wz-preview]")).click();

@@ -47,11 +47,6 @@ describe.skipIf(!ADMIN)("the first-run wizard against a real server", () => {
     }
   });
 
-  async function fill(testId: string, value: string) {
-    const input = await app.session.find(`[data-testid=${testId}]`);
-    await input.clear();
-    await input.type(value);
-  }
 
   it("opens on a new device with the home server's defaults", async () => {
     const s = app.session;
@@ -66,16 +61,13 @@ describe.skipIf(!ADMIN)("the first-run wizard against a real server", () => {
 
   it("diagnoses a wrong password, then connects", async () => {
     const s = app.session;
-    await fill("wz-host", server.hostname);
-    await fill("wz-port", server.port);
-    await fill("wz-database", DATABASE);
-    await fill("wz-user", decodeURIComponent(server.username));
-    await fill("wz-password", "not-the-password");
+    await app.fillServerForm(server, DATABASE);
+    await app.fill("wz-password", "not-the-password");
     await (await s.find("[data-testid=wz-test]")).click();
     const wrong = await s.waitForText("[data-testid=diagnosis]", (t) => t.includes("rejected the password"), 20_000);
     expect(wrong).toContain(`\`${decodeURIComponent(server.username)}\``);
     await app.screenshot("wizard-1-server-wrong-password");
-    await fill("wz-password", decodeURIComponent(server.password));
+    await app.fill("wz-password", decodeURIComponent(server.password));
     await (await s.find("[data-testid=wz-test]")).click();
     await s.find("[data-testid=diagnosis][data-ok=true]", 20_000);
     await app.screenshot("wizard-1-server-ok");
@@ -104,7 +96,7 @@ describe.skipIf(!ADMIN)("the first-run wizard against a real server", () => {
 
   it("checks the legacy folder and shows rows per table", async () => {
     const s = app.session;
-    await fill("wz-legacy-path", legacyDir);
+    await app.fill("wz-legacy-path", legacyDir);
     await (await s.find("[data-testid=wz-legacy-check]")).click();
     const counts = await s.waitForText("[data-testid=legacy-counts]", (t) => t.includes("memory_cards"), 20_000);
     expect(counts).toContain("5,0");
