@@ -20,6 +20,10 @@ use noesis_engine::sync::{start_agent, sync_once, AgentConfig, DEFAULT_SETTLE_WA
 use noesis_engine::DatabaseUrl;
 use sqlx::{Connection, Executor, PgConnection, Row};
 
+/// The allocator the product binaries use (see cli/src/main.rs).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[path = "../../tests/support/wire_count.rs"]
 mod wire_count;
 

@@ -37,8 +37,8 @@ pub use outbox::OutboxEntry;
 pub use preferences::{DEFAULT_LOG_LEVEL, LOG_LEVELS};
 pub use search::SearchHit;
 pub(crate) use device::write_state;
-pub(crate) use pull_stage::{stage_begin, stage_delete, stage_write, write_staged};
-pub(crate) use row_io::{delete_row, read_shadow_text, sqlite_value_owned, write_row, write_shadow};
+pub(crate) use pull_stage::{stage_begin, write_staged};
+pub(crate) use row_io::{delete_row, sqlite_value_owned, write_row, write_shadow};
 
 use crate::error::{Error, Result};
 

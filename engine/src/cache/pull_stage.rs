@@ -15,21 +15,25 @@
 //! between batches.
 
 use rusqlite::types::Value as SqlValue;
-use rusqlite::Connection;
+use rusqlite::{CachedStatement, Connection, OptionalExtension};
 
 use crate::tables::TableSpec;
 
-/// How many rows are staged for one table, so empty statements are skipped.
-#[derive(Debug)]
-pub(crate) struct Staged {
-    insert: String,
+/// The stage of one table for one batch, with the statements a batch runs for
+/// every row prepared once (looking a statement up in the connection's cache
+/// for every row cost more than running it).
+pub(crate) struct Staged<'tx> {
+    shadow: CachedStatement<'tx>,
+    insert: CachedStatement<'tx>,
+    gone: CachedStatement<'tx>,
+    table: &'static str,
     writes: usize,
     deletes: usize,
 }
 
 /// Creates the stage of `spec` on this connection if needed; call once per
 /// table per batch, before staging.
-pub(crate) fn stage_begin(tx: &Connection, spec: &TableSpec) -> rusqlite::Result<Staged> {
+pub(crate) fn stage_begin<'tx>(tx: &'tx Connection, spec: &'static TableSpec) -> rusqlite::Result<Staged<'tx>> {
     tx.execute_batch(&format!(
         "CREATE TEMP TABLE IF NOT EXISTS noesis_pull_{} ({}, noesis_shadow);
          CREATE TEMP TABLE IF NOT EXISTS noesis_pull_gone (row_id);",
@@ -37,42 +41,69 @@ pub(crate) fn stage_begin(tx: &Connection, spec: &TableSpec) -> rusqlite::Result
         spec.column_list()
     ))?;
     let placeholders = vec!["?"; spec.columns.len() + 1].join(", ");
-    Ok(Staged { insert: format!("INSERT INTO temp.noesis_pull_{} VALUES ({placeholders})", spec.name), writes: 0, deletes: 0 })
+    Ok(Staged {
+        shadow: tx.prepare_cached("SELECT data FROM main.sync_shadow WHERE table_name = ?1 AND row_id = ?2")?,
+        insert: tx.prepare_cached(&format!("INSERT INTO temp.noesis_pull_{} VALUES ({placeholders})", spec.name))?,
+        gone: tx.prepare_cached("INSERT INTO temp.noesis_pull_gone (row_id) VALUES (?1)")?,
+        table: spec.name,
+        writes: 0,
+        deletes: 0,
+    })
 }
 
-/// Stages a row to write: its values as SQLite stores them, in column order,
-/// and its canonical text (the new shadow copy).
-pub(crate) fn stage_write(tx: &Connection, staged: &mut Staged, values: &[SqlValue], text: &str) -> rusqlite::Result<()> {
-    let mut stmt = tx.prepare_cached(&staged.insert)?;
-    for (i, value) in values.iter().enumerate() {
-        stmt.raw_bind_parameter(i + 1, value)?;
+impl Staged<'_> {
+    /// Calls `decide` with the shadow copy of row `id` (`None`: there is none),
+    /// borrowed from SQLite: comparing it needs no copy.
+    pub(crate) fn with_shadow<T>(&mut self, id: &str, decide: impl FnOnce(Option<&str>) -> T) -> rusqlite::Result<T> {
+        let mut decide = Some(decide);
+        let found = self
+            .shadow
+            .query_row([self.table, id], |r| {
+                let text = r.get_ref(0)?.as_str()?;
+                Ok(decide.take().expect("one row per key")(Some(text)))
+            })
+            .optional()?;
+        Ok(match found {
+            Some(value) => value,
+            None => decide.take().expect("not called without a row")(None),
+        })
     }
-    stmt.raw_bind_parameter(values.len() + 1, text)?;
-    stmt.raw_execute()?;
-    staged.writes += 1;
-    Ok(())
-}
 
-/// Stages a row to delete, with its shadow copy.
-pub(crate) fn stage_delete(tx: &Connection, staged: &mut Staged, id: &str) -> rusqlite::Result<()> {
-    tx.prepare_cached("INSERT INTO temp.noesis_pull_gone (row_id) VALUES (?1)")?.execute([id])?;
-    staged.deletes += 1;
-    Ok(())
+    /// Stages a row to write: its values as SQLite stores them, in column
+    /// order, and its canonical text (the new shadow copy).
+    pub(crate) fn write(&mut self, values: &[SqlValue], text: &str) -> rusqlite::Result<()> {
+        for (i, value) in values.iter().enumerate() {
+            self.insert.raw_bind_parameter(i + 1, value)?;
+        }
+        self.insert.raw_bind_parameter(values.len() + 1, text)?;
+        self.insert.raw_execute()?;
+        self.writes += 1;
+        Ok(())
+    }
+
+    /// Stages a row to delete, with its shadow copy.
+    pub(crate) fn delete(&mut self, id: &str) -> rusqlite::Result<()> {
+        self.gone.execute([id])?;
+        self.deletes += 1;
+        Ok(())
+    }
 }
 
 /// Moves the staged rows of `spec` into the table and the shadow copies, and
 /// empties the stage. Deletes go first, so a key or unique value freed by one
 /// row can be taken by another in the same batch.
-pub(crate) fn write_staged(tx: &Connection, spec: &TableSpec, staged: Staged) -> rusqlite::Result<()> {
+pub(crate) fn write_staged(tx: &Connection, spec: &TableSpec, staged: Staged<'_>) -> rusqlite::Result<()> {
     let (table, key) = (spec.name, spec.key);
-    if staged.deletes > 0 {
+    let (writes, deletes) = (staged.writes, staged.deletes);
+    drop(staged);
+    if deletes > 0 {
         tx.prepare_cached(&format!("DELETE FROM main.{table} WHERE {key} IN (SELECT row_id FROM temp.noesis_pull_gone)"))?
             .execute([])?;
         tx.prepare_cached("DELETE FROM main.sync_shadow WHERE table_name = ?1 AND row_id IN (SELECT row_id FROM temp.noesis_pull_gone)")?
             .execute([table])?;
         tx.prepare_cached("DELETE FROM temp.noesis_pull_gone")?.execute([])?;
     }
-    if staged.writes > 0 {
+    if writes > 0 {
         let columns = spec.column_list();
         let updates: Vec<String> = spec.columns.iter().filter(|c| c.name != key).map(|c| format!("{0} = excluded.{0}", c.name)).collect();
         // `WHERE true` tells SQLite's parser that ON CONFLICT belongs to the

@@ -84,13 +84,6 @@ pub(crate) fn read_shadow(conn: &Connection, spec: &TableSpec, id: &str) -> rusq
     }))
 }
 
-/// A shadow copy's canonical text, for cheap equality checks.
-pub(crate) fn read_shadow_text(conn: &Connection, spec: &TableSpec, id: &str) -> rusqlite::Result<Option<String>> {
-    conn.prepare_cached("SELECT data FROM sync_shadow WHERE table_name = ?1 AND row_id = ?2")?
-        .query_row([spec.name, id], |r| r.get(0))
-        .optional()
-}
-
 /// Sets (or, with `None`, removes) a shadow copy.
 pub(crate) fn write_shadow(conn: &Connection, spec: &TableSpec, id: &str, row: Option<&Row>) -> rusqlite::Result<()> {
     write_shadow_text(conn, spec, id, row.map(canonical::object_text).as_deref())

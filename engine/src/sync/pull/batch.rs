@@ -125,17 +125,22 @@ pub(super) fn apply_batch(cache: &mut Cache, batch: &Batch, report: &mut PullRep
             for id in &table.ids {
                 let is_pending = !pending.is_empty() && pending.contains(&(spec.name.to_string(), id.clone()));
                 let remote = table.rows.get(id);
-                let shadow = if is_pending { None } else { cache::read_shadow_text(tx, spec, id)? };
-                match decide(is_pending, shadow.as_deref(), remote.map(|r| r.text.as_str())) {
+                let remote_text = remote.map(|r| r.text.as_str());
+                let fate = if is_pending {
+                    decide(true, None, remote_text)
+                } else {
+                    staged.with_shadow(id, |shadow| decide(false, shadow, remote_text))?
+                };
+                match fate {
                     Fate::Deferred => counts.deferred += 1,
                     Fate::Acknowledged => counts.acknowledged += 1,
                     Fate::Write => {
                         let row = remote.expect("a write has a remote row");
-                        cache::stage_write(tx, &mut staged, &row.values, &row.text)?;
+                        staged.write(&row.values, &row.text)?;
                         counts.applied += 1;
                     }
                     Fate::Delete => {
-                        cache::stage_delete(tx, &mut staged, id)?;
+                        staged.delete(id)?;
                         counts.deleted += 1;
                     }
                 }
