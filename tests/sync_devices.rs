@@ -260,6 +260,37 @@ async fn a_row_the_server_refuses_is_kept_locally_with_the_reason_and_does_not_b
 }
 
 #[tokio::test]
+async fn values_the_server_would_misread_are_held_back_not_pushed() {
+    let db = server().await;
+    let a = Device::new(&db.url);
+    a.sync();
+    // PostgreSQL would store 'yesterday' as the day before the push, and text
+    // that is not JSON as a JSON string the Python server cannot read.
+    a.sqlite("INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance) VALUES
+              ('when', 'yesterday', 'fact', 'global', 'a relative date', 'pending', '{}'),
+              ('prov', '2025-01-01T00:00:00Z', 'fact', 'global', 'broken provenance', 'pending', '{\"source\": '),
+              ('nul', '2025-01-01T00:00:00Z', 'fact', 'global', 'a' || char(0) || 'b', 'pending', '{}');");
+    a.sqlite(&card_sql("good", "goes through"));
+    let report = a.sync();
+    assert_eq!((report["push"]["rejected"].as_u64(), report["push"]["written"].as_u64()), (Some(3), Some(1)), "{report}");
+    assert_eq!(run_psql(&db.url, "SELECT string_agg(id, ',') FROM memory_cards").trim(), "good", "nothing misread reached the server");
+    let reasons = a.sqlite("SELECT row_id || ': ' || reason FROM sync_rejected ORDER BY row_id");
+    for expected in [
+        r#"nul: memory_cards.text holds "a\0b", which contains a NUL character"#,
+        r#"prov: memory_cards.provenance holds "{"source": ", which is not valid JSON"#,
+        r#"when: memory_cards.created_at holds "yesterday", which is not a date and time"#,
+    ] {
+        assert!(reasons.contains(expected), "{expected} missing from:\n{reasons}");
+    }
+    assert_eq!(a.sqlite("SELECT created_at FROM memory_cards WHERE id = 'when'").trim(), "yesterday", "the local row is kept as written");
+    // Fixed, the row goes; the others stay held back.
+    a.sqlite("UPDATE memory_cards SET created_at = '2025-03-04 05:06:07' WHERE id = 'when'");
+    a.sync();
+    assert_eq!(run_psql(&db.url, "SELECT created_at FROM memory_cards WHERE id = 'when'").trim(), "2025-03-04 05:06:07");
+    assert_eq!(a.sqlite("SELECT group_concat(row_id) FROM (SELECT row_id FROM sync_rejected ORDER BY row_id)").trim(), "nul,prov");
+}
+
+#[tokio::test]
 async fn an_older_client_refuses_to_push_to_a_newer_server_schema() {
     let db = server().await;
     let a = Device::new(&db.url);

@@ -21,7 +21,7 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
     println!("Cache:    {}", report.cache_path);
     println!("Pending:  {} local change(s) not yet pushed", report.pending_changes);
     if report.rejected_changes > 0 {
-        println!("Refused:  {} local change(s) the server refused (see the cache's sync_rejected table)", report.rejected_changes);
+        println!("Refused:  {} local change(s) not accepted: refused by the server or held back (reasons in the cache's sync_rejected table)", report.rejected_changes);
     }
     match &report.server {
         None => println!("Server:   none configured (working from the local cache only)"),

@@ -30,7 +30,7 @@ pub async fn run(ctx: &Context, args: SyncArgs) -> anyhow::Result<()> {
     }
     let (p, q) = (&report.push, &report.pull);
     println!(
-        "Pushed:  {} row(s) ({} merged with changes from elsewhere, {} conflict(s), {} refused by the server)",
+        "Pushed:  {} row(s) ({} merged with changes from elsewhere, {} conflict(s), {} not accepted)",
         p.written, p.merged, p.conflicts, p.rejected
     );
     println!(
@@ -47,7 +47,7 @@ pub async fn run(ctx: &Context, args: SyncArgs) -> anyhow::Result<()> {
         println!("Review conflicts with: noesis-sync conflicts");
     }
     if p.rejected > 0 {
-        println!("Refused changes are kept in the cache's sync_rejected table with the reason; edit the row to retry.");
+        println!("Changes not accepted (refused by the server, or holding a value it would misread) are kept in the cache's sync_rejected table with the reason; edit the row to send it again.");
     }
     Ok(())
 }

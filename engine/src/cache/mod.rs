@@ -19,6 +19,7 @@ mod pull_stage;
 mod row_io;
 mod rows;
 mod search;
+mod unfit;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -37,7 +37,8 @@ pub struct PushReport {
     pub conflicts: u64,
     /// Rows the server already had from an earlier, unacknowledged attempt.
     pub acknowledged: u64,
-    /// Rows the server refused; kept locally in `sync_rejected`.
+    /// Rows the server refused, or held back because a value would not reach
+    /// it as written (see [`Cache::unfit_value`]); kept locally in `sync_rejected`.
     pub rejected: u64,
 }
 
@@ -62,6 +63,14 @@ struct Settled {
     /// server's changes into the newer edit instead of reverting them.
     sent: Option<Option<Row>>,
     rejection: Option<(String, Option<Row>)>,
+}
+
+impl Settled {
+    /// A change not written: the server refused it, or it was held back
+    /// (see [`Cache::unfit_value`]); the local version is kept with the reason.
+    fn refused(p: Pending, central: Option<Row>, reason: String, local: Option<Row>) -> Self {
+        Settled { spec: p.spec, row_id: p.row_id, last_op_id: p.last_op_id, central, sent: None, rejection: Some((reason, local)) }
+    }
 }
 
 /// Pushes the whole outbox.
@@ -119,6 +128,13 @@ async fn push_batch(
             continue;
         }
         let local = cache.read_row(p.spec, &p.row_id)?;
+        let unfit = if local.is_some() { cache.unfit_value(p.spec, &p.row_id)? } else { None };
+        if let Some(reason) = unfit {
+            report.rejected += 1;
+            tracing::warn!(table = p.spec.name, "a local change was not pushed: {reason}");
+            settled.push(Settled::refused(p, remote, reason, local));
+            continue;
+        }
         let base = cache.shadow(p.spec, &p.row_id)?;
         let remote_clock = central::last_clock(&mut tx, p.spec, &p.row_id).await.map_err(classify)?;
         let local_clock = Hlc::next_after(last_clock.as_ref(), p.changed_at_millis, &me);
@@ -140,7 +156,7 @@ async fn push_batch(
                 report.rejected += 1;
                 let reason = target.classify(e).to_string();
                 tracing::warn!(table = p.spec.name, "the server refused a local change: {reason}");
-                settled.push(Settled { spec: p.spec, row_id: p.row_id, last_op_id: p.last_op_id, central: remote, sent: None, rejection: Some((reason, local)) });
+                settled.push(Settled::refused(p, remote, reason, local));
                 continue;
             }
         }

@@ -1,0 +1,120 @@
+//! Local values that must not be pushed as they are.
+//!
+//! The cache takes whatever a `sqlite3` shell or another program writes into
+//! it, and canonical form keeps what it cannot read as plain text. Pushed
+//! like that, the server would either refuse the value (fine: the change is
+//! kept in `sync_rejected`) or, worse, read it as something else:
+//! PostgreSQL takes `yesterday`, `now` or `tomorrow` as dates relative to the
+//! moment of the push, and a JSON column given text that is not JSON stores
+//! it as a JSON string, which the Python server then cannot read as the
+//! object it expects. Such a change is held back here, with a reason naming
+//! the column and the value, instead of being sent.
+
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, OptionalExtension};
+
+use super::Cache;
+use crate::error::Result;
+use crate::tables::{ColumnKind, TableSpec};
+use crate::timestamp;
+
+/// How much of an unfit value a reason quotes.
+const QUOTED_CHARS: usize = 60;
+
+impl Cache {
+    /// Why row `id` of `spec` cannot be pushed as it is, naming the first
+    /// column whose value does not fit; `None` when every value fits (or
+    /// there is no such row).
+    pub fn unfit_value(&self, spec: &TableSpec, id: &str) -> Result<Option<String>> {
+        unfit_value(&self.conn, spec, id).map_err(|e| self.error(&format!("checking {}", spec.name), e))
+    }
+}
+
+fn unfit_value(conn: &Connection, spec: &TableSpec, id: &str) -> rusqlite::Result<Option<String>> {
+    let sql = format!("SELECT {} FROM {} WHERE {} = ?1", spec.column_list(), spec.name, spec.key);
+    let found = conn.prepare_cached(&sql)?.query_row([id], |r| {
+        for (i, column) in spec.columns.iter().enumerate() {
+            if let Some(why) = misfit(column.kind, r.get_ref(i)?) {
+                return Ok(Some(format!("{}.{} {why}; the change was not sent: edit the row to send it", spec.name, column.name)));
+            }
+        }
+        Ok(None)
+    });
+    Ok(found.optional()?.flatten())
+}
+
+/// Why a value read from the cache does not fit a column of `kind`.
+pub(crate) fn misfit(kind: ColumnKind, value: ValueRef<'_>) -> Option<String> {
+    let text = match value {
+        ValueRef::Text(bytes) => String::from_utf8_lossy(bytes),
+        // Numbers: SQLite's own types, each read as the column says (epoch
+        // seconds for a timestamp). Blobs: only vectors hold them, never pushed.
+        _ => return None,
+    };
+    if text.contains('\0') {
+        return Some(format!("holds {}, which contains a NUL character PostgreSQL cannot store", quoted(&text)));
+    }
+    match kind {
+        ColumnKind::Timestamp if timestamp::parse(&text).is_none() => {
+            Some(format!("holds {}, which is not a date and time (write it like 2025-01-31T12:00:00Z)", quoted(&text)))
+        }
+        ColumnKind::Integer if text.trim().parse::<i64>().is_err() => Some(format!("holds {}, which is not a whole number", quoted(&text))),
+        ColumnKind::Json if serde_json::from_str::<serde_json::Value>(&text).is_err() => {
+            Some(format!("holds {}, which is not valid JSON", quoted(&text)))
+        }
+        ColumnKind::TextArray => match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(serde_json::Value::Array(items)) if items.iter().all(|v| v.is_string()) => None,
+            _ => Some(format!("holds {}, which is not a JSON list of strings", quoted(&text))),
+        },
+        _ => None,
+    }
+}
+
+/// A value for a message: quoted, NULs shown as `\0`, long ones cut.
+fn quoted(text: &str) -> String {
+    let shown: String = text.chars().take(QUOTED_CHARS).collect::<String>().replace('\0', "\\0");
+    let more = if text.chars().count() > QUOTED_CHARS { "..." } else { "" };
+    format!("\"{shown}{more}\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(kind: ColumnKind, text: &str) -> Option<String> {
+        misfit(kind, ValueRef::Text(text.as_bytes()))
+    }
+
+    #[test]
+    fn values_postgres_would_read_as_something_else_do_not_fit() {
+        for bad in ["yesterday", "now", "tomorrow", "the day after tomorrow", "31/01/2025"] {
+            let why = check(ColumnKind::Timestamp, bad).unwrap_or_else(|| panic!("{bad} passed as a timestamp"));
+            assert!(why.contains(bad) && why.contains("date and time"), "{why}");
+        }
+        assert!(check(ColumnKind::Json, "{not json").unwrap().contains("not valid JSON"));
+        assert!(check(ColumnKind::TextArray, r#"["a", 1]"#).unwrap().contains("list of strings"));
+        assert!(check(ColumnKind::TextArray, "a,b").is_some());
+        assert!(check(ColumnKind::Integer, "twelve").is_some());
+        let nul = check(ColumnKind::Text, "a\0b").unwrap();
+        assert!(nul.contains("\"a\\0b\"") && nul.contains("NUL"), "{nul}");
+    }
+
+    #[test]
+    fn every_form_the_cache_and_the_python_server_use_fits() {
+        for good in ["2025-01-31T12:00:00Z", "2025-01-31 12:00:00", "2025-01-31T12:00:00.123456+02:00", "2025-01-31", "1735689600"] {
+            assert_eq!(check(ColumnKind::Timestamp, good), None, "{good}");
+        }
+        assert_eq!(check(ColumnKind::Json, r#"{"a": [1, "x"]}"#), None);
+        assert_eq!(check(ColumnKind::Json, r#""a JSON string""#), None);
+        assert_eq!(check(ColumnKind::TextArray, r#"["a", "b"]"#), None);
+        assert_eq!(check(ColumnKind::Integer, " 42 "), None);
+        assert_eq!(check(ColumnKind::Text, "any text at all, even 'yesterday'"), None);
+        assert_eq!(misfit(ColumnKind::Timestamp, ValueRef::Integer(1_735_689_600)), None);
+    }
+
+    #[test]
+    fn long_values_are_cut_in_the_reason() {
+        let why = check(ColumnKind::Json, &"x".repeat(500)).unwrap();
+        assert!(why.len() < 150 && why.contains("..."), "{why}");
+    }
+}
