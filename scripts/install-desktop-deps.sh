@@ -14,12 +14,17 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # tray's appindicator, librsvg for icons, libxdo for menu accelerators), the
 # compilers, and the headless display + WebDriver used by scripts/test-desktop.sh
 # (keyutils: its tests keep the wizard's password in a kernel session keyring;
-# xdotool: one finds the native folder dialog, which WebDriver cannot see).
+# xdotool: one finds the native folder dialog, which WebDriver cannot see;
+# dbus-daemon and Debian's Python 3 with python3-dbus-next and python3-xlib: the
+# tray test gives the app a session bus of its own with a StatusNotifier host,
+# clicks the tray menu over D-Bus and closes the window as a window manager's
+# close button does, with ui/e2e/*.py run by /usr/bin/python3).
 APT_PACKAGES=(
   build-essential pkg-config file libssl-dev
   libwebkit2gtk-4.1-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev
   librsvg2-dev libayatana-appindicator3-dev libxdo-dev
   xvfb xauth webkit2gtk-driver sqlite3 keyutils xdotool
+  dbus-daemon python3 python3-dbus-next python3-xlib
 )
 
 missing=()

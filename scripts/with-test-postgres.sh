@@ -88,7 +88,10 @@ make_certificates() {
   chmod 644 "$d/ca.pem" "$d/server.pem"
 }
 
-# start_server BIN_DIR [tls] -> prints the superuser URL
+# start_server BIN_DIR [tls]: starts a server, records it in `started` for the
+# exit trap and leaves its superuser URL in `server_url`. Called directly, not
+# in $(...): a subshell's `started` would be lost and the trap would leave the
+# server running (every run used to leak its two servers).
 start_server() {
   local bin=$1 tls=${2:-} dir port pw tls_options=""
   dir=$(mktemp -d /tmp/noesis-pg.XXXXXX)
@@ -112,7 +115,7 @@ start_server() {
     || { cat "$dir/server.log" >&2; return 1; }
   started+=("$bin|$dir")
   if [ "$tls" = tls ]; then cp "$dir/tls/ca.pem" "$ca_dir/ca.pem"; fi
-  echo "postgres://postgres:$pw@127.0.0.1:$port/postgres"
+  server_url="postgres://postgres:$pw@127.0.0.1:$port/postgres"
 }
 
 stop_servers() {
@@ -131,13 +134,15 @@ if [ -z "${NOESIS_TEST_DATABASE_URL:-}" ]; then
   ensure_server_user
   bin=$(pgvector_bin)
   export NOESIS_TEST_PG_BIN=$bin
-  NOESIS_TEST_DATABASE_URL=$(start_server "$bin")
+  start_server "$bin"
+  NOESIS_TEST_DATABASE_URL=$server_url
   export NOESIS_TEST_DATABASE_URL
   log "PostgreSQL with pgvector started ($("$bin/postgres" --version))"
 fi
 if [ -z "${NOESIS_TEST_PLAIN_DATABASE_URL:-}" ]; then
   ensure_server_user
-  NOESIS_TEST_PLAIN_DATABASE_URL=$(start_server "$(plain_bin)" tls)
+  start_server "$(plain_bin)" tls
+  NOESIS_TEST_PLAIN_DATABASE_URL=$server_url
   export NOESIS_TEST_PLAIN_DATABASE_URL
   log "PostgreSQL without pgvector started"
 fi

@@ -151,15 +151,10 @@ pub fn run() {
     sync_agent::start(&app);
     // The app still works without a tray (a desktop with no StatusNotifier
     // host): closing the window then quits as usual.
-    match tray::install(&app) {
-        // Started at login: stay in the tray until the user opens the window.
-        Ok(()) if std::env::args().any(|a| a == tray::HIDDEN_ARG) => {
-            if let Some(window) = app.get_webview_window("main") {
-                let _ = window.hide();
-            }
-        }
-        Ok(()) => {}
-        Err(e) => tracing::warn!("no tray icon: {e}"),
+    if let Err(e) = tray::install(&app) {
+        tracing::warn!("no tray icon: {e}");
     }
-    app.run(|_, _| {});
+    // Started at login: stay in the tray until the user opens the window.
+    let start_hidden = std::env::args().any(|a| a == tray::HIDDEN_ARG);
+    app.run(move |app, event| tray::on_run_event(app, &event, start_hidden));
 }

@@ -2,10 +2,15 @@
 //! "Open Noesis" and "Quit". With it, closing the window hides it and the
 //! agent keeps syncing (Settings › "Keep syncing when the window is closed",
 //! kept per device by the engine's `close_to_tray`).
+//!
+//! The main window exists only once the event loop runs: Tauri creates the
+//! config's windows at [`RunEvent::Ready`]. So what the tray does to the window
+//! (start hidden, hide instead of close) is done from the app's run events
+//! ([`on_run_event`]), not when the icon is installed.
 
 use tauri::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
-use tauri::{AppHandle, Listener, Manager, Runtime, WindowEvent};
+use tauri::{AppHandle, Listener, Manager, RunEvent, Runtime, WindowEvent};
 
 use crate::state::AppState;
 use crate::sync_status::{SyncState, SyncStatus};
@@ -13,6 +18,13 @@ use crate::sync_status::{SyncState, SyncStatus};
 /// The argument start-at-login passes: start with the window hidden, syncing
 /// from the tray.
 pub const HIDDEN_ARG: &str = "--hidden";
+
+/// The tray icon's id, to find it again: whether it exists decides what
+/// closing the window does.
+pub const TRAY_ID: &str = "main";
+
+/// The label of the window the tray shows and hides (`tauri.conf.json`).
+const MAIN_WINDOW: &str = "main";
 
 /// The tray's first line for a status.
 pub fn tray_label(status: &SyncStatus) -> String {
@@ -76,8 +88,8 @@ pub fn perform<R: Runtime>(app: &AppHandle<R>, action: TrayAction) {
     }
 }
 
-/// Adds the tray icon and makes closing the main window hide it when the user
-/// wants sync to go on in the background.
+/// Adds the tray icon with its menu; [`on_run_event`] then makes closing the
+/// main window hide it when the user wants sync to go on in the background.
 pub fn install<R: Runtime>(app: &tauri::App<R>) -> tauri::Result<()> {
     let state = app.state::<AppState>();
     let paused = state.cache().sync_paused().unwrap_or(false);
@@ -90,7 +102,7 @@ pub fn install<R: Runtime>(app: &tauri::App<R>) -> tauri::Result<()> {
         app,
         &[&status, &PredefinedMenuItem::separator(app)?, &sync_now, &pause, &PredefinedMenuItem::separator(app)?, &open, &quit],
     )?;
-    let mut tray = TrayIconBuilder::with_id("main").tooltip("Noesis").menu(&menu).show_menu_on_left_click(false);
+    let mut tray = TrayIconBuilder::with_id(TRAY_ID).tooltip("Noesis").menu(&menu).show_menu_on_left_click(false);
     if let Some(icon) = app.default_window_icon() {
         tray = tray.icon(icon.clone());
     }
@@ -114,25 +126,37 @@ pub fn install<R: Runtime>(app: &tauri::App<R>) -> tauri::Result<()> {
             let _ = pause_item.set_checked(s.state == SyncState::Paused);
         }
     });
+    Ok(())
+}
 
-    if let Some(window) = app.get_webview_window("main") {
-        let handle = app.handle().clone();
-        let w = window.clone();
-        window.on_window_event(move |event| {
-            if let WindowEvent::CloseRequested { api, .. } = event {
-                if handle.state::<AppState>().cache().close_to_tray().unwrap_or(true) {
-                    api.prevent_close();
-                    let _ = w.hide();
+/// What the tray does with the app's run events: with a tray icon, a start
+/// with [`HIDDEN_ARG`] (`start_hidden`) hides the window as soon as it exists,
+/// and closing the window hides it instead, unless the user turned
+/// "keep syncing" off. Without a tray icon, closing quits as usual: nothing
+/// would be left to reopen the window from.
+pub fn on_run_event<R: Runtime>(app: &AppHandle<R>, event: &RunEvent, start_hidden: bool) {
+    let has_tray = || app.tray_by_id(TRAY_ID).is_some();
+    match event {
+        RunEvent::Ready if start_hidden && has_tray() => {
+            if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
+                let _ = window.hide();
+            }
+        }
+        RunEvent::WindowEvent { label, event: WindowEvent::CloseRequested { api, .. }, .. } if label == MAIN_WINDOW => {
+            if has_tray() && app.state::<AppState>().cache().close_to_tray().unwrap_or(true) {
+                api.prevent_close();
+                if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
+                    let _ = window.hide();
                 }
             }
-        });
+        }
+        _ => {}
     }
-    Ok(())
 }
 
 /// Shows, restores and focuses the main window.
 pub fn show_main<R: Runtime>(app: &AppHandle<R>) {
-    if let Some(window) = app.get_webview_window("main") {
+    if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
         let _ = window.show();
         let _ = window.unminimize();
         let _ = window.set_focus();

@@ -94,6 +94,49 @@ export class RunningApp {
   }
 }
 
+/** The app started straight from its binary, as a desktop launcher or the
+ *  login starts it, without WebDriver: for tests that pass it arguments
+ *  (`--hidden`) or need its exit code, which WebKitWebDriver keeps to itself
+ *  when it starts the app. */
+export class LaunchedApp {
+  /** The exit code once the app has ended; null if a signal ended it. */
+  readonly exited: Promise<number | null>;
+  private constructor(private readonly child: ChildProcess) {
+    this.exited = new Promise((r) => child.once("exit", (code) => r(code)));
+  }
+
+  /** Starts the app on `dataDir` with `env` added to its environment. */
+  static start(dataDir: string, env: Record<string, string> = {}, args: string[] = []): LaunchedApp {
+    const child = spawn(APP, args, { env: { ...process.env, ...env, NOESIS_DATA_DIR: dataDir }, stdio: ["ignore", "inherit", "inherit"] });
+    return new LaunchedApp(child);
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** Whether the process is still running. */
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Ends the app if it still runs (SIGTERM) and waits for it. */
+  async stop(): Promise<void> {
+    if (this.running) this.child.kill();
+    await this.exited;
+  }
+}
+
+/** Waits until `check` returns true (a server, another device or the window
+ *  catching up), polling; fails saying `what` never happened. */
+export async function eventually(what: string, check: () => boolean, timeout = 20_000): Promise<void> {
+  const end = Date.now() + timeout;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
+    await sleep(250);
+  }
+}
+
 /** Runs an SQL statement on the data folder's cache with Debian's sqlite3. */
 export function sql(dataDir: string, statement: string): string {
   return execFileSync("sqlite3", [join(dataDir, "cache.sqlite3")], { input: statement, encoding: "utf8" }).trim();

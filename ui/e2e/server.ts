@@ -59,10 +59,16 @@ export class TestDatabase {
     return decodeURIComponent(new URL(this.url).password);
   }
 
-  /** This database's URL through `proxy`, without password. */
-  urlVia(proxy: Proxy): string {
+  /** This database's URL without password, as a data folder keeps it. */
+  get urlWithoutPassword(): string {
     const url = new URL(this.url);
     url.password = "";
+    return url.toString();
+  }
+
+  /** This database's URL through `proxy`, without password. */
+  urlVia(proxy: Proxy): string {
+    const url = new URL(this.urlWithoutPassword);
     url.hostname = "127.0.0.1";
     url.port = String(proxy.port);
     return url.toString();

@@ -4,7 +4,7 @@
 // arrived is checked on the server and on the other device.
 import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RunningApp, sql } from "./harness";
+import { RunningApp, eventually, sql } from "./harness";
 import { CliDevice, HAVE_SERVER, Proxy, TestDatabase, dataDirFor } from "./server";
 import { sleep } from "./webdriver";
 
@@ -14,15 +14,6 @@ const OFFLINE_EDIT = "The boiler service is due in April; call Tom";
 const MINE = "Boiler: April, Tom has the key";
 const THEIRS = "Boiler: April, ring the landlord first";
 const MERGED = "Boiler: April, ring the landlord first; Tom has the key";
-
-/** Waits until `check` returns true (server or other device catching up). */
-async function eventually(what: string, check: () => boolean, timeout = 20_000): Promise<void> {
-  const end = Date.now() + timeout;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
-    await sleep(250);
-  }
-}
 
 if (!HAVE_SERVER && process.env.NOESIS_TEST_REQUIRE_SERVER) {
   throw new Error("NOESIS_TEST_DATABASE_URL is not set but scripts/test.sh requires the sync end-to-end tests to run");
