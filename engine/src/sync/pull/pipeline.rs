@@ -19,13 +19,11 @@ use crate::error::{Error, Result};
 /// enough to keep both sides busy, and bounds memory to three batches.
 const QUEUED_BATCHES: usize = 1;
 
-/// WAL pages the applier's connection lets accumulate before it checkpoints
-/// (64 MB at SQLite's 4 KB pages; the default is 1000). A long pull then
-/// copies each page it rewrote many times (index and full-text pages) into the
-/// database file once per 64 MB instead of once per batch, and waits for far
-/// fewer fsyncs. Commits are as durable and atomic as before; only the copy
-/// into the main file is deferred, and done once more when the applier ends.
-const APPLIER_WAL_AUTOCHECKPOINT: i64 = 16_384;
+/// Applied batches between two checkpoints of the write-ahead log. Each batch
+/// adds a few thousand pages to the WAL; copying them into the database file
+/// every few batches rather than after each one copies pages that several
+/// batches rewrite (index and full-text pages) once.
+const BATCHES_PER_CHECKPOINT: usize = 4;
 
 /// A running applier.
 pub(super) struct Applier {
@@ -36,17 +34,26 @@ pub(super) struct Applier {
 
 impl Applier {
     /// Starts applying on a new connection to `cache`'s file.
+    ///
+    /// The applying thread is the slower side of a pull, so it only decides
+    /// and writes: a second thread, the housekeeper, frees each applied batch
+    /// and checkpoints the WAL on a connection of its own (SQLite lets a
+    /// checkpoint run while another connection writes), instead of the
+    /// applying connection doing both inside its commits.
     pub(super) fn start(cache: &Cache) -> Result<Applier> {
         let mut own = cache.reopen()?;
         own.connection()
-            .pragma_update(None, "wal_autocheckpoint", APPLIER_WAL_AUTOCHECKPOINT)
+            .pragma_update(None, "wal_autocheckpoint", 0)
             .map_err(|e| own.error("configuring the applying connection", e))?;
+        let housekeeper = Housekeeper::start(cache.reopen()?);
         let (batches, mut incoming) = mpsc::channel::<Batch>(QUEUED_BATCHES);
         let task = tokio::task::spawn_blocking(move || {
             let mut report = PullReport::default();
             while let Some(batch) = incoming.blocking_recv() {
                 apply_batch(&mut own, &batch, &mut report)?;
+                housekeeper.applied(batch);
             }
+            housekeeper.finish();
             // PASSIVE: copies what no reader still needs, never waits for them.
             // Everything is committed by now; a failure leaves the copy to the
             // next checkpoint, so it is only logged.
@@ -72,5 +79,44 @@ impl Applier {
             context: "applying changes from the server".into(),
             detail: format!("the applying thread failed: {e}"),
         })?
+    }
+}
+
+/// The applier's second thread: frees applied batches and checkpoints.
+struct Housekeeper {
+    applied: std::sync::mpsc::Sender<Batch>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Housekeeper {
+    fn start(cache: Cache) -> Housekeeper {
+        let (applied, incoming) = std::sync::mpsc::channel::<Batch>();
+        let thread = std::thread::spawn(move || {
+            let mut since_checkpoint = 0;
+            while let Ok(batch) = incoming.recv() {
+                drop(batch);
+                since_checkpoint += 1;
+                if since_checkpoint >= BATCHES_PER_CHECKPOINT {
+                    since_checkpoint = 0;
+                    // A failure only leaves the copy to a later checkpoint.
+                    if let Err(e) = cache.connection().query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                        tracing::warn!(error = %e, "checkpoint during a pull failed");
+                    }
+                }
+            }
+        });
+        Housekeeper { applied, thread }
+    }
+
+    /// Hands over a batch the applier is done with.
+    fn applied(&self, batch: Batch) {
+        // The thread only ends after `finish`; a send cannot fail before.
+        let _ = self.applied.send(batch);
+    }
+
+    /// Waits for the thread, so no checkpoint runs after the pull returns.
+    fn finish(self) {
+        drop(self.applied);
+        let _ = self.thread.join();
     }
 }
