@@ -21,7 +21,7 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
     println!("Cache:    {}", report.cache_path);
     println!("Pending:  {} local change(s) not yet pushed", report.pending_changes);
     if report.rejected_changes > 0 {
-        println!("Refused:  {} local change(s) not accepted: refused by the server or held back (reasons in the cache's sync_rejected table)", report.rejected_changes);
+        println!("Not accepted: {} local change(s), refused by the server or held back (reasons in the cache's sync_rejected table; edit the row to send it again)", report.rejected_changes);
     }
     match &report.server {
         None => println!("Server:   none configured (working from the local cache only)"),
