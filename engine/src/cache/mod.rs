@@ -77,6 +77,11 @@ impl Cache {
     fn configure(&self) -> Result<()> {
         self.conn
             .busy_timeout(BUSY_TIMEOUT)
+            // 16 KB pages for a new cache (an existing one keeps its own): rows
+            // here are a few hundred bytes and shadow copies sit inside their
+            // B-tree, so 4 KB pages held about ten and split often; a pull's
+            // writing thread spent a tenth less time with 16 KB pages.
+            .and_then(|_| self.conn.pragma_update(None, "page_size", 16384))
             .and_then(|_| self.conn.pragma_update(None, "journal_mode", "WAL"))
             .and_then(|_| self.conn.pragma_update(None, "synchronous", "NORMAL"))
             // The pull stages each batch in temporary tables (see pull_stage.rs):
