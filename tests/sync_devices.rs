@@ -446,6 +446,39 @@ async fn an_edit_made_while_its_row_is_being_pushed_keeps_the_remote_change_the_
     assert_converged(&[&a, &b]);
 }
 
+#[tokio::test]
+async fn a_new_devices_first_sync_of_several_full_batches_loads_everything_and_keeps_its_own_card() {
+    let db = server().await;
+    // The first sync reads a snapshot and applies its full batches on the
+    // pull's own thread while the stream goes on.
+    let bulk = 3 * noesis_engine::sync::pull::PULL_BATCH + 11;
+    run_psql(
+        &db.url,
+        &format!(
+            "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
+             SELECT 'bulk-' || g, now(), 'fact', 'global', 'snapshot walrus number ' || g, 'pending', jsonb_build_object('n', g)
+             FROM generate_series(1, {bulk}) g;"
+        ),
+    );
+    let laptop = Device::new(&db.url);
+    noesis_engine::cache::Cache::open(laptop.dir.path()).unwrap();
+    // Written before the laptop ever synced: pending, so the snapshot keeps it.
+    laptop.sqlite(&card_sql("typed-first", "written before the first sync"));
+    let first = laptop.sync();
+    assert_eq!(first["pull"]["snapshot"], true, "{first}");
+    assert_eq!(first["pull"]["applied"].as_i64(), Some(bulk), "{first}");
+    let found = laptop.sqlite("SELECT count(*) FROM memory_cards_fts WHERE memory_cards_fts MATCH 'walrus'");
+    assert_eq!(found.trim(), bulk.to_string(), "search misses cards of the snapshot");
+    assert_eq!(
+        laptop.sqlite("SELECT count(*) FROM sync_shadow WHERE table_name = 'memory_cards'").trim(),
+        (bulk + 1).to_string(),
+        "cards of the snapshot have no shadow copy"
+    );
+    assert_eq!(run_psql(&db.url, "SELECT text FROM memory_cards WHERE id = 'typed-first'").trim(), "written before the first sync");
+    let (local, central) = laptop.checksums();
+    assert_eq!(local, central, "the new device differs from the server after its first sync");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_pull_of_several_full_batches_keeps_an_unpushed_edit_and_leaves_pulled_text_searchable() {
     use noesis_engine::cache::Cache;

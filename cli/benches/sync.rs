@@ -9,7 +9,8 @@
 //! 2. statements per minute sent by an idle agent, counted on the wire by a
 //!    proxy, next to the server's own transaction count for the bench
 //!    database over the same minutes (which includes autovacuum's work);
-//! 3. pull apply throughput for 100k changed rows; baseline: reading the same
+//! 3. pull apply throughput for 100k changed rows, and a new device's first
+//!    sync of the same rows (a full snapshot); baseline: reading the same
 //!    rows from Postgres and inserting them into a bare SQLite table.
 
 use std::time::{Duration, Instant};
@@ -140,6 +141,14 @@ async fn main() {
     let (pull_secs, pull_cpu) = (start.elapsed().as_secs_f64(), cpu_secs() - cpu_start);
     assert_eq!(report.pull.applied as usize, PULL_ROWS, "{report:?}");
     let pull_rate = PULL_ROWS as f64 / pull_secs;
+    // A new device's first sync: every row, read from one snapshot.
+    let dir_c = tempfile::tempdir().unwrap();
+    let mut cache_c = Cache::open(dir_c.path()).unwrap();
+    let start = Instant::now();
+    let first = sync_once(&mut cache_c, &target, DEFAULT_SETTLE_WAIT).await.unwrap();
+    let first_secs = start.elapsed().as_secs_f64();
+    assert!(first.pull.snapshot && first.pull.applied as usize >= PULL_ROWS, "{first:?}");
+    let first_rate = first.pull.applied as f64 / first_secs;
     let cpu_start = cpu_secs();
     let baseline_rate = copy_baseline(&mut central_conn).await;
     let baseline_cpu = cpu_secs() - cpu_start;
@@ -155,6 +164,7 @@ async fn main() {
     println!("{:<44} {:>9.1} ms {:>9.1} ms {:>8.1} {:>10}", "write A -> cache B, p50", ms(p(0.5)), ms(baseline.0), ms(p(0.5)) / ms(baseline.0), "< 100 ms");
     println!("{:<44} {:>9.1} ms {:>9.1} ms {:>8.1} {:>10}", "write A -> cache B, p95", ms(p(0.95)), ms(baseline.1), ms(p(0.95)) / ms(baseline.1), "< 500 ms");
     println!("{:<44} {:>12.0} {:>12.0} {:>8.2} {:>10}", "pull apply, rows/s (100k changed rows)", pull_rate, baseline_rate, pull_rate / baseline_rate, ">= 50000");
+    println!("{:<44} {:>12.0} {:>12.0} {:>8.2} {:>10}", "first sync of a new device, rows/s", first_rate, baseline_rate, first_rate / baseline_rate, "-");
     // CPU time of this process (all threads; not the server's): steadier than
     // rows/s on a machine shared with other work.
     let per_1k = |secs: f64| secs * 1000.0 / (PULL_ROWS as f64 / 1000.0);

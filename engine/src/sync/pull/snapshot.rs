@@ -8,6 +8,7 @@ use futures_util::TryStreamExt;
 use sqlx::{Acquire, PgConnection, Row as _};
 
 use super::batch::{apply_batch, Batch, PulledRow, TableRows};
+use super::pipeline::Applier;
 use super::{PullReport, PULL_BATCH};
 use crate::cache::Cache;
 use crate::central::{self, Cursor, ServerTarget};
@@ -36,6 +37,9 @@ pub(super) async fn snapshot(
         let mut seen: HashSet<String> = HashSet::new();
         let mut rows = TableRows::default();
         let mut unusual: Vec<String> = Vec::new();
+        // Full batches are applied on their own thread while the stream goes
+        // on (see `pipeline`): a new device's first sync is the largest pull.
+        let mut applier: Option<Applier> = None;
         {
             let mut stream = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch(&mut *tx);
             while let Some(r) = stream.try_next().await.map_err(classify)? {
@@ -49,9 +53,18 @@ pub(super) async fn snapshot(
                     None => unusual.push(r.try_get(spec.key).map_err(classify)?),
                 }
                 if rows.ids.len() as i64 >= PULL_BATCH {
-                    apply_rows(cache, spec, std::mem::take(&mut rows), report)?;
+                    let applying = match &applier {
+                        Some(a) => a,
+                        None => applier.insert(Applier::start(cache)?),
+                    };
+                    if !applying.send(batch_of(spec, std::mem::take(&mut rows))).await {
+                        break;
+                    }
                 }
             }
+        }
+        if let Some(a) = applier {
+            report.add_counts(&a.finish().await?);
         }
         // Rows with values only to_jsonb prints faithfully (see central::pull_rows).
         for chunk in unusual.chunks(PULL_BATCH as usize) {
@@ -69,10 +82,15 @@ pub(super) async fn snapshot(
     Ok(Cursor { xid: horizon.parse().unwrap_or(0), change_id: 0 })
 }
 
-fn apply_rows(cache: &mut Cache, spec: &'static TableSpec, mut rows: TableRows, report: &mut PullReport) -> Result<()> {
+fn apply_rows(cache: &mut Cache, spec: &'static TableSpec, rows: TableRows, report: &mut PullReport) -> Result<()> {
+    apply_batch(cache, &batch_of(spec, rows), report)
+}
+
+/// A snapshot batch of one table's rows (keys sorted, each once).
+fn batch_of(spec: &'static TableSpec, mut rows: TableRows) -> Batch {
     rows.ids.sort();
     rows.ids.dedup();
-    apply_batch(cache, &Batch { tables: vec![(spec, rows)], cursor: None, changes: 0 }, report)
+    Batch { tables: vec![(spec, rows)], cursor: None, changes: 0 }
 }
 
 fn remove_absent(cache: &mut Cache, spec: &'static TableSpec, seen: &HashSet<String>, report: &mut PullReport) -> Result<()> {
