@@ -95,7 +95,7 @@ mod tests {
     use noesis_engine::sync::{SyncState as Engine, SyncStatus as Report};
 
     fn report(state: Engine) -> Report {
-        Report { state, error: None, pending: 3, last_sync: None, open_conflicts: 2, retry_at: None }
+        Report { state, error: None, pending: 3, last_sync: None, open_conflicts: 2, retry_at: None, rejected_changes: 0 }
     }
 
     #[test]
