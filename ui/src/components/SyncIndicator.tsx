@@ -144,7 +144,7 @@ export function SyncIndicator({
           <span class="sync-label" data-testid="sync-label">
             {LABELS[status.state]}
           </span>
-          <span class="sync-sub" data-testid="sync-summary">
+          <span class="sync-sub" data-testid="sync-summary" title={syncSummary(status)}>
             {syncSummary(status)}
           </span>
         </span>
