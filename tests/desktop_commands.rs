@@ -149,6 +149,33 @@ fn sync_controls_and_conflicts_say_no_server_without_one() {
 }
 
 #[test]
+fn changes_not_accepted_are_counted_and_listed_from_the_cache() {
+    let app = app();
+    assert_eq!(app.ok("list_not_accepted", json!({})), json!([]), "a new device has nothing waiting for the user");
+    // As a push leaves it: a change the server refused, kept with its reason.
+    desktop_support::sqlite(
+        app.dir.path(),
+        "INSERT INTO sync_rejected (table_name, row_id, op_id, reason, data, rejected_at) VALUES
+           ('memory_cards', 'c1', 1, 'value too long for type character varying(20)', NULL, '2025-01-01T00:00:00.000Z'),
+           ('chat_sessions', 's1', 2, 'a check constraint refused it', NULL, '2025-02-01T00:00:00.000Z')",
+    );
+    assert_eq!(app.ok("sync_status", json!({}))["not_accepted"], 2, "without an agent the indicator counts from the cache");
+    let list = app.ok("list_not_accepted", json!({}));
+    assert_eq!(
+        list,
+        json!([
+            {"table": "chat_sessions", "row_id": "s1", "reason": "a check constraint refused it", "rejected_at": "2025-02-01T00:00:00.000Z"},
+            {"table": "memory_cards", "row_id": "c1", "reason": "value too long for type character varying(20)", "rejected_at": "2025-01-01T00:00:00.000Z"},
+        ]),
+        "the details list each change, newest first, with the reason as written"
+    );
+    // An edit reports the status; the count rides along.
+    app.ok("create_card", json!({"draft": {"category": "fact", "scope": "global", "text": "Miso is the cat"}}));
+    let last = app.events.lock().unwrap().last().cloned().expect("an edit sends sync://status");
+    assert_eq!((last["pending"].clone(), last["not_accepted"].clone()), (json!(1), json!(2)), "{last}");
+}
+
+#[test]
 fn preferences_show_logs_and_versions_and_refuse_an_unknown_log_level() {
     let app = app();
     let prefs = app.ok("get_preferences", json!({}));
@@ -216,5 +243,31 @@ fn the_tray_sync_now_runs_a_cycle_on_an_idle_agent() {
     assert_eq!(last_sync(&app), before, "an idle agent ran a cycle by itself; this test could not tell Sync now apart");
     perform(&app.handle(), menu_action("sync_now", false).unwrap());
     assert!(eventually(10, || last_sync(&app) != before), "Sync now in the tray runs a cycle at once: still {before}");
+    drop_synced(app, &db, &form);
+}
+
+#[test]
+fn a_change_held_back_by_the_agent_shows_in_the_status_and_the_list() {
+    use desktop_support::eventually;
+    let Some((app, db, form)) = synced_app("noesis_not_accepted") else { return };
+    // Another program writes a date PostgreSQL would misread as the day before the push.
+    desktop_support::sqlite(
+        app.dir.path(),
+        "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
+         VALUES ('when', 'yesterday', 'fact', 'global', 'a relative date', 'pending', '{}')",
+    );
+    let status = |app: &MockApp| app.ok("sync_status", json!({}));
+    assert!(
+        eventually(30, || status(&app)["not_accepted"] == 1 && status(&app)["pending"] == 0),
+        "the agent pushes, holds the change back and says so, rather than \"Synced\" alone: {}",
+        status(&app)
+    );
+    assert_eq!(status(&app)["state"], "online");
+    let list = app.ok("list_not_accepted", json!({}));
+    let reason = list[0]["reason"].as_str().unwrap_or_default();
+    assert_eq!((list[0]["table"].clone(), list[0]["row_id"].clone()), (json!("memory_cards"), json!("when")), "{list}");
+    assert!(reason.contains("created_at") && reason.contains("yesterday"), "the reason names the column and the value: {reason}");
+    let reported = app.events.lock().unwrap().iter().any(|e| e["not_accepted"] == 1 && e["state"] == "online");
+    assert!(reported, "the agent's own report (sync://status) carries the count");
     drop_synced(app, &db, &form);
 }

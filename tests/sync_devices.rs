@@ -290,6 +290,36 @@ async fn values_the_server_would_misread_are_held_back_not_pushed() {
     assert_eq!(a.sqlite("SELECT group_concat(row_id) FROM (SELECT row_id FROM sync_rejected ORDER BY row_id)").trim(), "nul,prov");
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn the_agent_reports_changes_not_accepted_and_the_cache_lists_them() {
+    use noesis_engine::central::ServerTarget;
+    use noesis_engine::sync::{start_agent, AgentConfig, SyncState};
+    let db = server().await;
+    let a = Device::new(&db.url);
+    a.sync();
+    a.sqlite("INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
+              VALUES ('when', 'yesterday', 'fact', 'global', 'a relative date', 'pending', '{}');");
+    let target = ServerTarget::resolve(&noesis_engine::DatabaseUrl::parse(&db.url).unwrap()).unwrap();
+    let agent = start_agent(AgentConfig::new(a.dir.path().to_path_buf(), target)).unwrap();
+    let mut status = agent.status();
+    let reported = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        status.wait_for(|s| s.state == SyncState::Online && s.last_sync.is_some()),
+    )
+    .await
+    .expect("the agent comes online and finishes its first cycle")
+    .unwrap()
+    .clone();
+    agent.stop().await;
+    assert_eq!(reported.pending, 0, "the held-back change left the outbox: {reported:?}");
+    assert_eq!(reported.rejected_changes, 1, "\"Synced\" must not hide an edit that never reached the server: {reported:?}");
+    let cache = noesis_engine::cache::Cache::open(a.dir.path()).unwrap();
+    let listed = cache.rejected_changes(10).unwrap();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!((listed[0].table_name.as_str(), listed[0].row_id.as_str()), ("memory_cards", "when"));
+    assert!(listed[0].reason.contains("created_at") && listed[0].reason.contains("yesterday"), "the reason names the column and the value: {}", listed[0].reason);
+}
+
 #[tokio::test]
 async fn an_older_client_refuses_to_push_to_a_newer_server_schema() {
     let db = server().await;

@@ -57,6 +57,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             sync::sync_now,
             sync::set_sync_paused,
             sync::sync_paused,
+            sync::list_not_accepted,
             sync::list_conflicts,
             sync::resolve_conflict,
             sync::resolve_conflict_merged,

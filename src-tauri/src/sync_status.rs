@@ -46,18 +46,32 @@ pub struct SyncStatus {
     pub conflicts: u32,
     /// Why sync failed, in words, when `state` is `error` or `offline`.
     pub error_message: Option<String>,
+    /// Local changes not accepted (refused by the server or held back), which
+    /// wait for the user to edit them: without it "Synced" would hide an edit
+    /// that never reached the server.
+    pub not_accepted: u32,
+}
+
+fn count(n: u64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 impl SyncStatus {
     /// What can be known without the sync agent: local-only or, with a server
     /// configured, connecting until the agent's first report.
     pub fn from_cache(cache: &Cache) -> CommandResult<Self> {
-        let pending = u32::try_from(cache.pending_count()?).unwrap_or(u32::MAX);
         let state = match cache.server_url()? {
             None => SyncState::LocalOnly,
             Some(_) => SyncState::Connecting,
         };
-        Ok(Self { state, pending, last_sync: None, conflicts: 0, error_message: None })
+        Ok(Self {
+            state,
+            pending: count(cache.pending_count()?),
+            last_sync: None,
+            conflicts: 0,
+            error_message: None,
+            not_accepted: count(cache.rejected_count()?),
+        })
     }
 
     /// The agent's report, in the UI's terms.
@@ -73,17 +87,19 @@ impl SyncStatus {
         };
         Self {
             state,
-            pending: u32::try_from(status.pending).unwrap_or(u32::MAX),
+            pending: count(status.pending),
             last_sync: status.last_sync.map(|t| t.to_rfc3339()),
-            conflicts: u32::try_from(status.open_conflicts).unwrap_or(u32::MAX),
+            conflicts: count(status.open_conflicts),
             error_message: status.error.as_ref().map(|e| e.message.clone()),
+            not_accepted: count(status.rejected_changes),
         }
     }
 
-    /// This status with the pending count as the cache has it now (edits in the
-    /// app move it before the agent's next report).
+    /// This status with the pending and not-accepted counts as the cache has
+    /// them now (edits in the app move them before the agent's next report).
     pub fn with_pending(mut self, cache: &Cache) -> CommandResult<Self> {
-        self.pending = u32::try_from(cache.pending_count()?).unwrap_or(u32::MAX);
+        self.pending = count(cache.pending_count()?);
+        self.not_accepted = count(cache.rejected_count()?);
         Ok(self)
     }
 }
@@ -95,7 +111,7 @@ mod tests {
     use noesis_engine::sync::{SyncState as Engine, SyncStatus as Report};
 
     fn report(state: Engine) -> Report {
-        Report { state, error: None, pending: 3, last_sync: None, open_conflicts: 2, retry_at: None }
+        Report { state, error: None, pending: 3, last_sync: None, open_conflicts: 2, retry_at: None, rejected_changes: 4 }
     }
 
     #[test]
@@ -110,7 +126,7 @@ mod tests {
         ];
         for (engine, ui) in cases {
             let status = SyncStatus::from_agent(&report(engine));
-            assert_eq!((status.state, status.pending, status.conflicts), (ui, 3, 2), "{engine:?}");
+            assert_eq!((status.state, status.pending, status.conflicts, status.not_accepted), (ui, 3, 2, 4), "{engine:?}");
         }
     }
 
@@ -122,5 +138,20 @@ mod tests {
         let status = SyncStatus::from_agent(&r);
         assert_eq!(status.error_message.as_deref(), Some("cannot reach PostgreSQL"));
         assert_eq!(status.last_sync.as_deref(), Some("2025-01-02T03:04:05+00:00"));
+    }
+
+    #[test]
+    fn the_cache_corrects_the_counts_of_an_older_agent_report() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path()).unwrap();
+        // Another program (or a push since the report) left one change not accepted.
+        let out = std::process::Command::new("sqlite3")
+            .arg(dir.path().join("cache.sqlite3"))
+            .arg("INSERT INTO sync_rejected (table_name, row_id, op_id, reason) VALUES ('memory_cards', 'c1', 1, 'value too long')")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let now = SyncStatus::from_agent(&report(Engine::Online)).with_pending(&cache).unwrap();
+        assert_eq!((now.pending, now.not_accepted), (0, 1), "the indicator shows the cache's counts, not the report's 3 and 4");
     }
 }

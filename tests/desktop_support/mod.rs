@@ -125,6 +125,14 @@ pub fn psql(url: &str, sql: &str) -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
+/// Runs `sql` on the cache of data folder `dir` with the `sqlite3` shell, as
+/// another program would, and returns its output.
+pub fn sqlite(dir: &std::path::Path, sql: &str) -> String {
+    let out = Command::new("sqlite3").arg(dir.join("cache.sqlite3")).arg(sql).output().unwrap();
+    assert!(out.status.success(), "sqlite3: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
 /// Waits up to `secs` for `done`, polling; false when it never came.
 pub fn eventually(secs: u64, mut done: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + Duration::from_secs(secs);

@@ -108,6 +108,37 @@ describe.skipIf(!HAVE_SERVER)("an app syncing with a server", () => {
     await (await s.find("[data-testid=sync-indicator]")).click();
   });
 
+  it("says a change held back is not accepted, and lists why", async () => {
+    const s = app.session;
+    await s.waitForText("[data-testid=sync-label]", (t) => t === "Synced", 20_000);
+    // Another program writes a date PostgreSQL would misread as the day before the push.
+    sql(
+      dataDir,
+      `INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
+       VALUES ('when', 'yesterday', 'fact', 'global', 'Dentist appointment moved', 'pending', '{}')`,
+    );
+    await s.waitForText("[data-testid=sync-summary]", (t) => t === "1 change not accepted", 20_000);
+    expect(await (await s.find("[data-testid=not-accepted-badge]")).text()).toBe("1");
+    expect(await (await s.find("[data-testid=sync-label]")).text()).toBe("Synced");
+    await (await s.find("[data-testid=sync-indicator]")).click();
+    await s.waitForText("[data-testid=sync-not-accepted]", (t) => t === "1");
+    await s.waitForText("[data-testid=not-accepted-item]", (t) => t.includes("Memory card") && t.includes("when"));
+    const reason = await (await s.find("[data-testid=not-accepted-reason]")).text();
+    expect(reason).toContain("created_at");
+    expect(reason).toContain('"yesterday"');
+    expect(db.psql("SELECT count(*) FROM memory_cards WHERE id = 'when'")).toBe("0");
+    await app.screenshot("sync-not-accepted");
+    await s.execute("document.documentElement.setAttribute('data-theme', 'dark')");
+    await app.screenshot("sync-not-accepted-dark");
+    await s.execute("document.documentElement.removeAttribute('data-theme')");
+    // Fixed by another program, the row goes and the count clears. (Dated
+    // before the boiler card, so the card list still opens on the boiler.)
+    sql(dataDir, "UPDATE memory_cards SET created_at = '2024-03-04T05:06:07Z' WHERE id = 'when'");
+    await s.waitForText("[data-testid=sync-not-accepted]", (t) => t === "0", 20_000);
+    await eventually("the fixed row reached the server", () => db.psql("SELECT count(*) FROM memory_cards WHERE id = 'when'") === "1");
+    await (await s.find("[data-testid=sync-indicator]")).click();
+  });
+
   it("records a real conflict and resolves it with a merged version in the conflict centre", async () => {
     const s = app.session;
     proxy.cut();

@@ -64,6 +64,11 @@ export const commands = {
 	setSyncPaused: (paused: boolean) => typedError<SyncStatus, CommandError>(__TAURI_INVOKE("set_sync_paused", { paused })),
 	/**  Whether sync is paused on this device (the pause toggle's state). */
 	syncPaused: () => typedError<boolean, CommandError>(__TAURI_INVOKE("sync_paused")),
+	/**
+	 *  The changes not accepted, newest first (at most [`NOT_ACCEPTED_SHOWN`]).
+	 *  Read from the cache, so it answers without a server too.
+	 */
+	listNotAccepted: () => typedError<NotAcceptedChange[], CommandError>(__TAURI_INVOKE("list_not_accepted")),
 	/**  Open conflicts, oldest first, each side by side. */
 	listConflicts: () => typedError<ConflictView[], CommandError>(__TAURI_INVOKE("list_conflicts")),
 	/**  Resolves a conflict by keeping one whole version; the choice syncs at once. */
@@ -464,6 +469,18 @@ export type MindfileEntry = {
 	note: string,
 };
 
+/**  A local change not accepted, as the sync details list it. */
+export type NotAcceptedChange = {
+	/**  The table (`memory_cards`…). */
+	table: string,
+	/**  The row's key, so the user can find the row. */
+	row_id: string,
+	/**  Why, as the server or the engine wrote it. */
+	reason: string,
+	/**  When it was last refused (ISO-8601 UTC). */
+	rejected_at: string,
+};
+
 /**  One migration not yet applied. */
 export type PlannedChange = {
 	/**  The migration's file name stem, e.g. `20261121000001 noesis tables`. */
@@ -668,6 +685,12 @@ export type SyncStatus = {
 	conflicts: number,
 	/**  Why sync failed, in words, when `state` is `error` or `offline`. */
 	error_message: string | null,
+	/**
+	 *  Local changes not accepted (refused by the server or held back), which
+	 *  wait for the user to edit them: without it "Synced" would hide an edit
+	 *  that never reached the server.
+	 */
+	not_accepted: number,
 };
 
 /**  One table of a migration or preview, in the UI's numbers. */

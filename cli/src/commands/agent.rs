@@ -41,8 +41,14 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
 fn print(s: &SyncStatus, json: bool) {
     if json {
         println!("{}", serde_json::to_string(s).unwrap_or_default());
-        return;
+    } else {
+        println!("{}", status_line(s));
     }
+}
+
+/// One status as a line for people; changes not accepted are named only when
+/// there are some, so the usual line stays short.
+fn status_line(s: &SyncStatus) -> String {
     let when = s.last_sync.map(|t| t.format("%H:%M:%S").to_string()).unwrap_or_else(|| "never".into());
     let state = match s.state {
         SyncState::Connecting => "connecting",
@@ -53,10 +59,13 @@ fn print(s: &SyncStatus, json: bool) {
         SyncState::Paused => "paused",
     };
     let mut line = format!("{state:<10} pending {:<5} conflicts {:<4} last sync {when}", s.pending, s.open_conflicts);
+    if s.rejected_changes > 0 {
+        line.push_str(&format!("  not accepted {}", s.rejected_changes));
+    }
     if let Some(e) = &s.error {
         line.push_str(&format!("  ({})", e.message));
     }
-    println!("{line}");
+    line
 }
 
 /// Resolves on Ctrl-C, or on SIGTERM where there is one (systemd, launchd).
@@ -78,5 +87,25 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_status_line_names_changes_not_accepted_only_when_there_are_some() {
+        let mut s = SyncStatus::starting(2, 0);
+        s.state = SyncState::Online;
+        assert_eq!(status_line(&s), "online     pending 2     conflicts 0    last sync never");
+        s.rejected_changes = 3;
+        assert!(
+            status_line(&s).ends_with("last sync never  not accepted 3"),
+            "a user watching the agent must see that 3 edits never reached the server: {}",
+            status_line(&s)
+        );
+        let json = serde_json::to_value(&s).unwrap();
+        assert_eq!(json["rejected_changes"], 3, "--json names the count as `status --json` does: {json}");
     }
 }

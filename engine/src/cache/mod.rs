@@ -34,7 +34,7 @@ pub use memory_cards::{
 };
 pub use mindfile_entries::MindfileEntry;
 pub use migrations::CACHE_SCHEMA_VERSION;
-pub use outbox::OutboxEntry;
+pub use outbox::{OutboxEntry, RejectedChange};
 pub use preferences::{DEFAULT_LOG_LEVEL, LOG_LEVELS};
 pub use search::SearchHit;
 pub(crate) use device::write_state;

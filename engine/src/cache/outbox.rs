@@ -1,5 +1,7 @@
-//! The outbox (local changes waiting to be pushed) and the capture flag that
-//! keeps engine-applied changes out of it. See `migrations/0002_sync.sql`.
+//! The outbox (local changes waiting to be pushed), the changes not accepted
+//! (refused by the server or held back before sending, kept in
+//! `sync_rejected`), and the capture flag that keeps engine-applied changes out
+//! of the outbox. See `migrations/0002_sync.sql` and `0004_sync_push.sql`.
 
 use rusqlite::Transaction;
 
@@ -21,6 +23,22 @@ pub struct OutboxEntry {
     pub changed_at: String,
 }
 
+/// One local change not accepted: refused by the server, or held back because
+/// the server would misread a value. The row itself stays in the cache as
+/// written; editing it queues it again.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RejectedChange {
+    /// The synced table.
+    pub table_name: String,
+    /// The row's key.
+    pub row_id: String,
+    /// Why, as the server or the engine said it (names the column and value
+    /// when the engine held it back).
+    pub reason: String,
+    /// When the change was last refused (ISO-8601 UTC).
+    pub rejected_at: String,
+}
+
 impl Cache {
     /// How many local changes wait to be pushed.
     pub fn pending_count(&self) -> Result<u64> {
@@ -38,12 +56,32 @@ impl Cache {
             .map_err(|e| self.error("reading the data version", e))
     }
 
-    /// How many local changes the server refused (see `sync_rejected`).
+    /// How many local changes were not accepted: refused by the server or held
+    /// back before sending (see `sync_rejected`).
     pub fn rejected_count(&self) -> Result<u64> {
         self.conn
             .query_row("SELECT count(*) FROM sync_rejected", [], |r| r.get::<_, i64>(0))
             .map(|n| n as u64)
             .map_err(|e| self.error("counting refused changes", e))
+    }
+
+    /// The changes not accepted, newest first, at most `limit` of them: what
+    /// the app lists so the user can find and fix each row.
+    pub fn rejected_changes(&self, limit: usize) -> Result<Vec<RejectedChange>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT table_name, row_id, reason, rejected_at FROM sync_rejected
+                 ORDER BY rejected_at DESC, table_name, row_id LIMIT ?1",
+            )
+            .map_err(|e| self.error("reading the changes not accepted", e))?;
+        let rows = stmt
+            .query_map([limit as i64], |r| {
+                Ok(RejectedChange { table_name: r.get(0)?, row_id: r.get(1)?, reason: r.get(2)?, rejected_at: r.get(3)? })
+            })
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+            .map_err(|e| self.error("reading the changes not accepted", e))?;
+        Ok(rows)
     }
 
     /// The oldest `limit` pending changes, in order.
@@ -78,5 +116,39 @@ impl Cache {
             Ok(value)
         };
         run().map_err(|e| super::cache_error(&path, "applying changes from the server", e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refuse(cache: &Cache, table: &str, id: &str, reason: &str, at: &str) {
+        cache
+            .conn
+            .execute(
+                "INSERT INTO sync_rejected (table_name, row_id, op_id, reason, data, rejected_at) VALUES (?1, ?2, 1, ?3, NULL, ?4)",
+                [table, id, reason, at],
+            )
+            .unwrap();
+    }
+
+    #[test]
+    fn changes_not_accepted_are_listed_newest_first_and_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path()).unwrap();
+        assert_eq!(cache.rejected_changes(10).unwrap(), [], "a new cache has nothing to show");
+        refuse(&cache, "memory_cards", "old", "value too long", "2025-01-01T00:00:00.000Z");
+        refuse(&cache, "chat_sessions", "new", "memory_cards.created_at holds \"yesterday\"", "2025-03-01T00:00:00.000Z");
+        refuse(&cache, "documents", "mid", "a constraint refused it", "2025-02-01T00:00:00.000Z");
+        assert_eq!(cache.rejected_count().unwrap(), 3);
+        let listed = cache.rejected_changes(10).unwrap();
+        let ids: Vec<_> = listed.iter().map(|c| c.row_id.as_str()).collect();
+        assert_eq!(ids, ["new", "mid", "old"], "the latest refusal is the one the user just caused, so it comes first");
+        assert_eq!(listed[0].table_name, "chat_sessions");
+        assert_eq!(listed[0].reason, "memory_cards.created_at holds \"yesterday\"", "the reason is shown as the engine wrote it");
+        assert_eq!(listed[0].rejected_at, "2025-03-01T00:00:00.000Z");
+        let first: Vec<_> = cache.rejected_changes(2).unwrap().into_iter().map(|c| c.row_id).collect();
+        assert_eq!(first, ["new", "mid"], "a long list is cut to the newest");
     }
 }

@@ -128,7 +128,7 @@ impl Drop for AgentHandle {
 /// Starts the agent on the current tokio runtime.
 pub fn start(config: AgentConfig) -> Result<AgentHandle> {
     let cache = Cache::open(&config.data_dir)?;
-    let mut first = SyncStatus::starting(cache.pending_count()?);
+    let mut first = SyncStatus::starting(cache.pending_count()?, cache.rejected_count()?);
     if config.paused {
         first.state = SyncState::Paused;
     }
@@ -328,6 +328,7 @@ impl Agent {
             last_sync: self.last_sync,
             open_conflicts: self.open_conflicts,
             retry_at: retry_in.and_then(|d| chrono::Duration::from_std(d).ok()).map(|d| Utc::now() + d),
+            rejected_changes: self.cache.rejected_count().unwrap_or(0),
         };
         self.status.send_if_modified(|current| {
             let changed = *current != status;

@@ -37,11 +37,15 @@ pub struct SyncStatus {
     pub open_conflicts: u64,
     /// When the next retry is due, when offline or in error.
     pub retry_at: Option<DateTime<Utc>>,
+    /// Local changes not accepted (refused by the server or held back), kept
+    /// in the cache's `sync_rejected`: "synced" must not hide an edit that
+    /// never reached the server. Named as in `noesis-sync status --json`.
+    pub rejected_changes: u64,
 }
 
 impl SyncStatus {
-    /// The status before anything happened.
-    pub fn starting(pending: u64) -> Self {
-        Self { state: SyncState::Connecting, error: None, pending, last_sync: None, open_conflicts: 0, retry_at: None }
+    /// The status before anything happened, with the cache's counts.
+    pub fn starting(pending: u64, rejected_changes: u64) -> Self {
+        Self { state: SyncState::Connecting, error: None, pending, last_sync: None, open_conflicts: 0, retry_at: None, rejected_changes }
     }
 }

@@ -1,6 +1,7 @@
 //! Sync controls and the conflict centre: "Sync now", pause (kept across
-//! restarts), and the conflicts sync recorded, shown side by side and resolved
-//! by keeping one version or a hand-merged one. The engine decides everything
+//! restarts), the changes not accepted (refused by the server or held back,
+//! kept in the cache until edited), and the conflicts sync recorded, shown
+//! side by side and resolved by keeping one version or a hand-merged one. The engine decides everything
 //! (`noesis_engine::sync::conflicts`); this file only carries it over IPC.
 
 use serde::{Deserialize, Serialize};
@@ -57,6 +58,23 @@ pub struct ConflictView {
     /// Every column, both sides.
     pub fields: Vec<ConflictField>,
 }
+
+/// A local change not accepted, as the sync details list it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct NotAcceptedChange {
+    /// The table (`memory_cards`…).
+    pub table: String,
+    /// The row's key, so the user can find the row.
+    pub row_id: String,
+    /// Why, as the server or the engine wrote it.
+    pub reason: String,
+    /// When it was last refused (ISO-8601 UTC).
+    pub rejected_at: String,
+}
+
+/// How many changes not accepted the details list: a popover shows a
+/// screenful, and a user with more fixes them from the newest down.
+pub const NOT_ACCEPTED_SHOWN: usize = 100;
 
 /// Which whole version to keep.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -158,6 +176,18 @@ pub async fn set_sync_paused(state: State<'_, AppState>, paused: bool) -> Comman
 #[specta::specta]
 pub async fn sync_paused(state: State<'_, AppState>) -> CommandResult<bool> {
     Ok(state.cache().sync_paused()?)
+}
+
+/// The changes not accepted, newest first (at most [`NOT_ACCEPTED_SHOWN`]).
+/// Read from the cache, so it answers without a server too.
+#[tauri::command]
+#[specta::specta]
+pub async fn list_not_accepted(state: State<'_, AppState>) -> CommandResult<Vec<NotAcceptedChange>> {
+    let list = state.cache().rejected_changes(NOT_ACCEPTED_SHOWN)?;
+    Ok(list
+        .into_iter()
+        .map(|c| NotAcceptedChange { table: c.table_name, row_id: c.row_id, reason: c.reason, rejected_at: c.rejected_at })
+        .collect())
 }
 
 /// Open conflicts, oldest first, each side by side.

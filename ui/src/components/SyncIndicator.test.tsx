@@ -3,7 +3,7 @@ import { fireEvent, render, screen, waitFor } from "@testing-library/preact";
 
 vi.mock("../lib/api", () => ({
   messageOf: (e: unknown) => (e instanceof Error ? e.message : String(e)),
-  api: { syncNow: vi.fn(), setSyncPaused: vi.fn() },
+  api: { syncNow: vi.fn(), setSyncPaused: vi.fn(), listNotAccepted: vi.fn() },
 }));
 
 import { api } from "../lib/api";
@@ -12,7 +12,17 @@ import type { SyncStatus } from "../lib/api";
 
 const mocked = api as unknown as Record<string, ReturnType<typeof vi.fn>>;
 
-const base: SyncStatus = { state: "local_only", pending: 0, last_sync: null, conflicts: 0, error_message: null };
+const base: SyncStatus = {
+  state: "local_only",
+  pending: 0,
+  last_sync: null,
+  conflicts: 0,
+  error_message: null,
+  not_accepted: 0,
+};
+
+const YESTERDAY =
+  'memory_cards.created_at holds "yesterday", which is not a date and time (write it like 2025-01-31T12:00:00Z); the change was not sent: edit the row to send it';
 
 describe("SyncIndicator", () => {
   it("says local only when no server is configured", () => {
@@ -26,6 +36,28 @@ describe("SyncIndicator", () => {
     expect(syncSummary({ ...base, state: "error", pending: 3, error_message: "server unreachable" })).toBe(
       "server unreachable",
     );
+  });
+
+  it("says changes not accepted before pending ones, and an error before both", () => {
+    const online = { ...base, state: "online" as const, last_sync: new Date().toISOString() };
+    expect(syncSummary({ ...online, not_accepted: 1 })).toBe("1 change not accepted");
+    expect(syncSummary({ ...online, pending: 3, not_accepted: 2 })).toBe("2 changes not accepted");
+    expect(syncSummary({ ...online, state: "offline", pending: 3, not_accepted: 2, error_message: "cannot reach PostgreSQL" })).toBe(
+      "2 changes not accepted",
+    );
+    expect(syncSummary({ ...online, state: "error", not_accepted: 2, error_message: "wrong password" })).toBe("wrong password");
+    expect(syncSummary({ ...base, not_accepted: 1 })).toBe("1 change not accepted");
+    expect(syncSummary(online)).toMatch(/^Last sync/);
+  });
+
+  it("shows a badge for changes not accepted only when there are some", () => {
+    const { rerender } = render(<SyncIndicator status={{ ...base, state: "online" }} />);
+    expect(screen.queryByTestId("not-accepted-badge")).toBeNull();
+    rerender(<SyncIndicator status={{ ...base, state: "online", not_accepted: 3, conflicts: 1 }} />);
+    const badge = screen.getByTestId("not-accepted-badge");
+    expect(badge.textContent).toBe("3");
+    expect(badge.getAttribute("title")).toBe("3 changes not accepted");
+    expect(screen.getByTestId("sync-summary").textContent).toBe("3 changes not accepted");
   });
 
   it("opens details with the pending count and the reason of an error", () => {
@@ -46,6 +78,58 @@ describe("SyncIndicator", () => {
     beforeEach(() => {
       mocked.syncNow.mockReset().mockResolvedValue(null);
       mocked.setSyncPaused.mockReset().mockResolvedValue({ ...online, state: "paused" });
+      mocked.listNotAccepted.mockReset().mockResolvedValue([]);
+    });
+
+    it("lists the changes not accepted with a readable table, the row and the engine's reason", async () => {
+      mocked.listNotAccepted.mockResolvedValue([
+        { table: "memory_cards", row_id: "when", reason: YESTERDAY, rejected_at: new Date().toISOString() },
+        { table: "chat_sessions", row_id: "s-42", reason: "value too long for type character varying(200)", rejected_at: "2025-01-01T00:00:00Z" },
+      ]);
+      render(<SyncIndicator status={{ ...online, not_accepted: 2 }} />);
+      expect(mocked.listNotAccepted).not.toHaveBeenCalled();
+      fireEvent.click(screen.getByTestId("sync-indicator"));
+      expect(screen.getByTestId("sync-not-accepted").textContent).toBe("2");
+      await waitFor(() => expect(screen.getAllByTestId("not-accepted-item").length).toBe(2));
+      const [first, second] = screen.getAllByTestId("not-accepted-item");
+      expect(first.textContent).toContain("Memory card");
+      expect(first.textContent).toContain("when");
+      expect(first.querySelector("[data-testid=not-accepted-reason]")!.textContent).toBe(YESTERDAY);
+      expect(second.textContent).toContain("Chat");
+      expect(second.textContent).toContain("s-42");
+      expect(screen.getByTestId("sync-details").textContent).toContain("Editing the row sends it again.");
+      expect(screen.getByTestId("not-accepted-list").getAttribute("tabindex")).toBe("0");
+      expect(mocked.listNotAccepted).toHaveBeenCalledTimes(1);
+    });
+
+    it("does not ask for the list when every change was accepted", () => {
+      render(<SyncIndicator status={online} />);
+      fireEvent.click(screen.getByTestId("sync-indicator"));
+      expect(screen.getByTestId("sync-not-accepted").textContent).toBe("0");
+      expect(screen.queryByTestId("not-accepted-list")).toBeNull();
+      expect(mocked.listNotAccepted).not.toHaveBeenCalled();
+    });
+
+    it("says why the list cannot be read, and tries again on request", async () => {
+      mocked.listNotAccepted.mockRejectedValueOnce(new Error("cannot open the cache"));
+      mocked.listNotAccepted.mockResolvedValueOnce([
+        { table: "documents", row_id: "d1", reason: "a check constraint refused it", rejected_at: "2025-01-01T00:00:00Z" },
+      ]);
+      render(<SyncIndicator status={{ ...online, not_accepted: 1 }} />);
+      fireEvent.click(screen.getByTestId("sync-indicator"));
+      await waitFor(() => expect(screen.getByRole("alert").textContent).toContain("cannot open the cache"));
+      expect(screen.queryByTestId("not-accepted-list")).toBeNull();
+      fireEvent.click(screen.getByText("Try again"));
+      await waitFor(() => expect(screen.getByTestId("not-accepted-list").textContent).toContain("Document"));
+    });
+
+    it("fetches the list again when the count moves", async () => {
+      mocked.listNotAccepted.mockResolvedValue([]);
+      const { rerender } = render(<SyncIndicator status={{ ...online, not_accepted: 1 }} />);
+      fireEvent.click(screen.getByTestId("sync-indicator"));
+      await waitFor(() => expect(screen.getByText("Nothing waiting")).toBeTruthy());
+      rerender(<SyncIndicator status={{ ...online, not_accepted: 2 }} />);
+      await waitFor(() => expect(mocked.listNotAccepted).toHaveBeenCalledTimes(2));
     });
 
     it("syncs now on request and says so", async () => {

@@ -1,12 +1,19 @@
 // The sync indicator, always visible at the bottom of the sidebar. It renders
 // whatever status it is given (app.tsx feeds it the first value from the
 // `sync_status` command and then every `sync://status` event). Clicking it
-// opens the details: state, reason, pending changes, last sync, conflicts,
-// "Sync now" and the pause toggle. Esc closes them and returns focus.
+// opens the details: state, reason, pending changes, changes not accepted
+// (with the list of them), last sync, conflicts, "Sync now" and the pause
+// toggle. Esc closes them and returns focus.
+//
+// A change "not accepted" was refused by the server or held back by the
+// engine (a value PostgreSQL would misread); it stays on this device until the
+// user edits the row, so the indicator must not just say "Synced".
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, messageOf } from "../lib/api";
 import type { SyncState, SyncStatus } from "../lib/api";
-import { formatRelative, plural } from "../lib/format";
+import { formatRelative, plural, tableLabel } from "../lib/format";
+import { useAsync } from "../lib/useAsync";
+import { Empty, ErrorState, Loading } from "./States";
 import "../sync.css";
 
 const LABELS: Record<SyncState, string> = {
@@ -19,13 +26,50 @@ const LABELS: Record<SyncState, string> = {
   local_only: "Local only",
 };
 
-/** One line under the state: what the user most needs to know. */
+/** One line under the state: what the user most needs to know. An error comes
+ *  first; then changes not accepted, which wait for the user, before pending
+ *  ones, which go by themselves. */
 export function syncSummary(status: SyncStatus): string {
   if (status.state === "error" && status.error_message) return status.error_message;
+  if (status.not_accepted > 0) return `${plural(status.not_accepted, "change")} not accepted`;
   if (status.pending > 0) return `${plural(status.pending, "change")} pending`;
   if (status.state === "local_only") return "No server configured";
   if (status.last_sync) return `Last sync ${formatRelative(status.last_sync)}`;
   return "All changes saved";
+}
+
+/** The changes not accepted, fetched when shown and again when their count
+ *  moves: where each is, why, and what to do. */
+export function NotAcceptedList({ count }: { count: number }) {
+  const [list, reload] = useAsync(() => api.listNotAccepted(), [count]);
+  if (list.state === "loading") return <Loading label="Loading changes not accepted…" />;
+  if (list.state === "error") return <ErrorState message={list.message} onRetry={reload} />;
+  if (list.value.length === 0) {
+    return <Empty title="Nothing waiting">Every change was accepted since this count.</Empty>;
+  }
+  return (
+    <div class="not-accepted">
+      <ul class="not-accepted-list" data-testid="not-accepted-list" aria-label="Changes not accepted" tabIndex={0}>
+        {list.value.map((c) => (
+          <li key={`${c.table}/${c.row_id}`} data-testid="not-accepted-item">
+            <div class="not-accepted-head">
+              <span class="not-accepted-table">{tableLabel(c.table)}</span>
+              <code class="not-accepted-id" title={c.row_id}>
+                {c.row_id}
+              </code>
+              <span class="not-accepted-when">{formatRelative(c.rejected_at)}</span>
+            </div>
+            <p class="not-accepted-reason" data-testid="not-accepted-reason">
+              {c.reason}
+            </p>
+          </li>
+        ))}
+      </ul>
+      <p class="muted not-accepted-hint">
+        These edits are kept on this device only. Editing the row sends it again.
+      </p>
+    </div>
+  );
 }
 
 export function SyncIndicator({
@@ -100,10 +144,19 @@ export function SyncIndicator({
           <span class="sync-label" data-testid="sync-label">
             {LABELS[status.state]}
           </span>
-          <span class="sync-sub" data-testid="sync-summary">
+          <span class="sync-sub" data-testid="sync-summary" title={syncSummary(status)}>
             {syncSummary(status)}
           </span>
         </span>
+        {status.not_accepted > 0 && (
+          <span
+            class="badge danger"
+            data-testid="not-accepted-badge"
+            title={`${plural(status.not_accepted, "change")} not accepted`}
+          >
+            {status.not_accepted}
+          </span>
+        )}
         {status.conflicts > 0 && (
           <span class="badge warn" title={plural(status.conflicts, "open conflict")}>
             {status.conflicts}
@@ -117,6 +170,8 @@ export function SyncIndicator({
             <dd data-testid="sync-state">{LABELS[status.state]}</dd>
             <dt>Pending changes</dt>
             <dd data-testid="sync-pending">{status.pending}</dd>
+            <dt>Not accepted</dt>
+            <dd data-testid="sync-not-accepted">{status.not_accepted}</dd>
             <dt>Last sync</dt>
             <dd data-testid="sync-last">{status.last_sync ? formatRelative(status.last_sync) : "Never"}</dd>
             <dt>Open conflicts</dt>
@@ -127,6 +182,7 @@ export function SyncIndicator({
               {status.error_message}
             </p>
           )}
+          {status.not_accepted > 0 && <NotAcceptedList count={status.not_accepted} />}
           {hasServer ? (
             <div class="sync-actions">
               <button

@@ -49,6 +49,7 @@ export const api = {
   syncStatus: () => unwrap(commands.syncStatus()),
   syncNow: () => unwrap(commands.syncNow()),
   setSyncPaused: (paused: boolean) => unwrap(commands.setSyncPaused(paused)),
+  listNotAccepted: () => unwrap(commands.listNotAccepted()),
   listConflicts: () => unwrap(commands.listConflicts()),
   resolveConflict: (...a: Parameters<typeof commands.resolveConflict>) => unwrap(commands.resolveConflict(...a)),
   resolveConflictMerged: (...a: Parameters<typeof commands.resolveConflictMerged>) =>

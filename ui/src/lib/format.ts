@@ -1,4 +1,4 @@
-// Formatting of stored values for display: sizes, times, counts.
+// Formatting of stored values for display: sizes, times, counts, table names.
 
 const UNITS = ["bytes", "KB", "MB", "GB", "TB"];
 
@@ -59,4 +59,18 @@ export function parseTags(text: string): string[] {
     .split(",")
     .map((t) => t.trim())
     .filter((t) => t.length > 0);
+}
+
+const TABLE_LABELS: Record<string, string> = {
+  memory_cards: "Memory card",
+  chat_sessions: "Chat",
+  mindfile_entries: "Mind file entry",
+  documents: "Document",
+  document_chunks: "Document chunk",
+};
+
+/** A synced table as people call it ("memory_cards" → "Memory card"); an
+ *  unknown table keeps its name rather than vanishing. */
+export function tableLabel(table: string): string {
+  return TABLE_LABELS[table] ?? table;
 }

@@ -7,16 +7,8 @@ import { api, messageOf } from "../lib/api";
 import type { ConflictField, ConflictView } from "../lib/api";
 import { useAsync } from "../lib/useAsync";
 import { Empty, ErrorState, Loading } from "../components/States";
-import { formatRelative } from "../lib/format";
+import { formatRelative, tableLabel } from "../lib/format";
 import "../sync.css";
-
-const TABLE_LABELS: Record<string, string> = {
-  memory_cards: "Memory card",
-  chat_sessions: "Chat",
-  mindfile_entries: "Mind file entry",
-  documents: "Document",
-  document_chunks: "Document chunk",
-};
 
 /** A field's JSON text as people read it: strings bare, nothing as a dash. */
 export function showValue(json: string): string {
@@ -79,7 +71,7 @@ export function ConflictsView({ onResolved }: { onResolved?: () => void }) {
                   data-testid="conflict-row"
                   onClick={() => setSelected(c.id)}
                 >
-                  <span class="conflict-title">{TABLE_LABELS[c.table] ?? c.table}</span>
+                  <span class="conflict-title">{tableLabel(c.table)}</span>
                   <span class="muted small">
                     {c.reason === "edit_vs_delete" ? "Edited here, deleted there" : "Edited in two places"} ·{" "}
                     {formatRelative(c.created_at)}
