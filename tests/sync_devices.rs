@@ -283,6 +283,11 @@ async fn values_the_server_would_misread_are_held_back_not_pushed() {
         assert!(reasons.contains(expected), "{expected} missing from:\n{reasons}");
     }
     assert_eq!(a.sqlite("SELECT created_at FROM memory_cards WHERE id = 'when'").trim(), "yesterday", "the local row is kept as written");
+    let status = String::from_utf8(a.cli().arg("status").output().unwrap().stdout).unwrap();
+    assert!(
+        status.contains("Not accepted: 3 local change(s)") && status.contains(r#"  memory_cards when: memory_cards.created_at holds "yesterday""#),
+        "status lists what was not accepted and why:\n{status}"
+    );
     // Fixed, the row goes; the others stay held back.
     a.sqlite("UPDATE memory_cards SET created_at = '2025-03-04 05:06:07' WHERE id = 'when'");
     a.sync();

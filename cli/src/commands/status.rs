@@ -5,6 +5,9 @@ use noesis_engine::status::status;
 use crate::context::Context;
 use crate::output::print_json;
 
+/// Changes not accepted listed with their reasons; the newest come first.
+const SHOWN_REJECTED: usize = 20;
+
 /// Prints device, cache and server status.
 pub async fn run(ctx: &Context) -> anyhow::Result<()> {
     let cache = ctx.cache()?;
@@ -21,7 +24,13 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
     println!("Cache:    {}", report.cache_path);
     println!("Pending:  {} local change(s) not yet pushed", report.pending_changes);
     if report.rejected_changes > 0 {
-        println!("Not accepted: {} local change(s), refused by the server or held back (reasons in the cache's sync_rejected table; edit the row to send it again)", report.rejected_changes);
+        println!("Not accepted: {} local change(s), refused by the server or held back; edit the row to send it again:", report.rejected_changes);
+        for change in cache.rejected_changes(SHOWN_REJECTED)? {
+            println!("  {} {}: {}", change.table_name, change.row_id, change.reason);
+        }
+        if report.rejected_changes > SHOWN_REJECTED as u64 {
+            println!("  ... and {} more (all of them: the cache's sync_rejected table)", report.rejected_changes - SHOWN_REJECTED as u64);
+        }
     }
     match &report.server {
         None => println!("Server:   none configured (working from the local cache only)"),
