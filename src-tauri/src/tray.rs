@@ -37,11 +37,13 @@ pub fn tray_label(status: &SyncStatus) -> String {
         SyncState::Paused => "paused",
         SyncState::LocalOnly => "local only",
     };
-    match status.pending {
-        0 => format!("Sync: {state}"),
-        1 => format!("Sync: {state}, 1 change pending"),
-        n => format!("Sync: {state}, {n} changes pending"),
-    }
+    let count = |n: u32, what: &str| match n {
+        0 => String::new(),
+        1 => format!(", 1 change {what}"),
+        n => format!(", {n} changes {what}"),
+    };
+    // Changes not accepted first: they wait for the user, pending ones do not.
+    format!("Sync: {state}{}{}", count(status.not_accepted, "not accepted"), count(status.pending, "pending"))
 }
 
 /// What a tray menu item does.
@@ -179,9 +181,11 @@ mod tests {
 
     #[test]
     fn the_tray_says_the_state_and_what_waits() {
-        let status = |state, pending| SyncStatus { state, pending, last_sync: None, conflicts: 0, error_message: None, not_accepted: 0 };
-        assert_eq!(tray_label(&status(SyncState::Online, 0)), "Sync: up to date");
-        assert_eq!(tray_label(&status(SyncState::Offline, 1)), "Sync: offline, 1 change pending");
-        assert_eq!(tray_label(&status(SyncState::Paused, 3)), "Sync: paused, 3 changes pending");
+        let status = |state, pending, not_accepted| SyncStatus { state, pending, last_sync: None, conflicts: 0, error_message: None, not_accepted };
+        assert_eq!(tray_label(&status(SyncState::Online, 0, 0)), "Sync: up to date");
+        assert_eq!(tray_label(&status(SyncState::Offline, 1, 0)), "Sync: offline, 1 change pending");
+        assert_eq!(tray_label(&status(SyncState::Paused, 3, 0)), "Sync: paused, 3 changes pending");
+        assert_eq!(tray_label(&status(SyncState::Online, 0, 1)), "Sync: up to date, 1 change not accepted");
+        assert_eq!(tray_label(&status(SyncState::Online, 2, 3)), "Sync: up to date, 3 changes not accepted, 2 changes pending");
     }
 }
