@@ -2,7 +2,8 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import { fireEvent, render, screen } from "@testing-library/preact";
 import type { Document, DocumentChunk } from "../lib/api";
 
-vi.mock("../lib/api", () => ({
+vi.mock("../lib/api", async () => ({
+  onCacheChanged: (await import("../lib/cacheEvents.testing")).onCacheChanged,
   messageOf: (e: unknown) => (e instanceof Error ? e.message : String(e)),
   api: { listDocuments: vi.fn(), documentChunks: vi.fn(), updateDocument: vi.fn(), relatedItems: vi.fn() },
 }));
