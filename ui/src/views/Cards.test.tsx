@@ -147,3 +147,42 @@ describe("CardsView when the cache changes underneath", () => {
     await waitFor(() => expect(screen.getByTestId("card-detail-text").textContent).toBe("The boiler is due in April"));
   });
 });
+
+describe("CardsView refreshing a long list", () => {
+  const many = (from: number, n: number): MemoryCard[] =>
+    Array.from({ length: n }, (_, i) => ({ ...card, id: `k${from + i}`, text: `Card number ${from + i}` }));
+
+  it("reloads as many cards as the user had scrolled through, so the list does not jump back to the top", async () => {
+    // Pages of 200: the second is fetched when the user scrolls near the end of the first.
+    mocked.listCards.mockImplementation(async (_f: unknown, after: unknown) =>
+      after === null ? { cards: many(0, 200), next: { created_at: "x", id: "k199" } } : { cards: many(200, 50), next: null },
+    );
+    mocked.countCards.mockResolvedValue(250);
+    render(<CardsView />);
+    await screen.findByText("Card number 0");
+    const vlist = screen.getByRole("listbox", { name: "Cards" });
+    vlist.scrollTop = 190 * 76;
+    fireEvent.scroll(vlist);
+    await waitFor(() => expect(mocked.listCards).toHaveBeenCalledTimes(2));
+    await waitFor(() => expect((vlist.firstElementChild as HTMLElement).style.height).toBe(`${250 * 76}px`));
+    // The refresh's second page is slow to come: meanwhile the list must not
+    // shrink to one page, which would pull a user at the bottom up by 50 rows.
+    let secondPage: (page: { cards: MemoryCard[]; next: null }) => void = () => {};
+    mocked.listCards.mockClear();
+    mocked.listCards.mockImplementation((_f: unknown, after: unknown) =>
+      after === null
+        ? Promise.resolve({ cards: many(0, 200), next: { created_at: "x", id: "k199" } })
+        : new Promise((r) => (secondPage = r)),
+    );
+    fireCacheChanged();
+    await waitFor(() => expect(mocked.listCards).toHaveBeenCalledTimes(2));
+    expect(mocked.listCards.mock.calls[0][1]).toBeNull();
+    expect(mocked.listCards.mock.calls[1][1]).toEqual({ created_at: "x", id: "k199" });
+    expect(screen.getByRole("listbox", { name: "Cards" })).toBe(vlist); // the same scrolled element, not a new one
+    expect((vlist.firstElementChild as HTMLElement).style.height).toBe(`${250 * 76}px`);
+    secondPage({ cards: many(200, 51), next: null }); // one more card came with the pull
+    await waitFor(() => expect((vlist.firstElementChild as HTMLElement).style.height).toBe(`${251 * 76}px`));
+    expect(vlist.scrollTop).toBe(190 * 76);
+    expect(screen.getByText("Card number 195")).toBeTruthy();
+  });
+});

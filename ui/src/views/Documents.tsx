@@ -3,7 +3,7 @@
 // on demand (one server query per chunk the user asks about, not per chunk shown).
 // The list and the chunks reload in place when the cache changes underneath;
 // tags and notes being edited are kept.
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { api, messageOf } from "../lib/api";
 import type { Document, DocumentChunk } from "../lib/api";
 import { formatBytes, formatDate, parseTags, plural } from "../lib/format";
@@ -82,17 +82,14 @@ function DocumentDetail({ doc, onSaved }: { doc: Document; onSaved: (d: Document
   const [notes, setNotes] = useState(doc.notes);
   const [status, setStatus] = useState<string | null>(null);
   const dirty = tags !== doc.tags.join(", ") || notes !== doc.notes;
-  const shown = useRef(doc);
-  // A reload brought a newer version: take its tags and notes unless the user
-  // has changed them here.
-  useEffect(() => {
-    const before = shown.current;
-    shown.current = doc;
-    if (tags === before.tags.join(", ") && notes === before.notes) {
-      setTags(doc.tags.join(", "));
-      setNotes(doc.notes);
-    }
-  }, [doc]);
+  const [shown, setShown] = useState(doc);
+  if (doc !== shown) {
+    // A reload brought a newer version: take its tags, and its notes, unless
+    // the user has changed that field here.
+    setShown(doc);
+    if (tags === shown.tags.join(", ")) setTags(doc.tags.join(", "));
+    if (notes === shown.notes) setNotes(doc.notes);
+  }
 
   const save = async (event: Event) => {
     event.preventDefault();

@@ -2,7 +2,7 @@
 // with the memory card it came from (click to open it) and an editable note.
 // Both reload in place when the cache changes underneath; a note being typed
 // is kept.
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { api, messageOf } from "../lib/api";
 import type { MindfileEntry } from "../lib/api";
 import { formatRelative } from "../lib/format";
@@ -76,13 +76,13 @@ function MindfileItem({ entry, onOpenCard }: { entry: MindfileEntry; onOpenCard:
   const [note, setNote] = useState(entry.note);
   const [error, setError] = useState<string | null>(null);
   const dirty = note.trim() !== current.note;
-  const dirtyNow = useRef(dirty);
-  dirtyNow.current = dirty;
-  // A reload brought a newer version: show it, and its note unless one is being typed.
-  useEffect(() => {
+  const [shown, setShown] = useState(entry);
+  if (entry !== shown) {
+    // A reload brought a newer version: show it, and its note unless one is being typed.
+    setShown(entry);
     setCurrent(entry);
-    if (!dirtyNow.current) setNote(entry.note);
-  }, [entry]);
+    if (!dirty) setNote(entry.note);
+  }
 
   const save = async () => {
     try {
