@@ -271,3 +271,69 @@ fn a_change_held_back_by_the_agent_shows_in_the_status_and_the_list() {
     assert!(reported, "the agent's own report (sync://status) carries the count");
     drop_synced(app, &db, &form);
 }
+
+/// Collects the payloads of `cache://changed` sent by `app`.
+fn cache_changes(app: &MockApp) -> std::sync::Arc<std::sync::Mutex<Vec<Value>>> {
+    use tauri::Listener;
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    app.handle().listen_any("cache://changed", move |e| sink.lock().unwrap().push(serde_json::from_str(e.payload()).unwrap()));
+    seen
+}
+
+#[test]
+fn a_row_written_by_another_program_tells_the_window_once_and_its_own_edit_does_not() {
+    use noesis_desktop::state::AppState;
+    use tauri::Manager;
+    let app = app();
+    let changes = cache_changes(&app);
+    let check = || app.handle().state::<AppState>().check_cache_changed();
+    app.ok("create_card", json!({"draft": {"category": "fact", "scope": "global", "text": "Miso is the cat"}}));
+    check();
+    assert_eq!(changes.lock().unwrap().len(), 0, "the app's own edit is already on screen: no reload of every view");
+    desktop_support::sqlite(
+        app.dir.path(),
+        "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
+         VALUES ('other', '2025-01-01T00:00:00Z', 'fact', 'global', 'written by sqlite3', 'pending', '{}')",
+    );
+    check();
+    check();
+    assert_eq!(*changes.lock().unwrap(), vec![json!({"revision": 1})], "another program's card reaches the open views, once");
+}
+
+#[test]
+fn the_timer_notices_another_programs_write_without_an_agent() {
+    let app = app();
+    let changes = cache_changes(&app);
+    noesis_desktop::watch_cache(&app.handle());
+    desktop_support::sqlite(
+        app.dir.path(),
+        "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
+         VALUES ('other', '2025-01-01T00:00:00Z', 'fact', 'global', 'written by sqlite3', 'pending', '{}')",
+    );
+    assert!(
+        desktop_support::eventually(10, || !changes.lock().unwrap().is_empty()),
+        "with no server (local only), a card written by sqlite3 still shows without navigating"
+    );
+}
+
+#[test]
+fn a_pull_tells_the_window_the_cache_changed() {
+    use desktop_support::{eventually, psql};
+    let Some((app, db, form)) = synced_app("noesis_cache_changed") else { return };
+    let changes = cache_changes(&app);
+    psql(
+        &db,
+        "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
+         VALUES ('studio', '2025-01-01T00:00:00Z', 'fact', 'global', 'added on the Mac Studio', 'pending', '{}')",
+    );
+    assert!(
+        eventually(30, || desktop_support::sqlite(app.dir.path(), "SELECT count(*) FROM memory_cards WHERE id = 'studio'") == "1"),
+        "the agent pulls the card"
+    );
+    assert!(
+        eventually(10, || !changes.lock().unwrap().is_empty()),
+        "the agent's report after the pull tells the open views to reload (no timer runs in this test)"
+    );
+    drop_synced(app, &db, &form);
+}

@@ -10,6 +10,7 @@
 //! Tauri's mock runtime without a window or WebKit (see `tests/`).
 
 pub mod bindings;
+pub mod cache_changed;
 pub mod commands;
 pub mod error;
 pub mod folder_dialog;
@@ -81,12 +82,13 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             wizard::wizard_cancel_migration,
             wizard::wizard_rejects,
         ])
-        .events(collect_events![sync_status::SyncStatus, wizard::WizardProgress])
+        .events(collect_events![sync_status::SyncStatus, cache_changed::CacheChanged, wizard::WizardProgress])
 }
 
 /// The app on any runtime: `base` (the real builder, or
 /// `tauri::test::mock_builder()` in tests) with `state` managed, the commands
-/// registered, and sync status reports routed to the `sync://status` event.
+/// registered, sync status reports routed to the `sync://status` event and
+/// changes of the cache by other connections to `cache://changed`.
 pub fn build_app<R: Runtime>(
     base: tauri::Builder<R>,
     state: AppState,
@@ -104,7 +106,25 @@ pub fn build_app<R: Runtime>(
             tracing::warn!("cannot send sync://status: {e}");
         }
     });
+    let handle = app.handle().clone();
+    app.state::<AppState>().set_cache_changed_sink(move |changed| {
+        if let Err(e) = tauri_specta::Event::emit(changed, &handle) {
+            tracing::warn!("cannot send cache://changed: {e}");
+        }
+    });
     Ok(app)
+}
+
+/// Checks on a light timer ([`cache_changed::CHECK_EVERY`]) whether another
+/// connection changed the cache, for writes no agent report follows: another
+/// program's while sync is paused or no server is set up. Runs for the app's
+/// lifetime; command tests call it to run it on the mock runtime.
+pub fn watch_cache<R: Runtime>(app: &tauri::AppHandle<R>) {
+    let app = app.clone();
+    std::thread::spawn(move || loop {
+        std::thread::sleep(cache_changed::CHECK_EVERY);
+        app.state::<AppState>().check_cache_changed();
+    });
 }
 
 /// Starts the desktop app on the data folder from `NOESIS_DATA_DIR` (or the
@@ -150,6 +170,7 @@ pub fn run() {
         });
     }
     sync_agent::start(&app);
+    watch_cache(app.handle());
     // The app still works without a tray (a desktop with no StatusNotifier
     // host): closing the window then quits as usual.
     if let Err(e) = tray::install(&app) {

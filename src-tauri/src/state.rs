@@ -11,11 +11,16 @@ use noesis_engine::cache::Cache;
 use noesis_engine::central::ServerTarget;
 use noesis_engine::sync::AgentHandle;
 
+use crate::cache_changed::{CacheChanged, CacheWatch};
 use crate::sync_status::SyncStatus;
 
 /// Where sync status reports go: the window's `sync://status` event in the
 /// app, nowhere in tests that do not install one.
 type StatusSink = Box<dyn Fn(&SyncStatus) + Send + Sync>;
+
+/// Where `cache://changed` goes: the window's event in the app, nowhere in
+/// tests that do not install one.
+type ChangeSink = Box<dyn Fn(&CacheChanged) + Send + Sync>;
 
 /// Turns start-at-login on or off (`Some`) or reads it (`None`); installed by
 /// the real app, absent in command tests.
@@ -30,6 +35,10 @@ pub struct AppState {
     data_dir: PathBuf,
     cache: Mutex<Cache>,
     status_sink: OnceLock<StatusSink>,
+    /// The cache's data version as last seen, to tell the window when another
+    /// connection (the agent's pulls, another program) changed the data.
+    cache_watch: CacheWatch,
+    change_sink: OnceLock<ChangeSink>,
     /// The sync agent's latest report, once it runs.
     agent_status: Mutex<Option<SyncStatus>>,
     /// The running sync agent, for "Sync now" and pause; `None` without a server.
@@ -52,6 +61,8 @@ impl AppState {
             data_dir: data_dir.to_path_buf(),
             cache: Mutex::new(cache),
             status_sink: OnceLock::new(),
+            cache_watch: CacheWatch::new(),
+            change_sink: OnceLock::new(),
             agent_status: Mutex::new(None),
             agent: Mutex::new(None),
             server: Mutex::new(None),
@@ -83,6 +94,23 @@ impl AppState {
     /// Installs where sync status reports go (once, at app setup).
     pub fn set_sync_status_sink(&self, sink: impl Fn(&SyncStatus) + Send + Sync + 'static) {
         let _ = self.status_sink.set(Box::new(sink));
+    }
+
+    /// Installs where `cache://changed` goes (once, at app setup), and records
+    /// the cache's data version now, so only later changes are reported.
+    pub fn set_cache_changed_sink(&self, sink: impl Fn(&CacheChanged) + Send + Sync + 'static) {
+        self.cache_watch.check(&self.cache());
+        let _ = self.change_sink.set(Box::new(sink));
+    }
+
+    /// Tells the window when another connection changed the cache's data since
+    /// the last check: after each agent report, and on the shell's timer.
+    pub fn check_cache_changed(&self) {
+        let Some(sink) = self.change_sink.get() else { return };
+        let changed = self.cache_watch.check(&self.cache());
+        if let Some(changed) = changed {
+            sink(&changed);
+        }
     }
 
     /// Reports the current status after an edit, so the pending count moves as

@@ -1,5 +1,6 @@
 //! Runs the engine's sync agent inside the app when this device has a server,
-//! and forwards its status reports to the window as `sync://status`.
+//! and forwards its status reports to the window as `sync://status`, each
+//! followed by a check whether the cycle changed the cache (`cache://changed`).
 //!
 //! One agent runs at a time, for the server saved in the cache. Saving a server
 //! (the wizard, also when reopened from Settings) replaces it: the running
@@ -84,6 +85,8 @@ pub fn restart<R: Runtime>(app: &tauri::AppHandle<R>) {
                 break;
             }
             state.publish_agent_status(generation, report);
+            // A cycle that pulled has written the cache on the agent's connection.
+            state.check_cache_changed();
             if reports.changed().await.is_err() {
                 break;
             }

@@ -66,6 +66,29 @@ describe.skipIf(!HAVE_SERVER)("an app syncing with a server", () => {
     await s.waitForText("[data-testid=sync-label]", (t) => t === "Synced", 20_000);
   });
 
+  it("shows cards added and edited elsewhere in the open list, without navigating", async () => {
+    const s = app.session;
+    const list = 'section[aria-label="Memory cards"]';
+    // Dated before the boiler card, so the list still opens on the boiler for the tests below.
+    db.psql(
+      `INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
+       VALUES ('studio', '2024-01-02T00:00:00Z', 'fact', 'global', 'Added on the Mac Studio', 'pending', '{}')`,
+    );
+    await s.waitForText(list, (t) => t.includes("Added on the Mac Studio"), 20_000);
+    db.psql("UPDATE memory_cards SET text = 'Edited in psql on the server' WHERE id = 'studio'");
+    await s.waitForText(list, (t) => t.includes("Edited in psql on the server") && !t.includes("Added on the Mac Studio"), 20_000);
+    // Another program writes straight into this device's cache.
+    sql(
+      dataDir,
+      `INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
+       VALUES ('shell', '2024-01-01T00:00:00Z', 'fact', 'global', 'Written with the sqlite3 shell', 'pending', '{}')`,
+    );
+    await s.waitForText(list, (t) => t.includes("Written with the sqlite3 shell"), 20_000);
+    await s.waitForText("[data-testid=card-count]", (t) => t === "3 cards");
+    // Pushed before the tests below count pending changes.
+    await eventually("the sqlite3 card reached the server", () => db.psql("SELECT count(*) FROM memory_cards WHERE id = 'shell'") === "1");
+  });
+
   it("sends an edit made in the app to a second device", async () => {
     const s = app.session;
     await editCard(FROM_APP);

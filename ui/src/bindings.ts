@@ -135,6 +135,7 @@ export const commands = {
 
 /** Events */
 export const events = {
+	cacheChanged: makeEvent<CacheChanged, CacheChanged>("cache://changed"),
 	syncStatus: makeEvent<SyncStatus, SyncStatus>("sync://status"),
 	wizardProgress: makeEvent<WizardProgress, WizardProgress>("wizard://progress"),
 };
@@ -148,6 +149,18 @@ export type Approval =
 "approved" | 
 /**  Discard: kept for the record, not used. */
 "rejected";
+
+/**
+ *  One change of the cache's data by another connection, sent as the
+ *  `cache://changed` event; views reload what they show.
+ */
+export type CacheChanged = {
+	/**
+	 *  Counts the changes seen since the app started (1, 2, …), so a listener
+	 *  can tell two events apart; views only need to know that one came.
+	 */
+	revision: number,
+};
 
 /**  Where the next page starts: the last card of the previous one. */
 export type CardCursor = {

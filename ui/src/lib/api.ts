@@ -70,6 +70,16 @@ export function onSyncStatus(handler: (status: SyncStatus) => void): () => void 
   };
 }
 
+/** Calls `handler` on each `cache://changed`: another connection (a pull by
+ *  the sync agent, another program) changed the local cache's data. Returns
+ *  the unsubscribe. Views use it through `useCacheRevision`. */
+export function onCacheChanged(handler: () => void): () => void {
+  const pending = events.cacheChanged.listen(() => handler());
+  return () => {
+    void pending.then((unlisten) => unlisten());
+  };
+}
+
 /** The message to show for anything a command or the IPC layer threw. */
 export function messageOf(error: unknown): string {
   if (error instanceof Error) return error.message;

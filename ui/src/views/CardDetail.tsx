@@ -1,10 +1,14 @@
 // One card: read it, edit category / scope / text, approve or reject, delete
-// (with an inline confirmation). Also the form for a new card.
+// (with an inline confirmation). Also the form for a new card. The card
+// reloads when the cache changes underneath (a pull, another program), except
+// while it is being edited: the form keeps what the user typed, and sync
+// merges their unpushed edit with the other one.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, messageOf } from "../lib/api";
 import type { Approval, CardDraft, MemoryCard } from "../lib/api";
 import { formatDate } from "../lib/format";
 import { useAsync } from "../lib/useAsync";
+import { useCacheRevision, useHeldRevision } from "../lib/useCacheRevision";
 import { ErrorState, Loading } from "../components/States";
 import { Related } from "../components/Related";
 
@@ -101,8 +105,9 @@ export function NewCard({ onCreated, onCancel }: { onCreated: (c: MemoryCard) =>
 }
 
 export function CardDetail(props: { id: string; onChanged: (c: MemoryCard) => void; onDeleted: (id: string) => void }) {
-  const [card, reload, setCard] = useAsync(() => api.getCard(props.id), [props.id]);
   const [editing, setEditing] = useState(false);
+  const revision = useHeldRevision(useCacheRevision(), editing);
+  const [card, reload, setCard] = useAsync(() => api.getCard(props.id), [props.id, revision]);
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [error, setError] = useState<string | null>(null);
 

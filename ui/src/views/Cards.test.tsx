@@ -2,12 +2,13 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import { fireEvent, render, screen, waitFor } from "@testing-library/preact";
 import type { MemoryCard } from "../lib/api";
 
-vi.mock("../lib/api", () => {
+vi.mock("../lib/api", async () => {
   class AppError extends Error {
     code = "cache";
   }
   return {
     AppError,
+    onCacheChanged: (await import("../lib/cacheEvents.testing")).onCacheChanged,
     messageOf: (e: unknown) => (e instanceof Error ? e.message : String(e)),
     api: {
       listCards: vi.fn(),
@@ -25,6 +26,7 @@ vi.mock("../lib/api", () => {
 });
 
 import { api } from "../lib/api";
+import { fireCacheChanged } from "../lib/cacheEvents.testing";
 import { CardsView } from "./Cards";
 
 const mocked = api as unknown as Record<string, ReturnType<typeof vi.fn>>;
@@ -89,5 +91,98 @@ describe("CardsView", () => {
     await waitFor(() => expect(mocked.searchCards).toHaveBeenCalledWith("mis", expect.anything(), 200));
     expect(await screen.findByText("Miso is the cat")).toBeTruthy();
     expect(screen.getByTestId("card-count").textContent).toBe("1 match");
+  });
+});
+
+describe("CardsView when the cache changes underneath", () => {
+  const other: MemoryCard = { ...card, id: "c2", text: "The boiler is due in March", created_at: "2024-03-04T00:00:00Z" };
+  const edited: MemoryCard = { ...other, text: "The boiler is due in April" };
+  const added: MemoryCard = { ...card, id: "c3", text: "Added on the Mac Studio", created_at: "2024-03-06T00:00:00Z" };
+
+  async function openWithFilterAndSelection() {
+    mocked.cardFacets.mockResolvedValue({ categories: [{ value: "fact", count: 2 }], scopes: [], approvals: [] });
+    mocked.listCards.mockResolvedValue({ cards: [card, other], next: null });
+    mocked.countCards.mockResolvedValue(2);
+    mocked.getCard.mockImplementation(async (id: string) => (id === "c2" ? other : card));
+    render(<CardsView />);
+    await screen.findByText("The boiler is due in March");
+    fireEvent.change(screen.getByLabelText("Category"), { target: { value: "fact" } });
+    await waitFor(() => expect(mocked.listCards).toHaveBeenLastCalledWith({ category: "fact", scope: null, approval: null }, null, 200));
+    fireEvent.mouseDown(screen.getByText("The boiler is due in March"));
+    await waitFor(() => expect(screen.getByTestId("card-detail").dataset.cardId).toBe("c2"));
+  }
+
+  it("shows a card added and a card edited elsewhere, keeping filters and selection, without a loading flash", async () => {
+    await openWithFilterAndSelection();
+    let answer: (page: { cards: MemoryCard[]; next: null }) => void = () => {};
+    mocked.listCards.mockReturnValue(new Promise((r) => (answer = r)));
+    mocked.countCards.mockResolvedValue(3);
+    mocked.getCard.mockImplementation(async (id: string) => (id === "c2" ? edited : card));
+    const calls = mocked.listCards.mock.calls.length;
+    fireCacheChanged();
+    await waitFor(() => expect(mocked.listCards.mock.calls.length).toBeGreaterThan(calls));
+    expect(screen.queryByText("Loading cards…")).toBeNull();
+    expect(screen.getAllByTestId("card-row").length).toBe(2);
+    answer({ cards: [added, card, edited], next: null });
+    expect(await screen.findByText("Added on the Mac Studio")).toBeTruthy();
+    expect(screen.getAllByText("The boiler is due in April").length).toBe(2); // the row and the open detail
+    expect(mocked.listCards).toHaveBeenLastCalledWith({ category: "fact", scope: null, approval: null }, null, 200);
+    expect((screen.getByLabelText("Category") as HTMLSelectElement).value).toBe("fact");
+    expect(screen.getByTestId("card-detail").dataset.cardId).toBe("c2");
+    expect(screen.getByTestId("card-count").textContent).toBe("3 cards");
+  });
+
+  it("leaves a card being edited alone, and shows the new version once editing ends", async () => {
+    await openWithFilterAndSelection();
+    fireEvent.click(screen.getByTestId("card-edit"));
+    fireEvent.input(screen.getByTestId("card-text"), { target: { value: "The boiler is due in May" } });
+    mocked.listCards.mockResolvedValue({ cards: [card, edited], next: null });
+    mocked.getCard.mockImplementation(async (id: string) => (id === "c2" ? edited : card));
+    const fetched = mocked.getCard.mock.calls.length;
+    fireCacheChanged();
+    expect(await screen.findByText("The boiler is due in April")).toBeTruthy(); // the list row
+    expect((screen.getByTestId("card-text") as HTMLTextAreaElement).value).toBe("The boiler is due in May");
+    expect(mocked.getCard.mock.calls.length).toBe(fetched);
+    fireEvent.click(screen.getByText("Cancel"));
+    await waitFor(() => expect(screen.getByTestId("card-detail-text").textContent).toBe("The boiler is due in April"));
+  });
+});
+
+describe("CardsView refreshing a long list", () => {
+  const many = (from: number, n: number): MemoryCard[] =>
+    Array.from({ length: n }, (_, i) => ({ ...card, id: `k${from + i}`, text: `Card number ${from + i}` }));
+
+  it("reloads as many cards as the user had scrolled through, so the list does not jump back to the top", async () => {
+    // Pages of 200: the second is fetched when the user scrolls near the end of the first.
+    mocked.listCards.mockImplementation(async (_f: unknown, after: unknown) =>
+      after === null ? { cards: many(0, 200), next: { created_at: "x", id: "k199" } } : { cards: many(200, 50), next: null },
+    );
+    mocked.countCards.mockResolvedValue(250);
+    render(<CardsView />);
+    await screen.findByText("Card number 0");
+    const vlist = screen.getByRole("listbox", { name: "Cards" });
+    vlist.scrollTop = 190 * 76;
+    fireEvent.scroll(vlist);
+    await waitFor(() => expect(mocked.listCards).toHaveBeenCalledTimes(2));
+    await waitFor(() => expect((vlist.firstElementChild as HTMLElement).style.height).toBe(`${250 * 76}px`));
+    // The refresh's second page is slow to come: meanwhile the list must not
+    // shrink to one page, which would pull a user at the bottom up by 50 rows.
+    let secondPage: (page: { cards: MemoryCard[]; next: null }) => void = () => {};
+    mocked.listCards.mockClear();
+    mocked.listCards.mockImplementation((_f: unknown, after: unknown) =>
+      after === null
+        ? Promise.resolve({ cards: many(0, 200), next: { created_at: "x", id: "k199" } })
+        : new Promise((r) => (secondPage = r)),
+    );
+    fireCacheChanged();
+    await waitFor(() => expect(mocked.listCards).toHaveBeenCalledTimes(2));
+    expect(mocked.listCards.mock.calls[0][1]).toBeNull();
+    expect(mocked.listCards.mock.calls[1][1]).toEqual({ created_at: "x", id: "k199" });
+    expect(screen.getByRole("listbox", { name: "Cards" })).toBe(vlist); // the same scrolled element, not a new one
+    expect((vlist.firstElementChild as HTMLElement).style.height).toBe(`${250 * 76}px`);
+    secondPage({ cards: many(200, 51), next: null }); // one more card came with the pull
+    await waitFor(() => expect((vlist.firstElementChild as HTMLElement).style.height).toBe(`${251 * 76}px`));
+    expect(vlist.scrollTop).toBe(190 * 76);
+    expect(screen.getByText("Card number 195")).toBeTruthy();
   });
 });

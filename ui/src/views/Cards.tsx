@@ -1,11 +1,15 @@
 // Memory cards: search and filters on top, the windowed list below, the
 // selected card's detail on the right. The list loads keyset pages of
 // PAGE_SIZE as the user scrolls; a search replaces it with ranked matches.
+// When the cache changes underneath (a pull, another program), the list
+// reloads in place as many cards as were loaded, so the scroll position,
+// filters, search and selection stay where the user left them.
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { api, messageOf } from "../lib/api";
 import type { CardCursor, CardFacets, CardFilter, MemoryCard } from "../lib/api";
 import { formatRelative, plural } from "../lib/format";
 import { useAsync, useDebounced } from "../lib/useAsync";
+import { useCacheRevision } from "../lib/useCacheRevision";
 import { VirtualList } from "../components/VirtualList";
 import { Empty, ErrorState, Loading } from "../components/States";
 import { CardDetail, NewCard } from "./CardDetail";
@@ -32,35 +36,57 @@ export function CardsView({ focusCardId }: { focusCardId?: string | null }) {
   const [count, setCount] = useState<number | null>(null);
   const [selected, setSelected] = useState<string | null>(focusCardId ?? null);
   const [creating, setCreating] = useState(false);
-  const [facets, reloadFacets] = useAsync<CardFacets>(() => api.cardFacets(), []);
+  const revision = useCacheRevision();
+  const [facets, reloadFacets] = useAsync<CardFacets>(() => api.cardFacets(), [revision]);
   const generation = useRef(0);
   const searchBox = useRef<HTMLInputElement>(null);
+  const loaded = useRef(0);
+  loaded.current = list.state === "ready" ? list.cards.length : 0;
 
-  const load = useCallback(async () => {
-    const id = ++generation.current;
-    setList((l) => (l.state === "ready" ? l : { state: "loading" }));
-    try {
-      if (search) {
-        const cards = await api.searchCards(search, filter, SEARCH_LIMIT);
-        if (id === generation.current) {
-          setList({ state: "ready", cards, next: null, loadingMore: false });
-          setCount(cards.length);
+  /** Loads the list from the top: at least `want` cards (a refresh keeps as
+   *  many as the user had scrolled through), the old list staying on screen
+   *  meanwhile. */
+  const load = useCallback(
+    async (want = PAGE_SIZE) => {
+      const id = ++generation.current;
+      setList((l) => (l.state === "ready" ? l : { state: "loading" }));
+      try {
+        if (search) {
+          const cards = await api.searchCards(search, filter, SEARCH_LIMIT);
+          if (id === generation.current) {
+            setList({ state: "ready", cards, next: null, loadingMore: false });
+            setCount(cards.length);
+          }
+        } else {
+          const counting = api.countCards(filter);
+          let cards: MemoryCard[] = [];
+          let next: CardCursor | null = null;
+          do {
+            const page = await api.listCards(filter, next, PAGE_SIZE);
+            cards = cards.concat(page.cards);
+            next = page.next;
+          } while (next && cards.length < want && id === generation.current);
+          const total = await counting;
+          if (id === generation.current) {
+            setList({ state: "ready", cards, next, loadingMore: false });
+            setCount(total);
+          }
         }
-      } else {
-        const [page, total] = await Promise.all([api.listCards(filter, null, PAGE_SIZE), api.countCards(filter)]);
-        if (id === generation.current) {
-          setList({ state: "ready", cards: page.cards, next: page.next, loadingMore: false });
-          setCount(total);
-        }
+      } catch (e) {
+        if (id === generation.current) setList({ state: "error", message: messageOf(e) });
       }
-    } catch (e) {
-      if (id === generation.current) setList({ state: "error", message: messageOf(e) });
-    }
-  }, [search, filter]);
+    },
+    [search, filter],
+  );
 
   useEffect(() => {
     void load();
   }, [load]);
+
+  // The cache changed underneath: reload in place, keeping what is loaded.
+  useEffect(() => {
+    if (revision > 0) void load(Math.max(PAGE_SIZE, loaded.current));
+  }, [revision]);
 
   useEffect(() => {
     if (focusCardId) setSelected(focusCardId);

@@ -1,10 +1,12 @@
 // Chat sessions: the list (title, last message, count), one session's
-// messages, rename in place, delete with confirmation.
+// messages, rename in place, delete with confirmation. Both reload in place
+// when the cache changes underneath (a pull, another program).
 import { useState } from "preact/hooks";
 import { api, messageOf } from "../lib/api";
 import type { ChatSessionSummary } from "../lib/api";
 import { formatRelative, plural } from "../lib/format";
 import { useAsync } from "../lib/useAsync";
+import { useCacheRevision } from "../lib/useCacheRevision";
 import { VirtualList } from "../components/VirtualList";
 import { Empty, ErrorState, Loading } from "../components/States";
 
@@ -12,7 +14,8 @@ import { Empty, ErrorState, Loading } from "../components/States";
 const SESSION_LIMIT = 20000;
 
 export function ChatsView() {
-  const [sessions, reload, setSessions] = useAsync(() => api.listChatSessions(SESSION_LIMIT), []);
+  const revision = useCacheRevision();
+  const [sessions, reload, setSessions] = useAsync(() => api.listChatSessions(SESSION_LIMIT), [revision]);
   const [selected, setSelected] = useState<string | null>(null);
 
   const update = (s: ChatSessionSummary) =>
@@ -71,7 +74,8 @@ export function ChatsView() {
 }
 
 function ChatDetail(props: { id: string; onRenamed: (s: ChatSessionSummary) => void; onDeleted: (id: string) => void }) {
-  const [session, reload] = useAsync(() => api.getChatSession(props.id), [props.id]);
+  const revision = useCacheRevision();
+  const [session, reload] = useAsync(() => api.getChatSession(props.id), [props.id, revision]);
   const [title, setTitle] = useState<string | null>(null);
   const [confirm, setConfirm] = useState(false);
   const [error, setError] = useState<string | null>(null);

@@ -1,13 +1,15 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { fireEvent, render, screen } from "@testing-library/preact";
+import { fireEvent, render, screen, waitFor } from "@testing-library/preact";
 import type { Document, DocumentChunk } from "../lib/api";
 
-vi.mock("../lib/api", () => ({
+vi.mock("../lib/api", async () => ({
+  onCacheChanged: (await import("../lib/cacheEvents.testing")).onCacheChanged,
   messageOf: (e: unknown) => (e instanceof Error ? e.message : String(e)),
   api: { listDocuments: vi.fn(), documentChunks: vi.fn(), updateDocument: vi.fn(), relatedItems: vi.fn() },
 }));
 
 import { api } from "../lib/api";
+import { fireCacheChanged } from "../lib/cacheEvents.testing";
 import { DocumentsView } from "./Documents";
 
 const mocked = api as unknown as Record<string, ReturnType<typeof vi.fn>>;
@@ -64,5 +66,19 @@ describe("Documents", () => {
 
     fireEvent.click(toggles[1]);
     expect(screen.queryByTestId("related")).toBeNull();
+  });
+
+  it("shows a document changed elsewhere, keeping the notes being typed and the open document", async () => {
+    render(<DocumentsView />);
+    fireEvent.mouseDown(await screen.findByText("boiler-manual.pdf"));
+    await screen.findByText("Have it serviced every twelve months");
+    fireEvent.input(screen.getByLabelText("Notes"), { target: { value: "the 2019 model" } });
+    mocked.listDocuments.mockResolvedValue([{ ...doc, status: "indexed", tags: ["home"], notes: "from the server" }]);
+    mocked.documentChunks.mockResolvedValue([chunk(0, "Contents"), chunk(1, "Have it serviced every year")]);
+    fireCacheChanged();
+    expect(await screen.findByText("Have it serviced every year")).toBeTruthy();
+    await waitFor(() => expect((screen.getByLabelText("Tags, separated by commas") as HTMLInputElement).value).toBe("home"));
+    expect((screen.getByLabelText("Notes") as HTMLTextAreaElement).value).toBe("the 2019 model");
+    expect(screen.getByTestId("document-detail").textContent).toContain("indexed");
   });
 });

@@ -1,11 +1,14 @@
 // Documents: the list (status, size, chunks), one document's details with
 // editable tags and notes, and its chunks read in pages, each with "Related"
 // on demand (one server query per chunk the user asks about, not per chunk shown).
+// The list and the chunks reload in place when the cache changes underneath;
+// tags and notes being edited are kept.
 import { useState } from "preact/hooks";
 import { api, messageOf } from "../lib/api";
 import type { Document, DocumentChunk } from "../lib/api";
 import { formatBytes, formatDate, parseTags, plural } from "../lib/format";
 import { useAsync } from "../lib/useAsync";
+import { useCacheRevision } from "../lib/useCacheRevision";
 import { VirtualList } from "../components/VirtualList";
 import { Empty, ErrorState, Loading } from "../components/States";
 import { Related } from "../components/Related";
@@ -14,7 +17,8 @@ import { Related } from "../components/Related";
 const CHUNK_PAGE = 50;
 
 export function DocumentsView() {
-  const [docs, reload, setDocs] = useAsync(() => api.listDocuments(), []);
+  const revision = useCacheRevision();
+  const [docs, reload, setDocs] = useAsync(() => api.listDocuments(), [revision]);
   const [selected, setSelected] = useState<string | null>(null);
   const current = docs.state === "ready" ? docs.value.find((d) => d.id === selected) ?? null : null;
 
@@ -78,6 +82,14 @@ function DocumentDetail({ doc, onSaved }: { doc: Document; onSaved: (d: Document
   const [notes, setNotes] = useState(doc.notes);
   const [status, setStatus] = useState<string | null>(null);
   const dirty = tags !== doc.tags.join(", ") || notes !== doc.notes;
+  const [shown, setShown] = useState(doc);
+  if (doc !== shown) {
+    // A reload brought a newer version: take its tags, and its notes, unless
+    // the user has changed that field here.
+    setShown(doc);
+    if (tags === shown.tags.join(", ")) setTags(doc.tags.join(", "));
+    if (notes === shown.notes) setNotes(doc.notes);
+  }
 
   const save = async (event: Event) => {
     event.preventDefault();
@@ -136,7 +148,8 @@ function DocumentDetail({ doc, onSaved }: { doc: Document; onSaved: (d: Document
 
 function Chunks({ documentId, total }: { documentId: string; total: number }) {
   const [extra, setExtra] = useState<DocumentChunk[]>([]);
-  const [first, reload] = useAsync(() => api.documentChunks(documentId, 0, CHUNK_PAGE), [documentId]);
+  const revision = useCacheRevision();
+  const [first, reload] = useAsync(() => api.documentChunks(documentId, 0, CHUNK_PAGE), [documentId, revision]);
   const [more, setMore] = useState<string | null>(null);
   const [relatedOpen, setRelatedOpen] = useState<string | null>(null);
 

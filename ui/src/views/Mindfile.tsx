@@ -1,16 +1,20 @@
 // The mind file: categories on the left, their entries on the right, each
 // with the memory card it came from (click to open it) and an editable note.
+// Both reload in place when the cache changes underneath; a note being typed
+// is kept.
 import { useState } from "preact/hooks";
 import { api, messageOf } from "../lib/api";
 import type { MindfileEntry } from "../lib/api";
 import { formatRelative } from "../lib/format";
 import { useAsync } from "../lib/useAsync";
+import { useCacheRevision } from "../lib/useCacheRevision";
 import { Empty, ErrorState, Loading } from "../components/States";
 
 export function MindfileView({ onOpenCard }: { onOpenCard: (id: string) => void }) {
   const [category, setCategory] = useState<string | null>(null);
-  const [categories, reloadCategories] = useAsync(() => api.mindfileCategories(), []);
-  const [entries, reloadEntries] = useAsync(() => api.listMindfileEntries(category), [category]);
+  const revision = useCacheRevision();
+  const [categories, reloadCategories] = useAsync(() => api.mindfileCategories(), [revision]);
+  const [entries, reloadEntries] = useAsync(() => api.listMindfileEntries(category), [category, revision]);
   const total = categories.state === "ready" ? categories.value.reduce((n, c) => n + c.count, 0) : 0;
 
   return (
@@ -72,6 +76,13 @@ function MindfileItem({ entry, onOpenCard }: { entry: MindfileEntry; onOpenCard:
   const [note, setNote] = useState(entry.note);
   const [error, setError] = useState<string | null>(null);
   const dirty = note.trim() !== current.note;
+  const [shown, setShown] = useState(entry);
+  if (entry !== shown) {
+    // A reload brought a newer version: show it, and its note unless one is being typed.
+    setShown(entry);
+    setCurrent(entry);
+    if (!dirty) setNote(entry.note);
+  }
 
   const save = async () => {
     try {

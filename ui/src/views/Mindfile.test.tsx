@@ -1,0 +1,47 @@
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { fireEvent, render, screen, waitFor } from "@testing-library/preact";
+import type { MindfileEntry } from "../lib/api";
+
+vi.mock("../lib/api", async () => ({
+  onCacheChanged: (await import("../lib/cacheEvents.testing")).onCacheChanged,
+  messageOf: (e: unknown) => (e instanceof Error ? e.message : String(e)),
+  api: { mindfileCategories: vi.fn(), listMindfileEntries: vi.fn(), setMindfileNote: vi.fn() },
+}));
+
+import { api } from "../lib/api";
+import { fireCacheChanged } from "../lib/cacheEvents.testing";
+import { MindfileView } from "./Mindfile";
+
+const mocked = api as unknown as Record<string, ReturnType<typeof vi.fn>>;
+
+const entry = (id: string, text: string, note = ""): MindfileEntry => ({
+  id,
+  created_at: "2024-03-05T14:07:09Z",
+  updated_at: "2024-03-05T14:07:09Z",
+  category: "identity",
+  text,
+  source_memory_card_id: "c1",
+  source_card_text: null,
+  note,
+});
+
+beforeEach(() => {
+  vi.resetAllMocks();
+  mocked.mindfileCategories.mockResolvedValue([{ value: "identity", count: 2 }]);
+  mocked.listMindfileEntries.mockResolvedValue([entry("e1", "Lives in Leeds"), entry("e2", "Has a cat")]);
+});
+
+describe("MindfileView when the cache changes underneath", () => {
+  it("shows entries edited elsewhere, keeping a note the user is typing", async () => {
+    render(<MindfileView onOpenCard={() => {}} />);
+    await screen.findByText("Lives in Leeds");
+    fireEvent.input(screen.getAllByLabelText("Note")[0], { target: { value: "since 2019" } });
+    expect(await screen.findByText("Save note")).toBeTruthy();
+    mocked.listMindfileEntries.mockResolvedValue([entry("e1", "Lives in York", "moved"), entry("e2", "Has a cat", "Miso")]);
+    fireCacheChanged();
+    expect(await screen.findByText("Lives in York")).toBeTruthy();
+    const notes = screen.getAllByLabelText("Note") as HTMLInputElement[];
+    expect(notes[0].value).toBe("since 2019"); // being typed: kept
+    await waitFor(() => expect(notes[1].value).toBe("Miso")); // untouched: the new note shows
+  });
+});
