@@ -260,6 +260,30 @@ async fn a_row_the_server_refuses_is_kept_locally_with_the_reason_and_does_not_b
 }
 
 #[tokio::test]
+async fn a_server_value_the_engine_cannot_read_is_named_with_its_row_and_column() {
+    let db = server().await;
+    let a = Device::new(&db.url);
+    a.sync();
+    // psql takes any JSON number; 1e400 is beyond a 64-bit float.
+    run_psql(
+        &db.url,
+        "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
+         VALUES ('huge', now(), 'fact', 'global', 'a huge number', 'pending', '{\"n\": 1e400}')",
+    );
+    let out = a.cli().args(["sync", "--wait", "120"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "the row cannot be held as it is, so the sync cannot finish");
+    assert!(
+        stderr.contains(r#"provenance of memory_cards row "huge""#) && stderr.contains("correct it on the server"),
+        "the error names the table, the row, the column and what to do: {stderr}"
+    );
+    // Corrected on the server, the next sync brings it.
+    run_psql(&db.url, "UPDATE memory_cards SET provenance = '{\"n\": 1}' WHERE id = 'huge'");
+    a.sync();
+    assert_eq!(a.sqlite("SELECT provenance FROM memory_cards WHERE id = 'huge'").trim(), r#"{"n":1}"#);
+}
+
+#[tokio::test]
 async fn values_the_server_would_misread_are_held_back_not_pushed() {
     let db = server().await;
     let a = Device::new(&db.url);

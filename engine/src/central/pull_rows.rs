@@ -42,6 +42,25 @@ pub fn select_list(spec: &TableSpec) -> String {
 /// required column as its stand-in, as [`canonical::row_from_object`] gives);
 /// `None` when a value needs the `to_jsonb` path (see the module comment).
 pub fn decode_row(spec: &TableSpec, row: &PgRow) -> sqlx::Result<Option<CanonicalValues>> {
+    decode_values(spec, row).map_err(|e| naming_the_row(spec, row, e))
+}
+
+/// A decoding error that says which table, row and column it met, and what
+/// to do: one unreadable value stops every pull of every device until it is
+/// corrected on the server, so the user must be able to find it.
+fn naming_the_row(spec: &TableSpec, row: &PgRow, e: sqlx::Error) -> sqlx::Error {
+    let sqlx::Error::ColumnDecode { index, source } = e else { return e };
+    let column = index.parse::<usize>().ok().and_then(|i| spec.columns.get(i)).map_or(index.as_str(), |c| c.name);
+    let key = row.try_get::<String, _>(spec.key).unwrap_or_else(|_| "?".into());
+    let hint = if source.to_string().contains("number out of range") {
+        " (a JSON number beyond what a 64-bit float holds; correct it on the server)"
+    } else {
+        ""
+    };
+    sqlx::Error::ColumnDecode { index: format!("{} of {} row {key:?}", column, spec.name), source: format!("{source}{hint}").into() }
+}
+
+fn decode_values(spec: &TableSpec, row: &PgRow) -> sqlx::Result<Option<CanonicalValues>> {
     let mut values = Vec::with_capacity(spec.columns.len());
     for (i, column) in spec.columns.iter().enumerate() {
         let value = match column.kind {
