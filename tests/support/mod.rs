@@ -59,6 +59,14 @@ impl TestDb {
         Self { url, name, admin_url }
     }
 
+    /// A database on the pgvector server with the central schema applied:
+    /// where the tests of several devices syncing start.
+    pub async fn with_schema() -> Self {
+        let db = Self::new(Server::Pgvector).await;
+        db.setup().await;
+        db
+    }
+
     /// A connection to this database as the superuser.
     pub async fn connect(&self) -> PgConnection {
         PgConnection::connect(&self.url).await.expect("connect to the test database")

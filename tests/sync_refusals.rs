@@ -1,0 +1,120 @@
+//! Local changes the server cannot take as they are: refused by it, held back
+//! because it would misread them, or a server value this engine cannot read.
+//! Nothing is lost, and the user is told which row and why.
+
+mod support;
+
+use support::device::{card_sql, Device};
+use support::{run_psql, TestDb};
+
+#[tokio::test]
+async fn a_row_the_server_refuses_is_kept_locally_with_the_reason_and_does_not_block_others() {
+    let db = TestDb::with_schema().await;
+    let a = Device::new(&db.url);
+    a.sync();
+    // The cache takes any text as a date; the server does not.
+    a.sqlite("INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
+              VALUES ('bad', 'the day after tomorrow', 'fact', 'global', 'kept anyway', 'pending', '{}');");
+    a.sqlite(&card_sql("good", "goes through"));
+    let report = a.sync();
+    assert_eq!((report["push"]["rejected"].as_u64(), report["push"]["written"].as_u64()), (Some(1), Some(1)), "{report}");
+    assert_eq!(run_psql(&db.url, "SELECT string_agg(id, ',') FROM memory_cards").trim(), "good");
+    let kept = a.sqlite("SELECT row_id || '|' || reason FROM sync_rejected");
+    assert!(kept.starts_with("bad|") && kept.contains("the day after tomorrow"), "the reason names the bad value: {kept}");
+    assert_eq!(a.sqlite("SELECT text FROM memory_cards WHERE id = 'bad'").trim(), "kept anyway", "the local row is not lost");
+    // Fixing the row sends it.
+    a.sqlite("UPDATE memory_cards SET created_at = '2025-02-02T00:00:00Z' WHERE id = 'bad'");
+    a.sync();
+    assert_eq!(run_psql(&db.url, "SELECT count(*) FROM memory_cards").trim(), "2");
+    assert_eq!(a.sqlite("SELECT count(*) FROM sync_rejected").trim(), "0");
+}
+
+#[tokio::test]
+async fn a_server_value_the_engine_cannot_read_is_named_with_its_row_and_column() {
+    let db = TestDb::with_schema().await;
+    let a = Device::new(&db.url);
+    a.sync();
+    // psql takes any JSON number; 1e400 is beyond a 64-bit float.
+    run_psql(
+        &db.url,
+        "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
+         VALUES ('huge', now(), 'fact', 'global', 'a huge number', 'pending', '{\"n\": 1e400}')",
+    );
+    let out = a.cli().args(["sync", "--wait", "120"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "the row cannot be held as it is, so the sync cannot finish");
+    assert!(
+        stderr.contains(r#"provenance of memory_cards row "huge""#) && stderr.contains("correct it on the server"),
+        "the error names the table, the row, the column and what to do: {stderr}"
+    );
+    // Corrected on the server, the next sync brings it.
+    run_psql(&db.url, "UPDATE memory_cards SET provenance = '{\"n\": 1}' WHERE id = 'huge'");
+    a.sync();
+    assert_eq!(a.sqlite("SELECT provenance FROM memory_cards WHERE id = 'huge'").trim(), r#"{"n":1}"#);
+}
+
+#[tokio::test]
+async fn values_the_server_would_misread_are_held_back_not_pushed() {
+    let db = TestDb::with_schema().await;
+    let a = Device::new(&db.url);
+    a.sync();
+    // PostgreSQL would store 'yesterday' as the day before the push, and text
+    // that is not JSON as a JSON string the Python server cannot read.
+    a.sqlite("INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance) VALUES
+              ('when', 'yesterday', 'fact', 'global', 'a relative date', 'pending', '{}'),
+              ('prov', '2025-01-01T00:00:00Z', 'fact', 'global', 'broken provenance', 'pending', '{\"source\": '),
+              ('nul', '2025-01-01T00:00:00Z', 'fact', 'global', 'a' || char(0) || 'b', 'pending', '{}');");
+    a.sqlite(&card_sql("good", "goes through"));
+    let report = a.sync();
+    assert_eq!((report["push"]["rejected"].as_u64(), report["push"]["written"].as_u64()), (Some(3), Some(1)), "{report}");
+    assert_eq!(run_psql(&db.url, "SELECT string_agg(id, ',') FROM memory_cards").trim(), "good", "nothing misread reached the server");
+    let reasons = a.sqlite("SELECT row_id || ': ' || reason FROM sync_rejected ORDER BY row_id");
+    for expected in [
+        r#"nul: memory_cards.text holds "a\0b", which contains a NUL character"#,
+        r#"prov: memory_cards.provenance holds "{"source": ", which is not valid JSON"#,
+        r#"when: memory_cards.created_at holds "yesterday", which is not a date and time"#,
+    ] {
+        assert!(reasons.contains(expected), "{expected} missing from:\n{reasons}");
+    }
+    assert_eq!(a.sqlite("SELECT created_at FROM memory_cards WHERE id = 'when'").trim(), "yesterday", "the local row is kept as written");
+    let status = String::from_utf8(a.cli().arg("status").output().unwrap().stdout).unwrap();
+    assert!(
+        status.contains("Not accepted: 3 local change(s)") && status.contains(r#"  memory_cards when: memory_cards.created_at holds "yesterday""#),
+        "status lists what was not accepted and why:\n{status}"
+    );
+    // Fixed, the row goes; the others stay held back.
+    a.sqlite("UPDATE memory_cards SET created_at = '2025-03-04 05:06:07' WHERE id = 'when'");
+    a.sync();
+    assert_eq!(run_psql(&db.url, "SELECT created_at FROM memory_cards WHERE id = 'when'").trim(), "2025-03-04 05:06:07");
+    assert_eq!(a.sqlite("SELECT group_concat(row_id) FROM (SELECT row_id FROM sync_rejected ORDER BY row_id)").trim(), "nul,prov");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_agent_reports_changes_not_accepted_and_the_cache_lists_them() {
+    use noesis_engine::central::ServerTarget;
+    use noesis_engine::sync::{start_agent, AgentConfig, SyncState};
+    let db = TestDb::with_schema().await;
+    let a = Device::new(&db.url);
+    a.sync();
+    a.sqlite("INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
+              VALUES ('when', 'yesterday', 'fact', 'global', 'a relative date', 'pending', '{}');");
+    let target = ServerTarget::resolve(&noesis_engine::DatabaseUrl::parse(&db.url).unwrap()).unwrap();
+    let agent = start_agent(AgentConfig::new(a.dir.path().to_path_buf(), target)).unwrap();
+    let mut status = agent.status();
+    let reported = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        status.wait_for(|s| s.state == SyncState::Online && s.last_sync.is_some()),
+    )
+    .await
+    .expect("the agent comes online and finishes its first cycle")
+    .unwrap()
+    .clone();
+    agent.stop().await;
+    assert_eq!(reported.pending, 0, "the held-back change left the outbox: {reported:?}");
+    assert_eq!(reported.rejected_changes, 1, "\"Synced\" must not hide an edit that never reached the server: {reported:?}");
+    let cache = noesis_engine::cache::Cache::open(a.dir.path()).unwrap();
+    let listed = cache.rejected_changes(10).unwrap();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!((listed[0].table_name.as_str(), listed[0].row_id.as_str()), ("memory_cards", "when"));
+    assert!(listed[0].reason.contains("created_at") && listed[0].reason.contains("yesterday"), "the reason names the column and the value: {}", listed[0].reason);
+}
