@@ -1,6 +1,6 @@
 //! Chat sessions: a title and the whole message list as one JSON array.
 
-use super::{col, ColumnKind::*, TableSpec};
+use super::{col, ColumnKind::*, Rule::*, TableSpec};
 
 /// Columns as the Python server declares them.
 pub const SPEC: TableSpec = TableSpec {
@@ -12,6 +12,6 @@ pub const SPEC: TableSpec = TableSpec {
         col("title", Text, true),
         col("created_at", Timestamp, true),
         col("updated_at", Timestamp, true),
-        col("messages", Json, true),
+        col("messages", Json, true).with(ChatMessages),
     ],
 };

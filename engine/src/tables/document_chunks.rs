@@ -1,6 +1,6 @@
 //! Document chunks: the text of a document cut into retrievable pieces.
 
-use super::{col, ColumnKind::*, TableSpec};
+use super::{col, ColumnKind::*, Rule::*, TableSpec};
 
 /// Columns as the Python server declares them.
 pub const SPEC: TableSpec = TableSpec {
@@ -9,7 +9,7 @@ pub const SPEC: TableSpec = TableSpec {
     pushed: true,
     columns: &[
         col("id", Text, true),
-        col("document_id", Text, true),
+        col("document_id", Text, true).with(References("documents")),
         col("chunk_index", Integer, true),
         col("text", Text, true),
         col("page_number", Integer, false),

@@ -1,7 +1,8 @@
 //! Documents: uploaded files and their processing status; the text lives in
 //! their chunks.
 
-use super::{col, ColumnKind::*, TableSpec};
+use super::contract::{DOCUMENT_STATUSES, FILE_TYPES};
+use super::{col, ColumnKind::*, Rule::*, TableSpec};
 
 /// Columns as the Python server declares them.
 pub const SPEC: TableSpec = TableSpec {
@@ -13,10 +14,10 @@ pub const SPEC: TableSpec = TableSpec {
         col("created_at", Timestamp, true),
         col("filename", Text, true),
         col("filepath", Text, true),
-        col("file_type", Text, true),
+        col("file_type", Text, true).with(OneOf(&FILE_TYPES)),
         col("file_size", Integer, true),
         col("file_hash", Text, true),
-        col("status", Text, true),
+        col("status", Text, true).with(OneOf(&DOCUMENT_STATUSES)),
         col("chunk_count", Integer, false),
         col("error_message", Text, false),
         col("tags", TextArray, false),

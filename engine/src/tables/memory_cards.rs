@@ -1,7 +1,8 @@
 //! Memory cards: facts and preferences the assistant proposed and the user
 //! approved or rejected.
 
-use super::{col, ColumnKind::*, TableSpec};
+use super::contract::{APPROVALS, CATEGORIES, SCOPES};
+use super::{col, ColumnKind::*, Rule::*, TableSpec};
 
 /// Columns as the Python server declares them.
 pub const SPEC: TableSpec = TableSpec {
@@ -11,12 +12,12 @@ pub const SPEC: TableSpec = TableSpec {
     columns: &[
         col("id", Text, true),
         col("created_at", Timestamp, true),
-        col("category", Text, true),
-        col("scope", Text, true),
-        col("text", Text, true),
-        col("approval", Text, true),
+        col("category", Text, true).with(OneOf(&CATEGORIES)),
+        col("scope", Text, true).with(OneOf(&SCOPES)),
+        col("text", Text, true).with(NonEmpty),
+        col("approval", Text, true).with(OneOf(&APPROVALS)),
         col("approved_at", Timestamp, false),
         col("rejected_at", Timestamp, false),
-        col("provenance", Json, true),
+        col("provenance", Json, true).with(Provenance),
     ],
 };

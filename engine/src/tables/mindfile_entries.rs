@@ -1,6 +1,7 @@
 //! Mind-file entries: curated statements, each derived from a memory card.
 
-use super::{col, ColumnKind::*, TableSpec};
+use super::contract::CATEGORIES;
+use super::{col, ColumnKind::*, Rule::*, TableSpec};
 
 /// Columns as the Python server declares them.
 pub const SPEC: TableSpec = TableSpec {
@@ -11,9 +12,9 @@ pub const SPEC: TableSpec = TableSpec {
         col("id", Text, true),
         col("created_at", Timestamp, true),
         col("updated_at", Timestamp, true),
-        col("category", Text, true),
-        col("text", Text, true),
-        col("source_memory_card_id", Text, true),
+        col("category", Text, true).with(OneOf(&CATEGORIES)),
+        col("text", Text, true).with(NonEmpty),
+        col("source_memory_card_id", Text, true).with(NonEmpty),
         col("note", Text, false),
     ],
 };

@@ -7,11 +7,14 @@
 //! to encode it canonically, so that both sides of a row hash the same.
 
 mod chat_sessions;
+pub mod contract;
 mod document_chunks;
 mod documents;
 mod embeddings;
 mod memory_cards;
 mod mindfile_entries;
+
+pub use contract::{Breach, Rule, Term, Vocabulary};
 
 /// How a column's values are typed and compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +42,8 @@ pub struct Column {
     pub kind: ColumnKind,
     /// Whether the Python server's schema declares it NOT NULL.
     pub required: bool,
+    /// What the Python server's model accepts in it (see [`contract`]).
+    pub rule: Rule,
 }
 
 /// A synced table.
@@ -99,7 +104,14 @@ impl Column {
 }
 
 const fn col(name: &'static str, kind: ColumnKind, required: bool) -> Column {
-    Column { name, kind, required }
+    Column { name, kind, required, rule: Rule::Any }
+}
+
+impl Column {
+    /// The same column with the server's rule for its values.
+    const fn with(self, rule: Rule) -> Column {
+        Column { rule, ..self }
+    }
 }
 
 /// The tables users edit, in dependency order (a chunk's document comes first).
