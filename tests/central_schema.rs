@@ -87,7 +87,7 @@ async fn setup_keeps_an_existing_python_server_database_and_its_data() {
     run_psql(
         &db.url,
         "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, approved_at, rejected_at, provenance)
-         VALUES ('card-3', now(), 'fact', 'global', 'New after setup', 'pending', NULL, NULL, '{}'::jsonb);
+         VALUES ('card-3', now(), 'preferences', 'global', 'New after setup', 'pending', NULL, NULL, '{\"reason\": \"written by a test\"}'::jsonb);
          UPDATE documents SET tags = array_append(tags, 'new') WHERE id = 'doc-1';
          DELETE FROM documents WHERE id = 'doc-1';",
     );
@@ -111,7 +111,7 @@ async fn changelog_records_psql_writes_with_their_transaction_and_device() {
     let anonymous_xid = run_psql(
         &db.url,
         "BEGIN;
-         INSERT INTO memory_cards VALUES ('c1', now(), 'fact', 'global', 'from psql', 'pending', NULL, NULL, '{}');
+         INSERT INTO memory_cards VALUES ('c1', now(), 'preferences', 'global', 'from psql', 'pending', NULL, NULL, '{\"reason\": \"written by a test\"}');
          SELECT pg_current_xact_id();
          COMMIT;",
     );
@@ -158,7 +158,7 @@ async fn statements_touching_many_rows_record_one_change_per_changed_row() {
     run_psql(
         &db.url,
         "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
-         SELECT 'c' || i, now(), 'fact', 'global', 'card ' || i, 'pending', '{}' FROM generate_series(1, 4) i;",
+         SELECT 'c' || i, now(), 'preferences', 'global', 'card ' || i, 'pending', '{\"reason\": \"written by a test\"}' FROM generate_series(1, 4) i;",
     );
     assert_eq!(log("memory_cards"), ["c1:I", "c2:I", "c3:I", "c4:I"]);
     run_psql(&db.url, "TRUNCATE noesis_sync.changelog");
@@ -202,12 +202,12 @@ async fn a_transaction_that_commits_late_is_never_skipped_by_the_pull_cursor() {
     // Transaction A takes its xid first, then stays open.
     let mut a = db.connect().await;
     a.execute("BEGIN").await.unwrap();
-    a.execute("INSERT INTO memory_cards VALUES ('early', now(), 'fact', 'g', 'started first', 'pending', NULL, NULL, '{}')")
+    a.execute("INSERT INTO memory_cards VALUES ('early', now(), 'preferences', 'global', 'started first', 'pending', NULL, NULL, '{\"reason\": \"written by a test\"}')")
         .await
         .unwrap();
     // Transaction B starts later (higher xid) and commits first.
     let mut b = db.connect().await;
-    b.execute("INSERT INTO memory_cards VALUES ('late', now(), 'fact', 'g', 'committed first', 'pending', NULL, NULL, '{}')")
+    b.execute("INSERT INTO memory_cards VALUES ('late', now(), 'preferences', 'global', 'committed first', 'pending', NULL, NULL, '{\"reason\": \"written by a test\"}')")
         .await
         .unwrap();
 
@@ -259,7 +259,7 @@ async fn a_device_role_can_sync_data_but_not_change_the_schema() {
 
     let mut device = sqlx::PgConnection::connect(&db.url_as(&role, "laptop-password-123")).await.expect("the role logs in with its password");
     device
-        .execute("INSERT INTO memory_cards VALUES ('c1', now(), 'fact', 'g', 'from a laptop', 'pending', NULL, NULL, '{}')")
+        .execute("INSERT INTO memory_cards VALUES ('c1', now(), 'preferences', 'global', 'from a laptop', 'pending', NULL, NULL, '{\"reason\": \"written by a test\"}')")
         .await
         .expect("the role writes synced tables");
     let n = count(&mut device, "SELECT count(*) FROM noesis_sync.changelog WHERE row_id = 'c1'").await;
@@ -293,7 +293,7 @@ async fn without_pgvector_setup_explains_the_fix_and_everything_else_works() {
     let mut conn = db.connect().await;
     let embeddings: bool = sqlx::query_scalar("SELECT to_regclass('embeddings') IS NOT NULL").fetch_one(&mut conn).await.unwrap();
     assert!(!embeddings);
-    run_psql(&db.url, "INSERT INTO memory_cards VALUES ('c1', now(), 'fact', 'g', 'works without pgvector', 'pending', NULL, NULL, '{}')");
+    run_psql(&db.url, "INSERT INTO memory_cards VALUES ('c1', now(), 'preferences', 'global', 'works without pgvector', 'pending', NULL, NULL, '{\"reason\": \"written by a test\"}')");
     let n = count(&mut conn, "SELECT count(*) FROM noesis_sync.changelog").await;
     assert_eq!(n, 1);
     let again = db.setup().await;
@@ -312,9 +312,9 @@ async fn rows_read_for_a_pull_have_the_canonical_form_of_to_jsonb_rows() {
         &db.url,
         &format!(
             "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, approved_at, rejected_at, provenance) VALUES
-               ('m1', '2024-02-29 23:59:59.999999', 'fact', 'global', E'quote \" backslash \\\\ tab \\t é 😀', 'approved', 'infinity', NULL, '{{\"z\": 1, \"a\": [1.5, null, {{\"y\": \"x\", \"b\": true}}]}}'),
-               ('m2', '0044-03-15 12:00:00 BC', 'fact', 'global', '', 'pending', '-infinity', '12345-01-01 00:00:00', 'null'),
-               ('m3', '1999-12-31 23:59:59', 'fact', 'global', 'plain', 'pending', '0001-01-01 00:00:00', '9999-12-31 23:59:59.999999', '\"just a string\"');
+               ('m1', '2024-02-29 23:59:59.999999', 'preferences', 'global', E'quote \" backslash \\\\ tab \\t é 😀', 'approved', 'infinity', NULL, '{{\"z\": 1, \"a\": [1.5, null, {{\"y\": \"x\", \"b\": true}}]}}'),
+               ('m2', '0044-03-15 12:00:00 BC', 'preferences', 'global', '', 'pending', '-infinity', '12345-01-01 00:00:00', 'null'),
+               ('m3', '1999-12-31 23:59:59', 'preferences', 'global', 'plain', 'pending', '0001-01-01 00:00:00', '9999-12-31 23:59:59.999999', '\"just a string\"');
              INSERT INTO documents (id, created_at, filename, filepath, file_type, file_size, file_hash, status, chunk_count, error_message, tags, notes) VALUES
                ('d1', now(), 'a.pdf', '/a.pdf', 'pdf', 2147483647, 'h', 'ready', NULL, NULL, ARRAY['x', NULL, 'ü\"'], NULL),
                ('d2', now(), 'b.pdf', '/b.pdf', 'pdf', -1, 'h2', 'ready', 3, 'e', '{{}}', 'n');

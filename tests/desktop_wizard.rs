@@ -160,14 +160,14 @@ fn saving_another_server_moves_the_running_agent_to_it() {
     }
     // Written on B before this device ever synced with A, so an A cursor
     // carried over to B would skip it.
-    psql(&db_b, "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance) VALUES ('on-b-before', now(), 'fact', 'global', 'written on B before the switch', 'pending', '{}')");
+    psql(&db_b, "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance) VALUES ('on-b-before', now(), 'preferences', 'global', 'written on B before the switch', 'pending', '{\"reason\": \"written by a test\"}')");
     let app = MockApp::open("sync://status");
     let online = |app: &MockApp| eventually(30, || app.ok("sync_status", json!({}))["state"] == "online");
     let count = |db: &str, text: &str| psql(db, &format!("SELECT count(*) FROM memory_cards WHERE text = '{text}'"));
 
     app.ok("wizard_save_server", json!({"form": form_a, "password": password}));
     assert!(online(&app), "the agent syncs with A: {}", app.ok("sync_status", json!({})));
-    app.ok("create_card", json!({"draft": {"category": "fact", "scope": "global", "text": "made while on A"}}));
+    app.ok("create_card", json!({"draft": {"category": "preferences", "scope": "global", "text": "made while on A"}}));
     assert!(eventually(30, || count(&db_a, "made while on A") == "1"), "an edit reaches A while A is the server");
 
     app.ok("wizard_save_server", json!({"form": form_b, "password": password}));
@@ -177,7 +177,7 @@ fn saving_another_server_moves_the_running_agent_to_it() {
         eventually(30, || app.call("get_card", json!({"id": "on-b-before"})).is_ok()),
         "B's own cards reach the cache after the switch (read from B's start, not A's position)"
     );
-    app.ok("create_card", json!({"draft": {"category": "fact", "scope": "global", "text": "made after the switch"}}));
+    app.ok("create_card", json!({"draft": {"category": "preferences", "scope": "global", "text": "made after the switch"}}));
     assert!(eventually(30, || count(&db_b, "made after the switch") == "1"), "an edit after saving B reaches B");
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(count(&db_a, "made after the switch"), "0", "nothing is sent to A any more");

@@ -16,7 +16,7 @@ async fn a_new_devices_first_sync_of_several_full_batches_loads_everything_and_k
         &db.url,
         &format!(
             "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
-             SELECT 'bulk-' || g, now(), 'fact', 'global', 'snapshot walrus number ' || g, 'pending', jsonb_build_object('n', g)
+             SELECT 'bulk-' || g, now(), 'preferences', 'global', 'snapshot walrus number ' || g, 'pending', jsonb_build_object('n', g)
              FROM generate_series(1, {bulk}) g;"
         ),
     );
@@ -59,7 +59,7 @@ async fn a_pull_of_several_full_batches_keeps_an_unpushed_edit_and_leaves_pulled
         &format!(
             "UPDATE memory_cards SET text = 'edited on the server' WHERE id = 'mine';
              INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
-             SELECT 'bulk-' || g, now(), 'fact', 'global', 'pulled zebra number ' || g, 'pending', jsonb_build_object('n', g, 'a', 'x')
+             SELECT 'bulk-' || g, now(), 'preferences', 'global', 'pulled zebra number ' || g, 'pending', jsonb_build_object('n', g, 'a', 'x')
              FROM generate_series(1, {bulk}) g;"
         ),
     );

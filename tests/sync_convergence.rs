@@ -55,7 +55,7 @@ fn apply_local(cache: &Cache, op: &Op) {
         Op::Create { card, text, .. } => {
             conn.execute(
                 "INSERT OR REPLACE INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
-                 VALUES (?1, '2025-01-01T00:00:00Z', 'fact', 'global', ?2, 'pending', '{}')",
+                 VALUES (?1, '2025-01-01T00:00:00Z', 'preferences', 'global', ?2, 'pending', '{\"reason\": \"written by a test\"}')",
                 rusqlite::params![CARD_IDS[card], format!("created {text}")],
             )
             .unwrap();

@@ -258,7 +258,7 @@ async fn a_push_cut_midway_is_retried_without_duplicates() {
     laptop.sqlite(
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
          INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
-         SELECT 'c' || i, '2025-01-01T00:00:00Z', 'fact', 'global', 'card ' || i, 'pending', '{}' FROM n;",
+         SELECT 'c' || i, '2025-01-01T00:00:00Z', 'preferences', 'global', 'card ' || i, 'pending', '{\"reason\": \"written by a test\"}' FROM n;",
     );
     for delay_ms in [200, 600] {
         let child = laptop.cli().args(["sync"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();

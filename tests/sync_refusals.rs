@@ -14,7 +14,7 @@ async fn a_row_the_server_refuses_is_kept_locally_with_the_reason_and_does_not_b
     a.sync();
     // The cache takes any text as a date; the server does not.
     a.sqlite("INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
-              VALUES ('bad', 'the day after tomorrow', 'fact', 'global', 'kept anyway', 'pending', '{}');");
+              VALUES ('bad', 'the day after tomorrow', 'preferences', 'global', 'kept anyway', 'pending', '{\"reason\": \"written by a test\"}');");
     a.sqlite(&card_sql("good", "goes through"));
     let report = a.sync();
     assert_eq!((report["push"]["rejected"].as_u64(), report["push"]["written"].as_u64()), (Some(1), Some(1)), "{report}");
@@ -38,7 +38,7 @@ async fn a_server_value_the_engine_cannot_read_is_named_with_its_row_and_column(
     run_psql(
         &db.url,
         "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
-         VALUES ('huge', now(), 'fact', 'global', 'a huge number', 'pending', '{\"n\": 1e400}')",
+         VALUES ('huge', now(), 'preferences', 'global', 'a huge number', 'pending', '{\"n\": 1e400}')",
     );
     let out = a.cli().args(["sync", "--wait", "120"]).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -61,9 +61,9 @@ async fn values_the_server_would_misread_are_held_back_not_pushed() {
     // PostgreSQL would store 'yesterday' as the day before the push, and text
     // that is not JSON as a JSON string the Python server cannot read.
     a.sqlite("INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance) VALUES
-              ('when', 'yesterday', 'fact', 'global', 'a relative date', 'pending', '{}'),
-              ('prov', '2025-01-01T00:00:00Z', 'fact', 'global', 'broken provenance', 'pending', '{\"source\": '),
-              ('nul', '2025-01-01T00:00:00Z', 'fact', 'global', 'a' || char(0) || 'b', 'pending', '{}');");
+              ('when', 'yesterday', 'preferences', 'global', 'a relative date', 'pending', '{\"reason\": \"written by a test\"}'),
+              ('prov', '2025-01-01T00:00:00Z', 'preferences', 'global', 'broken provenance', 'pending', '{\"source\": '),
+              ('nul', '2025-01-01T00:00:00Z', 'preferences', 'global', 'a' || char(0) || 'b', 'pending', '{\"reason\": \"written by a test\"}');");
     a.sqlite(&card_sql("good", "goes through"));
     let report = a.sync();
     assert_eq!((report["push"]["rejected"].as_u64(), report["push"]["written"].as_u64()), (Some(3), Some(1)), "{report}");
@@ -97,7 +97,7 @@ async fn the_agent_reports_changes_not_accepted_and_the_cache_lists_them() {
     let a = Device::new(&db.url);
     a.sync();
     a.sqlite("INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
-              VALUES ('when', 'yesterday', 'fact', 'global', 'a relative date', 'pending', '{}');");
+              VALUES ('when', 'yesterday', 'preferences', 'global', 'a relative date', 'pending', '{\"reason\": \"written by a test\"}');");
     let target = ServerTarget::resolve(&noesis_engine::DatabaseUrl::parse(&db.url).unwrap()).unwrap();
     let agent = start_agent(AgentConfig::new(a.dir.path().to_path_buf(), target)).unwrap();
     let mut status = agent.status();
@@ -117,4 +117,42 @@ async fn the_agent_reports_changes_not_accepted_and_the_cache_lists_them() {
     assert_eq!(listed.len(), 1, "{listed:?}");
     assert_eq!((listed[0].table_name.as_str(), listed[0].row_id.as_str()), ("memory_cards", "when"));
     assert!(listed[0].reason.contains("created_at") && listed[0].reason.contains("yesterday"), "the reason names the column and the value: {}", listed[0].reason);
+}
+
+#[tokio::test]
+async fn a_row_the_noesis_server_could_not_read_is_held_back_with_what_is_allowed() {
+    let db = TestDb::with_schema().await;
+    let a = Device::new(&db.url);
+    a.sync();
+    // What the app's "New card" used to write, and a card inserted without
+    // provenance, which takes the cache column's default `{}`: either one on
+    // the server stops its listing of every card and its start-up.
+    a.sqlite(r#"INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance) VALUES
+              ('app', '2025-01-01T00:00:00Z', 'fact', 'global', 'made in the app', 'pending', '{"source":"noesis-desktop"}');
+              INSERT INTO memory_cards (id, created_at, category, scope, text, approval) VALUES
+              ('bare', '2025-01-01T00:00:00Z', 'preferences', 'work', 'no provenance', 'archived');
+              INSERT INTO chat_sessions (id, title, created_at, updated_at, messages) VALUES
+              ('chat', 't', '2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z', '[{"role": "user"}]');"#);
+    a.sqlite(&card_sql("good", "goes through"));
+    let report = a.sync();
+    assert_eq!((report["push"]["rejected"].as_u64(), report["push"]["written"].as_u64()), (Some(3), Some(1)), "{report}");
+    assert_eq!(run_psql(&db.url, "SELECT string_agg(id, ',') FROM memory_cards").trim(), "good", "nothing the server cannot read reached it");
+    assert_eq!(run_psql(&db.url, "SELECT count(*) FROM chat_sessions").trim(), "0");
+    let reasons = a.sqlite("SELECT row_id || ': ' || reason FROM sync_rejected ORDER BY row_id");
+    for expected in [
+        r#"app: memory_cards.category is "fact", which the Noesis server does not accept; allowed: principles_values, cognitive_framing, decision_heuristics, preferences, vocabulary"#,
+        r#"memory_cards.provenance has no "reason""#,
+        r#"bare: memory_cards.scope is "work", which the Noesis server does not accept; allowed: project, global"#,
+        r#"memory_cards.approval is "archived""#,
+        r#"chat: chat_sessions.messages message 1: has no "text""#,
+    ] {
+        assert!(reasons.contains(expected), "{expected} missing from:\n{reasons}");
+    }
+    // Fixed, the rows go.
+    a.sqlite(r#"UPDATE memory_cards SET category = 'vocabulary', provenance = '{"reason": "typed in"}' WHERE id = 'app';
+              UPDATE memory_cards SET scope = 'project', approval = 'rejected', provenance = '{"reason": "typed in"}' WHERE id = 'bare';
+              UPDATE chat_sessions SET messages = '[{"role": "user", "text": "hello"}]';"#);
+    let report = a.sync();
+    assert_eq!(report["push"]["written"].as_u64(), Some(3), "{report}");
+    assert_eq!(a.sqlite("SELECT count(*) FROM sync_rejected").trim(), "0");
 }

@@ -70,7 +70,7 @@ async fn main() {
         writer
             .execute(
                 "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
-                 VALUES (?1, '2025-01-01T00:00:00Z', 'fact', 'global', 'latency probe', 'pending', '{}')",
+                 VALUES (?1, '2025-01-01T00:00:00Z', 'preferences', 'global', 'latency probe', 'pending', '{\"reason\": \"written by a test\"}')",
                 [&id],
             )
             .unwrap();
@@ -129,7 +129,7 @@ async fn main() {
     central_conn
         .execute(sqlx::AssertSqlSafe(format!(
             "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
-             SELECT 'bulk-' || g, now(), 'fact', 'global', 'bulk card number ' || g || ' ' || repeat('x', 80), 'pending',
+             SELECT 'bulk-' || g, now(), 'preferences', 'global', 'bulk card number ' || g || ' ' || repeat('x', 80), 'pending',
                     jsonb_build_object('reason', 'bench', 'sources', jsonb_build_array('s' || g))
              FROM generate_series(1, {PULL_ROWS}) g"
         )))

@@ -77,6 +77,6 @@ pub fn sqlite3(path: &Path, sql: &str) -> String {
 pub fn card_sql(id: &str, text: &str) -> String {
     format!(
         "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance) \
-         VALUES ('{id}', '2025-01-01T00:00:00Z', 'fact', 'global', '{text}', 'pending', '{{}}');"
+         VALUES ('{id}', '2025-01-01T00:00:00Z', 'preferences', 'global', '{text}', 'pending', '{{\"reason\": \"written by a test\"}}');"
     )
 }

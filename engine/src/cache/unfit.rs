@@ -9,6 +9,11 @@
 //! it as a JSON string, which the Python server then cannot read as the
 //! object it expects. Such a change is held back here, with a reason naming
 //! the column and the value, instead of being sent.
+//!
+//! A value PostgreSQL would store faithfully is held back too when the Noesis
+//! server's models refuse it ([`crate::tables::contract`]): a card whose
+//! category is not one of the server's five, or whose provenance has no
+//! `reason`, breaks the server's listing of every card and its start-up.
 
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension};
@@ -26,7 +31,11 @@ impl Cache {
     /// column whose value does not fit; `None` when every value fits (or
     /// there is no such row).
     pub fn unfit_value(&self, spec: &TableSpec, id: &str) -> Result<Option<String>> {
-        unfit_value(&self.conn, spec, id).map_err(|e| self.error(&format!("checking {}", spec.name), e))
+        let checked = unfit_value(&self.conn, spec, id).and_then(|unfit| match unfit {
+            Some(why) => Ok(Some(why)),
+            None => contract_breach(&self.conn, spec, id),
+        });
+        checked.map_err(|e| self.error(&format!("checking {}", spec.name), e))
     }
 }
 
@@ -41,6 +50,17 @@ fn unfit_value(conn: &Connection, spec: &TableSpec, id: &str) -> rusqlite::Resul
         Ok(None)
     });
     Ok(found.optional()?.flatten())
+}
+
+/// The columns of row `id` the Noesis server would refuse, as one reason.
+fn contract_breach(conn: &Connection, spec: &TableSpec, id: &str) -> rusqlite::Result<Option<String>> {
+    let Some(row) = super::row_io::read_row(conn, spec, id)? else { return Ok(None) };
+    let breaches = spec.breaches(&row);
+    if breaches.is_empty() {
+        return Ok(None);
+    }
+    let listed = breaches.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+    Ok(Some(format!("{listed}; the change was not sent, since the Noesis server could not read the row: edit the row to send it")))
 }
 
 /// Why a value read from the cache does not fit a column of `kind`.
