@@ -49,6 +49,17 @@ fn arb_op() -> impl Strategy<Value = Op> {
 
 const FIELDS: [&str; 3] = ["text", "scope", "approval"];
 
+/// The value an edit writes: any text for `text`, one of the Noesis server's
+/// values for `scope` and `approval` (others are held back, not pushed).
+fn field_text(field: usize, value: u8) -> String {
+    use noesis_engine::tables::contract::{APPROVALS, SCOPES};
+    match FIELDS[field] {
+        "scope" => SCOPES.terms[value as usize % SCOPES.terms.len()].value.to_string(),
+        "approval" => APPROVALS.terms[value as usize % APPROVALS.terms.len()].value.to_string(),
+        _ => format!("v{value}"),
+    }
+}
+
 fn apply_local(cache: &Cache, op: &Op) {
     let conn = cache.connection();
     match *op {
@@ -61,7 +72,7 @@ fn apply_local(cache: &Cache, op: &Op) {
             .unwrap();
         }
         Op::Edit { card, field, value, .. } => {
-            conn.execute(&format!("UPDATE memory_cards SET {} = ?2 WHERE id = ?1", FIELDS[field]), rusqlite::params![CARD_IDS[card], format!("v{value}")])
+            conn.execute(&format!("UPDATE memory_cards SET {} = ?2 WHERE id = ?1", FIELDS[field]), rusqlite::params![CARD_IDS[card], field_text(field, value)])
                 .unwrap();
         }
         Op::Delete { card, .. } => {
