@@ -236,7 +236,7 @@ async fn every_write_sends_a_notification_listeners_wake_up_on() {
     let mut listener = sqlx::postgres::PgListener::connect(&db.url).await.unwrap();
     listener.listen("noesis_changes").await.unwrap();
     run_psql(&db.url, "INSERT INTO documents (id, created_at, filename, filepath, file_type, file_size, file_hash, status)
-                       VALUES ('d1', now(), 'a.pdf', '/a.pdf', 'pdf', 1, 'h', 'ready')");
+                       VALUES ('d1', now(), 'a.pdf', '/a.pdf', 'pdf', 1, 'h', 'indexed')");
     let note = tokio::time::timeout(std::time::Duration::from_secs(10), listener.recv())
         .await
         .expect("a NOTIFY within 10 s of the write")
@@ -316,8 +316,8 @@ async fn rows_read_for_a_pull_have_the_canonical_form_of_to_jsonb_rows() {
                ('m2', '0044-03-15 12:00:00 BC', 'preferences', 'global', '', 'pending', '-infinity', '12345-01-01 00:00:00', 'null'),
                ('m3', '1999-12-31 23:59:59', 'preferences', 'global', 'plain', 'pending', '0001-01-01 00:00:00', '9999-12-31 23:59:59.999999', '\"just a string\"');
              INSERT INTO documents (id, created_at, filename, filepath, file_type, file_size, file_hash, status, chunk_count, error_message, tags, notes) VALUES
-               ('d1', now(), 'a.pdf', '/a.pdf', 'pdf', 2147483647, 'h', 'ready', NULL, NULL, ARRAY['x', NULL, 'ü\"'], NULL),
-               ('d2', now(), 'b.pdf', '/b.pdf', 'pdf', -1, 'h2', 'ready', 3, 'e', '{{}}', 'n');
+               ('d1', now(), 'a.pdf', '/a.pdf', 'pdf', 2147483647, 'h', 'indexed', NULL, NULL, ARRAY['x', NULL, 'ü\"'], NULL),
+               ('d2', now(), 'b.pdf', '/b.pdf', 'pdf', -1, 'h2', 'indexed', 3, 'e', '{{}}', 'n');
              INSERT INTO chat_sessions (id, title, created_at, updated_at, messages) VALUES ('s1', 't', now(), now(), '[{{\"text\": \"hi\", \"role\": \"user\"}}]');
              INSERT INTO embeddings (doc_id, embedding, text, metadata, source_type, created_at) VALUES ('e1', '[{vector}]', 't', '{{}}', 'card', NULL);"
         ),

@@ -62,7 +62,7 @@ fn writes_from_the_sqlite3_shell_are_captured_for_sync() {
     sqlite3(
         cache.path(),
         "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
-           VALUES ('c1', '2025-01-01T00:00:00Z', 'fact', 'global', 'typed in the shell', 'pending', '{}');
+           VALUES ('c1', '2025-01-01T00:00:00Z', 'preferences', 'global', 'typed in the shell', 'pending', '{}');
          UPDATE memory_cards SET approval = 'approved' WHERE id = 'c1';
          INSERT INTO chat_sessions VALUES ('s1', 'Shell chat', '2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z', '[]');
          UPDATE chat_sessions SET id = 's2' WHERE id = 's1';
@@ -93,7 +93,7 @@ fn writes_the_engine_applies_from_the_server_are_not_captured_but_are_searchable
         .without_capture(|tx| {
             tx.execute(
                 "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
-                 VALUES ('remote', '2025-01-01T00:00:00Z', 'fact', 'global', 'pulled from the server about photosynthesis', 'approved', '{}')",
+                 VALUES ('remote', '2025-01-01T00:00:00Z', 'preferences', 'global', 'pulled from the server about photosynthesis', 'approved', '{}')",
                 [],
             )
         })
@@ -111,7 +111,7 @@ fn writes_the_engine_applies_from_the_server_are_not_captured_but_are_searchable
         Ok(())
     });
     assert!(failed.is_err());
-    sqlite3(cache.path(), "INSERT INTO documents (id, created_at, filename, filepath, file_type, file_size, file_hash, status) VALUES ('d1', 'x', 'a.pdf', '/a.pdf', 'pdf', 1, 'h', 'ready')");
+    sqlite3(cache.path(), "INSERT INTO documents (id, created_at, filename, filepath, file_type, file_size, file_hash, status) VALUES ('d1', 'x', 'a.pdf', '/a.pdf', 'pdf', 1, 'h', 'indexed')");
     assert_eq!(outbox(&cache), [triple("documents", "d1", "I")]);
 }
 
@@ -121,11 +121,11 @@ fn full_text_search_covers_every_kind_of_text_and_follows_edits() {
     let cache = Cache::open(dir.path()).unwrap();
     sqlite3(
         cache.path(),
-        r#"INSERT INTO memory_cards (id, created_at, category, scope, text, approval) VALUES ('c1', 't', 'fact', 'g', 'The user drinks café au lait', 'approved');
+        r#"INSERT INTO memory_cards (id, created_at, category, scope, text, approval) VALUES ('c1', 't', 'preferences', 'global', 'The user drinks café au lait', 'approved');
            INSERT INTO chat_sessions VALUES ('s1', 'Trip planning', 't', 't', '[{"role": "user", "text": "Book a ferry to Naxos"}, {"role": "assistant", "text": "Done"}]');
            INSERT INTO chat_sessions VALUES ('s2', 'Broken messages', 't', 't', 'not json at all');
-           INSERT INTO mindfile_entries VALUES ('m1', 't', 't', 'values', 'Cares about honesty', 'c1', 'from a long talk');
-           INSERT INTO documents (id, created_at, filename, filepath, file_type, file_size, file_hash, status, notes) VALUES ('d1', 't', 'quarterly-report.pdf', '/r.pdf', 'pdf', 1, 'h', 'ready', 'read later');
+           INSERT INTO mindfile_entries VALUES ('m1', 't', 't', 'principles_values', 'Cares about honesty', 'c1', 'from a long talk');
+           INSERT INTO documents (id, created_at, filename, filepath, file_type, file_size, file_hash, status, notes) VALUES ('d1', 't', 'quarterly-report.pdf', '/r.pdf', 'pdf', 1, 'h', 'indexed', 'read later');
            INSERT INTO document_chunks (id, document_id, chunk_index, text, heading) VALUES ('k1', 'd1', 0, 'Revenue grew by eleven percent', 'Summary');"#,
     );
     let found = |q: &str| -> Vec<(String, String)> {
@@ -161,16 +161,16 @@ async fn the_same_content_has_the_same_checksum_locally_and_centrally() {
     // Central: written the way the Python server writes.
     run_psql(
         &db.url,
-        r#"INSERT INTO memory_cards VALUES ('c1', '2025-01-02 03:04:05.5', 'fact', 'global', 'Ünïcode ✓', 'approved', '2025-01-03 00:00:00', NULL, '{"model": "qwen", "sources": ["a", "b"]}');
-           INSERT INTO documents (id, created_at, filename, filepath, file_type, file_size, file_hash, status, tags) VALUES ('d1', '2025-01-01 00:00:00', 'a.pdf', '/a.pdf', 'pdf', 10, 'h', 'ready', '{x,y}');"#,
+        r#"INSERT INTO memory_cards VALUES ('c1', '2025-01-02 03:04:05.5', 'preferences', 'global', 'Ünïcode ✓', 'approved', '2025-01-03 00:00:00', NULL, '{"model": "qwen", "sources": ["a", "b"]}');
+           INSERT INTO documents (id, created_at, filename, filepath, file_type, file_size, file_hash, status, tags) VALUES ('d1', '2025-01-01 00:00:00', 'a.pdf', '/a.pdf', 'pdf', 10, 'h', 'indexed', '{x,y}');"#,
     );
     // Local: the same content, with other timestamp forms and JSON key order.
     let dir = data_dir();
     let cache = Cache::open(dir.path()).unwrap();
     sqlite3(
         cache.path(),
-        r#"INSERT INTO memory_cards VALUES ('c1', '2025-01-02T03:04:05.500000Z', 'fact', 'global', 'Ünïcode ✓', 'approved', '2025-01-03T00:00:00+00:00', NULL, '{"sources": ["a", "b"], "model": "qwen"}');
-           INSERT INTO documents VALUES ('d1', '2025-01-01T00:00:00Z', 'a.pdf', '/a.pdf', 'pdf', 10, 'h', 'ready', 0, '', '["x", "y"]', '');"#,
+        r#"INSERT INTO memory_cards VALUES ('c1', '2025-01-02T03:04:05.500000Z', 'preferences', 'global', 'Ünïcode ✓', 'approved', '2025-01-03T00:00:00+00:00', NULL, '{"sources": ["a", "b"], "model": "qwen"}');
+           INSERT INTO documents VALUES ('d1', '2025-01-01T00:00:00Z', 'a.pdf', '/a.pdf', 'pdf', 10, 'h', 'indexed', 0, '', '["x", "y"]', '');"#,
     );
     let target = ServerTarget::exact(DatabaseUrl::parse(&db.url).unwrap());
     let mut conn = target.connect().await.unwrap();

@@ -23,7 +23,7 @@ async fn an_edit_on_one_laptop_reaches_the_other_and_deletes_follow() {
     b.sync();
     a.sqlite(&card_sql("c1", "written on the studio"));
     a.sqlite("INSERT INTO documents (id, created_at, filename, filepath, file_type, file_size, file_hash, status, tags)
-              VALUES ('d1', '2025-01-01T00:00:00Z', 'paper.pdf', '/p.pdf', 'pdf', 10, 'h', 'ready', '[\"ml\"]');
+              VALUES ('d1', '2025-01-01T00:00:00Z', 'paper.pdf', '/p.pdf', 'pdf', 10, 'h', 'indexed', '[\"ml\"]');
               INSERT INTO document_chunks (id, document_id, chunk_index, text) VALUES ('k1', 'd1', 0, 'chunk text');");
     let pushed = a.sync();
     assert_eq!(pushed["push"]["written"], 3, "{pushed}");
@@ -140,7 +140,7 @@ async fn different_fields_merge_silently_and_the_same_field_keeps_the_later_edit
     // Offline on both laptops: B edits first, A edits later.
     b.sqlite("UPDATE memory_cards SET text = 'B typed this', scope = 'project' WHERE id = 'c1'");
     std::thread::sleep(std::time::Duration::from_millis(20));
-    a.sqlite("UPDATE memory_cards SET text = 'A typed this later', category = 'preference' WHERE id = 'c1'");
+    a.sqlite("UPDATE memory_cards SET text = 'A typed this later', category = 'vocabulary' WHERE id = 'c1'");
     a.sync();
     let report = b.sync();
     assert_eq!(report["push"]["conflicts"], 1, "{report}");
@@ -148,7 +148,7 @@ async fn different_fields_merge_silently_and_the_same_field_keeps_the_later_edit
     for d in [&a, &b] {
         assert_eq!(
             d.sqlite("SELECT text || '|' || scope || '|' || category FROM memory_cards").trim(),
-            "A typed this later|project|preference",
+            "A typed this later|project|vocabulary",
             "one-sided fields merge; the later text wins"
         );
     }
@@ -360,7 +360,7 @@ async fn an_edit_made_while_its_row_is_being_pushed_keeps_the_remote_change_the_
     a.sync();
     b.sync();
     // B changes the category; A, not knowing, changes the text.
-    b.sqlite("UPDATE memory_cards SET category = 'changed on b' WHERE id = 'c1'");
+    b.sqlite("UPDATE memory_cards SET category = 'decision_heuristics' WHERE id = 'c1'");
     b.sync();
     a.sqlite("UPDATE memory_cards SET text = 'second text' WHERE id = 'c1'");
     // A's push of that row stalls on the server; meanwhile A edits the text again.
@@ -383,6 +383,6 @@ async fn an_edit_made_while_its_row_is_being_pushed_keeps_the_remote_change_the_
     a.sync();
     b.sync();
     let row = run_psql(&db.url, "SELECT text || '|' || category FROM memory_cards WHERE id = 'c1'");
-    assert_eq!(row.trim(), "third text|changed on b", "A's newest edit is there and B's change was not reverted");
+    assert_eq!(row.trim(), "third text|decision_heuristics", "A's newest edit is there and B's change was not reverted");
     assert_converged(&[&a, &b]);
 }

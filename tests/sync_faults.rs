@@ -231,7 +231,7 @@ async fn a_pull_killed_midway_resumes_without_loss_or_duplicates() {
     run_psql(
         &db.url,
         "INSERT INTO documents (id, created_at, filename, filepath, file_type, file_size, file_hash, status)
-         VALUES ('d1', now(), 'big.pdf', '/big.pdf', 'pdf', 1, 'h', 'ready');
+         VALUES ('d1', now(), 'big.pdf', '/big.pdf', 'pdf', 1, 'h', 'indexed');
          INSERT INTO document_chunks (id, document_id, chunk_index, text)
          SELECT 'k' || g, 'd1', g, repeat('lorem ipsum ', 20) || g FROM generate_series(1, 12000) g;",
     );

@@ -170,7 +170,7 @@ mod tests {
         let conn = cache.connection();
         conn.execute(
             "INSERT INTO documents (id, created_at, filename, filepath, file_type, file_size, file_hash, status, chunk_count, tags) \
-             VALUES ('d', '2024-01-01T00:00:00.000000Z', 'paper.pdf', '/srv/paper.pdf', 'pdf', 123456, 'abc', 'ready', 3, '[\"physics\"]')",
+             VALUES ('d', '2024-01-01T00:00:00.000000Z', 'paper.pdf', '/srv/paper.pdf', 'pdf', 123456, 'abc', 'indexed', 3, '[\"physics\"]')",
             [],
         )
         .unwrap();
@@ -189,7 +189,7 @@ mod tests {
         let (_dir, cache) = cache_with_document();
         let docs = cache.documents().unwrap();
         assert_eq!(docs.len(), 1);
-        assert_eq!((docs[0].status.as_str(), docs[0].file_size, docs[0].chunk_count), ("ready", 123456.0, 3));
+        assert_eq!((docs[0].status.as_str(), docs[0].file_size, docs[0].chunk_count), ("indexed", 123456.0, 3));
         assert_eq!(docs[0].tags, ["physics"]);
     }
 

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::Cache;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::timestamp;
 
 /// The largest page a caller may ask for: a screenful is ~30 rows, and 500
@@ -27,7 +27,7 @@ pub struct MemoryCard {
     pub id: String,
     /// ISO-8601 UTC.
     pub created_at: String,
-    /// Free text such as `preference` or `fact`.
+    /// One of the server's `MemoryCategory` values, such as `preferences`.
     pub category: String,
     /// Free text such as `global` or a project name.
     pub scope: String,
@@ -135,8 +135,24 @@ pub struct CardFacets {
 
 const COLUMNS: &str = "id, created_at, category, scope, text, approval, approved_at, rejected_at, provenance";
 
-/// Provenance of cards typed into the desktop app.
-const DESKTOP_PROVENANCE: &str = r#"{"source":"noesis-desktop"}"#;
+/// Refuses a draft the Noesis server could not read back (a category or
+/// scope outside its enums, empty text), naming the field and what is
+/// allowed, so a form never writes a card that would stop the server.
+fn check_draft(draft: &CardDraft) -> Result<()> {
+    let spec = crate::tables::by_name("memory_cards").expect("memory_cards is a synced table");
+    let problems: Vec<String> = [("category", &draft.category), ("scope", &draft.scope), ("text", &draft.text)]
+        .into_iter()
+        .filter_map(|(name, value)| {
+            let column = spec.column(name).expect("memory_cards declares the draft's columns");
+            column.breach(&serde_json::Value::String(value.trim().to_string())).map(|p| format!("{name} {p}"))
+        })
+        .collect();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Invalid { detail: format!("The card was not saved: {}.", problems.join("; ")) })
+    }
+}
 
 fn card(r: &Row<'_>) -> rusqlite::Result<MemoryCard> {
     Ok(MemoryCard {
@@ -245,12 +261,14 @@ impl Cache {
 
     /// Creates a pending card with a new UUID, as the Python server would.
     pub fn create_card(&self, draft: &CardDraft) -> Result<MemoryCard> {
+        check_draft(draft)?;
+        let provenance = crate::tables::contract::hand_written_provenance().to_string();
         let id = Uuid::new_v4().to_string();
         self.conn
             .execute(
                 "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance) \
                  VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6)",
-                params![id, timestamp::now(), draft.category.trim(), draft.scope.trim(), draft.text.trim(), DESKTOP_PROVENANCE],
+                params![id, timestamp::now(), draft.category.trim(), draft.scope.trim(), draft.text.trim(), provenance],
             )
             .map_err(|e| self.error("creating a memory card", e))?;
         self.card(&id).map(|c| c.expect("the card was just inserted"))
@@ -258,6 +276,7 @@ impl Cache {
 
     /// Changes a card's category, scope and text; `None` if it no longer exists.
     pub fn update_card(&self, id: &str, draft: &CardDraft) -> Result<Option<MemoryCard>> {
+        check_draft(draft)?;
         self.conn
             .execute(
                 "UPDATE memory_cards SET category = ?2, scope = ?3, text = ?4 WHERE id = ?1",
@@ -323,7 +342,7 @@ mod tests {
         let (_dir, cache) = cache();
         // Two cards share a timestamp: the id must break the tie so neither is skipped.
         for (i, at) in ["01", "02", "02", "03", "04", "05", "06"].iter().enumerate() {
-            insert(&cache, &format!("c{i}"), &format!("2024-01-{at}T00:00:00.000000Z"), "fact", "pending");
+            insert(&cache, &format!("c{i}"), &format!("2024-01-{at}T00:00:00.000000Z"), "vocabulary", "pending");
         }
         let mut seen = Vec::new();
         let mut after = None;
@@ -341,24 +360,24 @@ mod tests {
     #[test]
     fn filters_narrow_the_list_and_the_count() {
         let (_dir, cache) = cache();
-        insert(&cache, "a", "2024-01-01T00:00:00.000000Z", "fact", "approved");
-        insert(&cache, "b", "2024-01-02T00:00:00.000000Z", "preference", "pending");
-        insert(&cache, "c", "2024-01-03T00:00:00.000000Z", "fact", "pending");
-        let facts = CardFilter { category: Some("fact".into()), ..Default::default() };
-        let ids: Vec<_> = cache.cards_page(&facts, None, 50).unwrap().cards.into_iter().map(|c| c.id).collect();
+        insert(&cache, "a", "2024-01-01T00:00:00.000000Z", "vocabulary", "approved");
+        insert(&cache, "b", "2024-01-02T00:00:00.000000Z", "preferences", "pending");
+        insert(&cache, "c", "2024-01-03T00:00:00.000000Z", "vocabulary", "pending");
+        let words = CardFilter { category: Some("vocabulary".into()), ..Default::default() };
+        let ids: Vec<_> = cache.cards_page(&words, None, 50).unwrap().cards.into_iter().map(|c| c.id).collect();
         assert_eq!(ids, ["c", "a"]);
-        assert_eq!(cache.card_count(&facts).unwrap(), 2);
-        let pending_facts = CardFilter { approval: Some("pending".into()), ..facts };
-        assert_eq!(cache.card_count(&pending_facts).unwrap(), 1);
+        assert_eq!(cache.card_count(&words).unwrap(), 2);
+        let pending_words = CardFilter { approval: Some("pending".into()), ..words };
+        assert_eq!(cache.card_count(&pending_words).unwrap(), 1);
         let facets = cache.card_facets().unwrap();
-        assert_eq!(facets.categories[0], FacetCount { value: "fact".into(), count: 2 }, "most used category first");
+        assert_eq!(facets.categories[0], FacetCount { value: "vocabulary".into(), count: 2 }, "most used category first");
         assert_eq!(facets.approvals.len(), 2);
     }
 
     #[test]
     fn a_created_card_is_pending_findable_and_waits_in_the_outbox() {
         let (_dir, cache) = cache();
-        let card = cache.create_card(&draft("fact", "  The cat is called Miso  ")).unwrap();
+        let card = cache.create_card(&draft("preferences", "  The cat is called Miso  ")).unwrap();
         assert_eq!(card.approval, "pending");
         assert_eq!(card.text, "The cat is called Miso", "surrounding spaces are trimmed");
         assert!(Uuid::parse_str(&card.id).is_ok());
@@ -371,9 +390,9 @@ mod tests {
     #[test]
     fn edits_approval_and_delete_land_in_the_cache() {
         let (_dir, cache) = cache();
-        let card = cache.create_card(&draft("fact", "old text")).unwrap();
-        let edited = cache.update_card(&card.id, &draft("preference", "new text")).unwrap().unwrap();
-        assert_eq!((edited.category.as_str(), edited.text.as_str()), ("preference", "new text"));
+        let card = cache.create_card(&draft("vocabulary", "old text")).unwrap();
+        let edited = cache.update_card(&card.id, &draft("preferences", "new text")).unwrap().unwrap();
+        assert_eq!((edited.category.as_str(), edited.text.as_str()), ("preferences", "new text"));
         assert!(cache.search_cards("old", &CardFilter::default(), 10).unwrap().is_empty(), "old words no longer match");
 
         let approved = cache.set_card_approval(&card.id, Approval::Approved).unwrap().unwrap();
@@ -385,6 +404,22 @@ mod tests {
         assert!(cache.delete_card(&card.id).unwrap());
         assert!(!cache.delete_card(&card.id).unwrap(), "deleting twice reports nothing was there");
         assert_eq!(cache.card(&card.id).unwrap(), None);
-        assert_eq!(cache.update_card(&card.id, &draft("x", "y")).unwrap(), None);
+        assert_eq!(cache.update_card(&card.id, &draft("preferences", "y")).unwrap(), None);
+    }
+
+    #[test]
+    fn a_new_card_says_it_was_written_by_hand_and_a_value_the_server_refuses_is_not_saved() {
+        let (_dir, cache) = cache();
+        let card = cache.create_card(&draft("decision_heuristics", "Sleep on big decisions")).unwrap();
+        let provenance: serde_json::Value = serde_json::from_str(&card.provenance).unwrap();
+        assert_eq!(provenance["reason"], "Written in Noesis Desktop");
+        assert_eq!(provenance["model"], serde_json::Value::Null);
+
+        let refused = cache.create_card(&draft("fact", "The cat is called Miso")).unwrap_err().to_string();
+        assert!(refused.contains("category") && refused.contains("principles_values"), "{refused}");
+        let empty = cache.update_card(&card.id, &draft("preferences", "   ")).unwrap_err().to_string();
+        assert!(empty.contains("text is empty"), "{empty}");
+        assert_eq!(cache.card(&card.id).unwrap().unwrap().text, "Sleep on big decisions", "the refused edit changed nothing");
+        assert_eq!(cache.card_count(&CardFilter::default()).unwrap(), 1);
     }
 }
