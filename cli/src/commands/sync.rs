@@ -30,8 +30,12 @@ pub async fn run(ctx: &Context, args: SyncArgs) -> anyhow::Result<()> {
     }
     let (p, q) = (&report.push, &report.pull);
     println!(
-        "Pushed:  {} row(s) ({} merged with changes from elsewhere, {} conflict(s), {} not accepted)",
-        p.written, p.merged, p.conflicts, p.rejected
+        "Pushed:  {} row(s) ({} merged with changes from elsewhere, {} conflict(s), {} not accepted{})",
+        p.written,
+        p.merged,
+        p.conflicts,
+        p.rejected,
+        if p.waiting > 0 { format!(", {} waiting for a row they name", p.waiting) } else { String::new() }
     );
     println!(
         "Pulled:  {} row(s) updated, {} deleted{}{}",

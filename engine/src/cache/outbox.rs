@@ -84,6 +84,22 @@ impl Cache {
         Ok(rows)
     }
 
+    /// Queues again the changes that wait for a row this device has since
+    /// seen on the server (it holds a shadow copy of it), so a chunk pushed
+    /// before its document goes once the document is there; the number queued.
+    pub fn requeue_waiting(&self) -> Result<usize> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO sync_outbox (table_name, row_id, op)
+                 SELECT r.table_name, r.row_id, 'U' FROM sync_rejected r
+                 WHERE r.waits_for_table IS NOT NULL
+                   AND EXISTS (SELECT 1 FROM sync_shadow s WHERE s.table_name = r.waits_for_table AND s.row_id = r.waits_for_row)
+                   AND NOT EXISTS (SELECT 1 FROM sync_outbox o WHERE o.table_name = r.table_name AND o.row_id = r.row_id)",
+            )
+            .and_then(|mut stmt| stmt.execute([]))
+            .map_err(|e| self.error("queueing again the changes that waited for another row", e))
+    }
+
     /// The oldest `limit` pending changes, in order.
     pub fn outbox(&self, limit: usize) -> Result<Vec<OutboxEntry>> {
         let mut stmt = self

@@ -22,12 +22,7 @@ impl SyncReport {
     /// Folds a later cycle into this one, so a caller that cycled until the
     /// server settled reports the total that moved.
     fn absorb(&mut self, later: SyncReport) {
-        let (p, q) = (&mut self.push, later.push);
-        p.written += q.written;
-        p.merged += q.merged;
-        p.conflicts += q.conflicts;
-        p.acknowledged += q.acknowledged;
-        p.rejected += q.rejected;
+        self.push.absorb(later.push);
         let (p, q) = (&mut self.pull, later.pull);
         p.applied += q.applied;
         p.deleted += q.deleted;
@@ -80,8 +75,14 @@ pub async fn sync_on(cache: &mut Cache, conn: &mut sqlx::PgConnection, target: &
     // this build: it must never write a shape the server does not expect.
     central::check_schema(conn, target).await?;
     let device = cache.device()?;
-    let push = push(cache, conn, target, &device, cancel).await?;
+    let mut pushed = push(cache, conn, target, &device, cancel).await?;
     let pull = pull(cache, conn, target, &device, cancel).await?;
+    // A change that waited for a row the pull just brought (a chunk's
+    // document written on another device) goes now, not a cycle later.
+    if cache.requeue_waiting()? > 0 {
+        pushed.absorb(push(cache, conn, target, &device, cancel).await?);
+    }
+    let push = pushed;
     // A device whose cursor is held back by an older server transaction would
     // prune less than it could and then not again for an hour: prune once
     // its pull has settled.

@@ -16,6 +16,7 @@ use sqlx::{Acquire, PgConnection};
 use super::cancel::Cancel;
 use super::hlc::Hlc;
 use super::merge::{merge, Conflict, Outcome, Row, Side, Versions};
+use super::refusal::{judge, WriteFailure};
 use crate::cache::{self, Cache, DeviceIdentity, OutboxEntry};
 use crate::central::{self, ServerTarget};
 use crate::error::Result;
@@ -40,6 +41,21 @@ pub struct PushReport {
     /// Rows the server refused, or held back because a value would not reach
     /// it as written (see [`Cache::unfit_value`]); kept locally in `sync_rejected`.
     pub rejected: u64,
+    /// Rows that name a row the server does not have yet (a chunk before its
+    /// document): kept in `sync_rejected` and sent again once that row is there.
+    pub waiting: u64,
+}
+
+impl PushReport {
+    /// Folds a later push into this one, for a caller that pushed again.
+    pub fn absorb(&mut self, later: PushReport) {
+        self.written += later.written;
+        self.merged += later.merged;
+        self.conflicts += later.conflicts;
+        self.acknowledged += later.acknowledged;
+        self.rejected += later.rejected;
+        self.waiting += later.waiting;
+    }
 }
 
 /// One row's pending change, the outbox entries folded together.
@@ -48,6 +64,7 @@ struct Pending {
     row_id: String,
     last_op_id: i64,
     changed_at_millis: u64,
+    deleted: bool,
 }
 
 /// What the server ended with for one row, for the cache bookkeeping.
@@ -62,18 +79,28 @@ struct Settled {
     /// `central`, so this becomes the shadow: the next push then merges the
     /// server's changes into the newer edit instead of reverting them.
     sent: Option<Option<Row>>,
-    rejection: Option<(String, Option<Row>)>,
+    rejection: Option<Rejection>,
+}
+
+/// Why a change was not written, and the local version kept with it.
+struct Rejection {
+    reason: String,
+    local: Option<Row>,
+    /// The row (table, id) it waits for, when that is why.
+    waits_for: Option<(&'static str, String)>,
 }
 
 impl Settled {
     /// A change not written: the server refused it, or it was held back
     /// (see [`Cache::unfit_value`]); the local version is kept with the reason.
-    fn refused(p: Pending, central: Option<Row>, reason: String, local: Option<Row>) -> Self {
-        Settled { spec: p.spec, row_id: p.row_id, last_op_id: p.last_op_id, central, sent: None, rejection: Some((reason, local)) }
+    fn refused(p: Pending, central: Option<Row>, rejection: Rejection) -> Self {
+        Settled { spec: p.spec, row_id: p.row_id, last_op_id: p.last_op_id, central, sent: None, rejection: Some(rejection) }
     }
 }
 
-/// Pushes the whole outbox.
+/// Pushes the whole outbox. Changes waiting for a row the server now has
+/// (see [`Cache::requeue_waiting`]) are queued first, and once more at the end
+/// for those whose row went in a later batch of this push.
 pub async fn push(
     cache: &mut Cache,
     conn: &mut PgConnection,
@@ -82,9 +109,19 @@ pub async fn push(
     cancel: &Cancel,
 ) -> Result<PushReport> {
     let mut report = PushReport::default();
+    cache.requeue_waiting()?;
+    let mut requeued_at_end = false;
     while !cancel.is_cancelled() {
         let entries = cache.outbox(PUSH_BATCH)?;
-        let Some(max_op_id) = entries.last().map(|e| e.op_id) else { break };
+        let Some(max_op_id) = entries.last().map(|e| e.op_id) else {
+            if !requeued_at_end && report.waiting > 0 {
+                requeued_at_end = true;
+                if cache.requeue_waiting()? > 0 {
+                    continue;
+                }
+            }
+            break;
+        };
         push_batch(cache, conn, target, device, &entries, max_op_id, &mut report).await?;
     }
     Ok(report)
@@ -132,7 +169,7 @@ async fn push_batch(
         if let Some(reason) = unfit {
             report.rejected += 1;
             tracing::warn!(table = p.spec.name, "a local change was not pushed: {reason}");
-            settled.push(Settled::refused(p, remote, reason, local));
+            settled.push(Settled::refused(p, remote, Rejection { reason, local, waits_for: None }));
             continue;
         }
         let base = cache.shadow(p.spec, &p.row_id)?;
@@ -153,10 +190,29 @@ async fn push_batch(
             }
             Ok(false) => {}
             Err(e) => {
-                report.rejected += 1;
-                let reason = target.classify(e).to_string();
-                tracing::warn!(table = p.spec.name, "the server refused a local change: {reason}");
-                settled.push(Settled::refused(p, remote, reason, local));
+                let rejection = match judge(&e) {
+                    // The server could not take it now; nothing of this batch is kept.
+                    WriteFailure::Transient => return Err(target.classify(e)),
+                    WriteFailure::WaitsForReference => {
+                        report.waiting += 1;
+                        let waits_for = missing_reference(p.spec, local.as_ref());
+                        let reason = match &waits_for {
+                            Some((table, id)) => format!(
+                                "waits for {table} row \"{id}\", which the server does not have yet; it is sent once that row is there"
+                            ),
+                            None => target.classify(e).to_string(),
+                        };
+                        tracing::info!(table = p.spec.name, "a local change waits for a row it names: {reason}");
+                        Rejection { reason, local, waits_for }
+                    }
+                    WriteFailure::Refused => {
+                        report.rejected += 1;
+                        let reason = target.classify(e).to_string();
+                        tracing::warn!(table = p.spec.name, "the server refused a local change: {reason}");
+                        Rejection { reason, local, waits_for: None }
+                    }
+                };
+                settled.push(Settled::refused(p, remote, rejection));
                 continue;
             }
         }
@@ -182,14 +238,20 @@ async fn push_batch(
             let newer_edit: bool = tx
                 .prepare_cached("SELECT EXISTS (SELECT 1 FROM sync_outbox WHERE table_name = ?1 AND row_id = ?2 AND op_id > ?3)")?
                 .query_row(rusqlite::params![s.spec.name, s.row_id, max_op_id], |r| r.get(0))?;
-            if let Some((reason, row)) = &s.rejection {
-                let data = row.as_ref().map(|r| crate::canonical::to_text(&serde_json::Value::Object(r.clone())));
+            if let Some(rejection) = &s.rejection {
+                let data = rejection.local.as_ref().map(|r| crate::canonical::to_text(&serde_json::Value::Object(r.clone())));
+                let (waits_table, waits_row) = match &rejection.waits_for {
+                    Some((table, id)) => (Some(*table), Some(id.as_str())),
+                    None => (None, None),
+                };
                 tx.prepare_cached(
-                    "INSERT INTO sync_rejected (table_name, row_id, op_id, reason, data) VALUES (?1, ?2, ?3, ?4, ?5)
+                    "INSERT INTO sync_rejected (table_name, row_id, op_id, reason, data, waits_for_table, waits_for_row)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                      ON CONFLICT (table_name, row_id) DO UPDATE SET op_id = excluded.op_id, reason = excluded.reason,
-                         data = excluded.data, rejected_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+                         data = excluded.data, waits_for_table = excluded.waits_for_table,
+                         waits_for_row = excluded.waits_for_row, rejected_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
                 )?
-                .execute(rusqlite::params![s.spec.name, s.row_id, s.last_op_id, reason, data])?;
+                .execute(rusqlite::params![s.spec.name, s.row_id, s.last_op_id, rejection.reason, data, waits_table, waits_row])?;
                 continue;
             }
             tx.prepare_cached("DELETE FROM sync_rejected WHERE table_name = ?1 AND row_id = ?2")?.execute([s.spec.name, &s.row_id])?;
@@ -230,11 +292,26 @@ fn fold(entries: &[OutboxEntry]) -> Vec<Pending> {
         .filter_map(|e| {
             let spec = tables::by_name(&e.table_name).filter(|s| s.pushed)?;
             let millis = timestamp::parse(&e.changed_at).map(|t| t.and_utc().timestamp_millis().max(0) as u64).unwrap_or(0);
-            Some(Pending { spec, row_id: e.row_id.clone(), last_op_id: e.op_id, changed_at_millis: millis })
+            Some(Pending { spec, row_id: e.row_id.clone(), last_op_id: e.op_id, changed_at_millis: millis, deleted: e.op == "D" })
         })
         .collect();
-    pending.sort_by_key(|p| p.last_op_id);
+    pending.sort_by_key(send_order);
     pending
+}
+
+/// The order rows go in within a batch: writes parents first (a document
+/// before its chunks, whatever order they were edited in), then deletes
+/// children first; by op id within a table.
+fn send_order(p: &Pending) -> (bool, i64, i64) {
+    let rank = tables::EDITABLE.iter().position(|t| t.name == p.spec.name).unwrap_or(usize::MAX) as i64;
+    (p.deleted, if p.deleted { -rank } else { rank }, p.last_op_id)
+}
+
+/// The first row `local` names that the server lacks, as (table, id): the
+/// reason a foreign-key refusal gives, and what the change waits for.
+fn missing_reference(spec: &TableSpec, local: Option<&Row>) -> Option<(&'static str, String)> {
+    let local = local?;
+    spec.references().find_map(|(column, table)| local.get(column)?.as_str().map(|id| (table, id.to_string())))
 }
 
 /// Writes the outcome unless the server already holds it; `true` when written.
