@@ -60,6 +60,15 @@ async fn every_hostile_row_is_imported_with_its_change_reported_or_kept_verbatim
     assert_eq!(text("SELECT updated_at = created_at FROM chat_sessions WHERE id = 'h-session-no-updated'"), "t");
     assert_eq!(text("SELECT tags::text FROM documents WHERE id = 'h-doc-tag-numbers'"), "{1,a}");
     assert_eq!(text("SELECT file_size FROM documents WHERE id = 'h-doc-size-text'"), "1234");
+    // Values the Noesis server would refuse are rejected with what it accepts;
+    // another spelling of one of its values takes the server's spelling.
+    let reason = |key: &str| text(&format!("SELECT reason FROM noesis_sync.legacy_rejects WHERE row_key = '{key}'"));
+    let archived = reason("h-card-unknown-approval");
+    assert!(archived.contains(r#"approval is "archived""#) && archived.contains("pending, approved, rejected"), "{archived}");
+    assert!(reason("h-card-no-provenance").contains("provenance is missing"), "no invented provenance");
+    assert!(reason("h-doc-unknown-type").contains("pdf, docx"), "{}", reason("h-doc-unknown-type"));
+    assert_eq!(text("SELECT approval FROM memory_cards WHERE id = 'h-card-approval-case'"), "approved");
+    assert_eq!(text("SELECT status FROM documents WHERE id = 'h-doc-status-spaced'"), "indexed");
     // The reject keeps the original bytes: the NULL-id card and the broken JSON.
     let raw = text("SELECT convert_from(raw, 'UTF8') FROM noesis_sync.legacy_rejects WHERE row_key = 'h-card-malformed'");
     assert!(raw.contains(r#"{\"id\": \"h-card-malformed\", \"text\": "#), "the rejected row is not verbatim: {raw}");

@@ -15,9 +15,6 @@ use super::importer::{outcome, Importer, Outcome, Refs, Store};
 use super::raw::RawRow;
 use crate::tables::{self, TableSpec};
 
-/// Processing states the app knows.
-const STATUSES: &[&str] = &["pending", "uploaded", "processing", "processed", "completed", "ready", "indexed", "failed", "error"];
-
 /// `documents`.
 pub struct Documents;
 /// `document_chunks`.
@@ -50,7 +47,6 @@ fn document(row: &RawRow, notes: &mut Notes) -> Result<Vec<Value>, String> {
     let file_hash = text("file_hash")?;
     let status = text("status")?;
     let file_type = fields::required(fields::field_text(&obj, "file_type", notes), "file_type")?;
-    fields::check_enum(&status, STATUSES, notes);
     let file_size = fields::required(fields::integer_value(obj.get("file_size").unwrap_or(&Value::Null), "file_size", notes)?, "file_size")?;
     let chunk_count = fields::integer_value(obj.get("chunk_count").unwrap_or(&Value::Null), "chunk_count", notes)?.unwrap_or(Value::from(0));
     let error_message = fields::field_text(&obj, "error_message", notes).unwrap_or_default();

@@ -2,7 +2,7 @@
 //! noting every change made on the way. Pure functions, no I/O.
 //!
 //! Vocabulary: a *note* is a change made to import a row faithfully (NUL bytes
-//! removed, invalid UTF-8 replaced, an unknown enum value kept as is); a
+//! removed, invalid UTF-8 replaced, an unknown message role kept as is); a
 //! *reject reason* says why a row cannot be imported at all.
 
 use serde_json::{Map, Value};
@@ -19,13 +19,14 @@ pub enum Note {
     NulBytesRemoved,
     /// Bytes that were not UTF-8 replaced with U+FFFD.
     InvalidUtf8Replaced,
-    /// An enum value (approval, status, message role) that the app does not know,
-    /// kept unchanged.
+    /// A chat message role other than the usual ones, kept unchanged (the
+    /// Noesis server takes any text as a role).
     UnknownEnumValueKept,
+    /// An enum value written another way (other letter case, spaces for
+    /// underscores, surrounding white space) given the server's spelling.
+    ValueNormalised,
     /// A missing `updated_at` set to `created_at`.
     UpdatedAtFromCreatedAt,
-    /// A missing `provenance` set to `{}`.
-    ProvenanceDefaulted,
     /// A missing chat title set to the empty text (the app shows "Untitled"):
     /// the conversation matters more than its title, and the column is NOT NULL.
     TitleDefaulted,

@@ -127,7 +127,7 @@ pub fn generate(legacy_dir: &Path, spec: &GenerateSpec) -> rusqlite::Result<Gene
             let approval = ["approved", "pending", "rejected"][i % 3];
             let body = if edited(i) { format!("{} (edited on machine {v})", text(i, 12)) } else { text(i, 12) };
             let approved_at = (approval == "approved").then(|| time(i as u64 * 60 + 3600 + if edited(i) { v * 86_400 } else { 0 }));
-            let category = ["preference", "fact", "goal"][i % 3];
+            let category = ["preferences", "principles_values", "decision_heuristics"][i % 3];
             let json = json!({"id": id, "created_at": created, "category": category, "scope": "global",
                 "text": body, "approval": approval, "approved_at": approved_at, "rejected_at": null,
                 "provenance": {"reason": "chat", "derived_from_artifact_ids": [format!("a{i}")], "sources": [], "tools_used": [], "model": "llama3"}});
@@ -149,9 +149,9 @@ pub fn generate(legacy_dir: &Path, spec: &GenerateSpec) -> rusqlite::Result<Gene
             for i in 0..spec.mindfile {
                 let id = format!("mind-{i:06}");
                 let json = json!({"id": id, "created_at": time(i as u64 * 90), "updated_at": time(i as u64 * 90 + 10 + if edited(i) { v * 86_400 } else { 0 }),
-                    "category": "values", "text": if edited(i) { format!("{} v{v}", text(i, 10)) } else { text(i, 10) },
+                    "category": "principles_values", "text": if edited(i) { format!("{} v{v}", text(i, 10)) } else { text(i, 10) },
                     "source_memory_card_id": format!("card-{:06}", i % spec.cards.max(1)), "note": ""});
-                entry.execute(params![id, time(i as u64 * 90), "values", json.to_string()])?;
+                entry.execute(params![id, time(i as u64 * 90), "principles_values", json.to_string()])?;
             }
         }
         if spec.hostile {
@@ -172,7 +172,7 @@ pub fn generate(legacy_dir: &Path, spec: &GenerateSpec) -> rusqlite::Result<Gene
             let json = json!({"id": id, "file_type": "pdf", "file_size": 10_000 + i, "chunk_count": per_doc, "error_message": "",
                 "tags": ["work", format!("t{}", i % 7)], "notes": if edited(i) { format!("edited v{v}") } else { String::new() }});
             let created = time(i as u64 * 1000 + if edited(i) { v * 86_400 } else { 0 });
-            doc.execute(params![id, created, format!("file{i}.pdf"), format!("/docs/file{i}.pdf"), format!("{:064x}", i), "completed", json.to_string()])?;
+            doc.execute(params![id, created, format!("file{i}.pdf"), format!("/docs/file{i}.pdf"), format!("{:064x}", i), "indexed", json.to_string()])?;
         }
         let mut chunk = tx.prepare("INSERT INTO document_chunks (id, document_id, chunk_index, json) VALUES (?1, ?2, ?3, ?4)")?;
         for i in 0..spec.chunks {

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::fields::{Notes, Reason};
 use super::raw::RawRow;
-use super::{documents_store, memory_store};
+use super::{documents_store, memory_store, server_fit};
 use crate::tables::TableSpec;
 
 /// The two legacy SQLite files of the old server.
@@ -84,8 +84,21 @@ pub trait Importer: Send + Sync {
     /// Columns read from the legacy table, the id first; a column an older
     /// store lacks reads as NULL.
     fn columns(&self) -> &'static [&'static str];
-    /// The legacy row as a central row, or why not.
+    /// The legacy row as a central row, or why not. Callers use
+    /// [`normalise_for_server`], which adds the server's contract.
     fn normalise(&self, row: &RawRow, refs: &Refs) -> Outcome;
+}
+
+/// The legacy row as a central row the Noesis server can read back, or why
+/// not: what migrate imports and what verify expects.
+pub fn normalise_for_server(importer: &dyn Importer, row: &RawRow, refs: &Refs) -> Outcome {
+    match importer.normalise(row, refs) {
+        Outcome::Row { mut values, mut notes } => match server_fit::fit(importer.spec(), &mut values, &mut notes) {
+            Ok(()) => Outcome::Row { values, notes },
+            Err(reason) => Outcome::Reject { reason },
+        },
+        reject => reject,
+    }
 }
 
 /// Every importer, in the order tables are migrated (a chunk's document first).

@@ -14,9 +14,6 @@ use super::importer::{outcome, Importer, Outcome, Refs, Store};
 use super::raw::RawRow;
 use crate::tables::{self, TableSpec};
 
-/// Approval states the app knows.
-const APPROVALS: &[&str] = &["pending", "approved", "rejected"];
-
 /// Message roles the app knows.
 const ROLES: &[&str] = &["user", "assistant", "system", "tool"];
 
@@ -52,14 +49,12 @@ fn card(row: &RawRow, notes: &mut Notes) -> Result<Vec<Value>, String> {
     let scope = fields::required(fields::field_text(&obj, "scope", notes), "scope")?;
     let text = fields::required(fields::field_text(&obj, "text", notes), "text")?;
     let approval = fields::required(fields::text_from(&obj, "approval", row.cell("approval"), notes), "approval")?;
-    fields::check_enum(&approval, APPROVALS, notes);
     let approved_at = fields::timestamp_value(obj.get("approved_at").unwrap_or(&Value::Null), "approved_at")?;
     let rejected_at = fields::timestamp_value(obj.get("rejected_at").unwrap_or(&Value::Null), "rejected_at")?;
+    // A missing provenance stays missing: the server's contract check
+    // (server_fit) rejects the row rather than inventing one.
     let provenance = match obj.get("provenance") {
-        None | Some(Value::Null) => {
-            notes.push(Note::ProvenanceDefaulted);
-            Value::Object(Map::new())
-        }
+        None | Some(Value::Null) => Value::Null,
         Some(p @ Value::Object(_)) => p.clone(),
         // The Python server reads provenance as an object of named fields.
         Some(other) => return Err(format!("field `provenance` holds {}, not an object", fields::json_kind(other))),

@@ -9,7 +9,7 @@ use rusqlite::Connection;
 
 use super::copy_format::CopyFormat;
 use super::fields::Note;
-use super::importer::{Importer, Outcome, Refs};
+use super::importer::{normalise_for_server, Importer, Outcome, Refs};
 use super::raw::{verbatim_sha256, RawCell, RawRow};
 use super::snapshot::{open_read_only, sqlite_error};
 use crate::error::Result;
@@ -239,7 +239,7 @@ pub fn read_batches(
         let before = batch.copy.len();
         // A row COPY cannot carry (a value of the wrong type for its column:
         // not expected after normalising) is rejected like one that does not parse.
-        let outcome = match importer.normalise(&row, refs) {
+        let outcome = match normalise_for_server(importer, &row, refs) {
             Outcome::Row { values, notes } => match format.encode_row(spec, &values, &mut batch.copy) {
                 Ok(()) => Outcome::Row { values, notes },
                 Err(reason) => Outcome::Reject { reason },

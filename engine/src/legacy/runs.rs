@@ -99,8 +99,10 @@ pub async fn finish(
 /// instead of being skipped as done, and `verify` (which applies the current
 /// rules) finds it accounted for. Rows that come out the same count as
 /// unchanged. 2: chat sessions without a title are imported, cards whose
-/// provenance is not an object are rejected.
-pub const NORMALISING_RULES: u32 = 2;
+/// provenance is not an object are rejected. 3: rows the Noesis server could
+/// not read back (its enums, a provenance without reason) are rejected, and
+/// enum values written another way take the server's spelling.
+pub const NORMALISING_RULES: u32 = 3;
 
 /// What high-water marks of a snapshot are stored under: its fingerprint under
 /// the current [`NORMALISING_RULES`] (version 1 marks were the bare fingerprint).

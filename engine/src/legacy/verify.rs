@@ -110,7 +110,7 @@ async fn verify_table(
         let mut bytes = 0usize;
         reader::scan(&path, importer, 0, |row| {
             bytes += row.cells.iter().map(|c| c.len()).sum::<usize>();
-            chunk.push(match importer.normalise(&row, &refs) {
+            chunk.push(match importer::normalise_for_server(importer, &row, &refs) {
                 Outcome::Row { values, .. } => Item::Row { id: row.key(), digest: legacy_digest(importer.spec(), values) },
                 Outcome::Reject { .. } => Item::Reject { key: row.key(), sha256: verbatim_sha256(&row.verbatim()) },
             });
