@@ -5,7 +5,7 @@
 mod support;
 
 use support::device::{card_sql, Device};
-use support::{run_psql, TestDb};
+use support::{all_output, run_psql, TestDb};
 
 #[tokio::test]
 async fn a_row_the_server_refuses_is_kept_locally_with_the_reason_and_does_not_block_others() {
@@ -155,4 +155,39 @@ async fn a_row_the_noesis_server_could_not_read_is_held_back_with_what_is_allowe
     let report = a.sync();
     assert_eq!(report["push"]["written"].as_u64(), Some(3), "{report}");
     assert_eq!(a.sqlite("SELECT count(*) FROM sync_rejected").trim(), "0");
+}
+
+#[tokio::test]
+async fn a_server_row_the_noesis_server_cannot_read_arrives_is_listed_and_clears_once_fixed() {
+    let db = TestDb::with_schema().await;
+    let a = Device::new(&db.url);
+    a.sync();
+    // Written in psql, or by a version of this product from before the contract was checked.
+    run_psql(
+        &db.url,
+        &format!(
+            "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
+             VALUES ('typed-in-psql', now(), 'fact', 'global', 'from psql', 'pending', '{{\"source\": \"noesis-desktop\"}}'),
+                    ('also-in-psql', now(), 'preferences', 'everywhere', 'from psql too', 'pending', '{{\"reason\": \"psql\"}}');
+             {}",
+            card_sql("fine", "readable")
+        ),
+    );
+    let pulled = a.sync();
+    assert_eq!(pulled["pull"]["applied"], 3, "the pull does not stop on them: {pulled}");
+    let status = a.status();
+    assert_eq!(status["unreadable_central_rows"], 2, "{status}");
+    let first = &status["unreadable_central"][0];
+    assert_eq!(first["row_id"], "also-in-psql", "{status}");
+    assert!(first["reason"].as_str().unwrap().contains(r#"scope is "everywhere""#), "{status}");
+    let second = status["unreadable_central"][1]["reason"].as_str().unwrap().to_string();
+    assert!(second.contains("category") && second.contains("provenance"), "every field is named: {second}");
+    let human = a.cli().args(["status"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&human.stdout).contains("Unreadable: 2 server row(s)"), "{}", all_output(&human));
+
+    // Fixed here, the push clears it; fixed on the server, the pull does.
+    a.sqlite("UPDATE memory_cards SET category = 'preferences', provenance = '{\"reason\": \"fixed\"}' WHERE id = 'typed-in-psql'");
+    run_psql(&db.url, "UPDATE memory_cards SET scope = 'global' WHERE id = 'also-in-psql'");
+    a.sync();
+    assert_eq!(a.status()["unreadable_central_rows"], 0);
 }

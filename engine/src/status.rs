@@ -3,10 +3,13 @@
 
 use sqlx::Connection;
 
-use crate::cache::{Cache, DeviceIdentity};
+use crate::cache::{Cache, DeviceIdentity, UnreadableRow};
 use crate::central::{self, SchemaInfo, ServerTarget};
 use crate::error::{Error, Result};
 use crate::tables::{self, TableSpec};
+
+/// How many unreadable central rows a status report names.
+pub const SHOWN_UNREADABLE: usize = 20;
 
 /// The whole status report.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -19,6 +22,11 @@ pub struct StatusReport {
     pub pending_changes: u64,
     /// Local changes the server refused (kept in `sync_rejected` with the reason).
     pub rejected_changes: u64,
+    /// Central rows the Noesis server could not read back, as last pulled
+    /// (written by psql or an older tool): damage to fix on the server.
+    pub unreadable_central_rows: u64,
+    /// The first [`SHOWN_UNREADABLE`] of them, with the reason.
+    pub unreadable_central: Vec<UnreadableRow>,
     /// The server, if one is configured.
     pub server: Option<ServerStatus>,
     /// One line per synced table.
@@ -109,6 +117,8 @@ pub async fn status(cache: &Cache, target: Option<&ServerTarget>) -> Result<Stat
         cache_path: cache.path().display().to_string(),
         pending_changes: cache.pending_count()?,
         rejected_changes: cache.rejected_count()?,
+        unreadable_central_rows: cache.unreadable_central_count()?,
+        unreadable_central: cache.unreadable_central_rows(SHOWN_UNREADABLE)?,
         server,
         tables: table_status,
     })

@@ -32,6 +32,18 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
             println!("  ... and {} more (all of them: the cache's sync_rejected table)", report.rejected_changes - SHOWN_REJECTED as u64);
         }
     }
+    if report.unreadable_central_rows > 0 {
+        println!(
+            "Unreadable: {} server row(s) the Noesis server cannot read back (written by psql or an older tool); correct them on the server, or edit them here and sync:",
+            report.unreadable_central_rows
+        );
+        for row in &report.unreadable_central {
+            println!("  {} {}: {}", row.table_name, row.row_id, row.reason);
+        }
+        if report.unreadable_central_rows > report.unreadable_central.len() as u64 {
+            println!("  ... and {} more (all of them: the cache's central_unreadable table)", report.unreadable_central_rows - report.unreadable_central.len() as u64);
+        }
+    }
     match &report.server {
         None => println!("Server:   none configured (working from the local cache only)"),
         Some(s) => match (&s.schema, &s.error) {

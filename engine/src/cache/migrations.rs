@@ -14,6 +14,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0003_search", include_str!("migrations/0003_search.sql")),
     ("0004_sync_push", include_str!("migrations/0004_sync_push.sql")),
     ("0005_sync_waiting", include_str!("migrations/0005_sync_waiting.sql")),
+    ("0006_central_unreadable", include_str!("migrations/0006_central_unreadable.sql")),
 ];
 
 /// The cache schema version this build writes (shown in the app's About).

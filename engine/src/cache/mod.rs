@@ -7,6 +7,7 @@
 //! identity. WAL mode lets the app, the agent and a `sqlite3` shell use the file
 //! at the same time.
 
+mod central_unreadable;
 mod chat_sessions;
 mod device;
 mod documents;
@@ -26,6 +27,7 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
+pub use central_unreadable::UnreadableRow;
 pub use chat_sessions::{ChatMessage, ChatSession, ChatSessionSummary};
 pub use device::DeviceIdentity;
 pub use documents::{Document, DocumentChunk, MAX_CHUNKS};
@@ -37,6 +39,7 @@ pub use migrations::CACHE_SCHEMA_VERSION;
 pub use outbox::{OutboxEntry, RejectedChange};
 pub use preferences::{DEFAULT_LOG_LEVEL, LOG_LEVELS};
 pub use search::SearchHit;
+pub(crate) use central_unreadable::{note as note_central, reason_of as central_reason};
 pub(crate) use device::write_state;
 pub(crate) use pull_stage::{stage_begin, write_staged};
 pub(crate) use row_io::{delete_row, sqlite_value_owned, write_row, write_shadow};
@@ -70,6 +73,7 @@ impl Cache {
         let mut cache = Self { conn, path };
         cache.configure()?;
         migrations::apply(&mut cache.conn, &cache.path)?;
+        central_unreadable::scan_if_due(&mut cache)?;
         cache.device()?;
         Ok(cache)
     }

@@ -55,12 +55,9 @@ fn unfit_value(conn: &Connection, spec: &TableSpec, id: &str) -> rusqlite::Resul
 /// The columns of row `id` the Noesis server would refuse, as one reason.
 fn contract_breach(conn: &Connection, spec: &TableSpec, id: &str) -> rusqlite::Result<Option<String>> {
     let Some(row) = super::row_io::read_row(conn, spec, id)? else { return Ok(None) };
-    let breaches = spec.breaches(&row);
-    if breaches.is_empty() {
-        return Ok(None);
-    }
-    let listed = breaches.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
-    Ok(Some(format!("{listed}; the change was not sent, since the Noesis server could not read the row: edit the row to send it")))
+    Ok(spec.breach_summary(&row).map(|listed| {
+        format!("{listed}; the change was not sent, since the Noesis server could not read the row: edit the row to send it")
+    }))
 }
 
 /// Why a value read from the cache does not fit a column of `kind`.

@@ -262,6 +262,7 @@ async fn push_batch(
                 _ => s.central.as_ref(),
             };
             cache::write_shadow(tx, s.spec, &s.row_id, shadow)?;
+            cache::note_central(tx, s.spec.name, &s.row_id, cache::central_reason(s.spec, s.central.as_ref()).as_deref())?;
             if !newer_edit {
                 match &s.central {
                     Some(row) => cache::write_row(tx, s.spec, row)?,

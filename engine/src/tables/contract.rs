@@ -158,13 +158,33 @@ impl TableSpec {
     /// Every column of `row` (canonical form) that the server's model would
     /// refuse, in column order. A column missing from `row` counts as NULL.
     pub fn breaches(&self, row: &Map<String, Value>) -> Vec<Breach> {
+        self.breaches_in(self.columns.iter().map(|c| row.get(c.name).unwrap_or(&Value::Null)))
+    }
+
+    /// [`Self::breaches`] of a row given as values in column order (as the
+    /// pull reads them), without building a map.
+    pub fn breaches_of_values(&self, values: &[Value]) -> Vec<Breach> {
+        self.breaches_in(values.iter())
+    }
+
+    fn breaches_in<'v>(&self, values: impl Iterator<Item = &'v Value>) -> Vec<Breach> {
         self.columns
             .iter()
-            .filter_map(|c| {
-                let value = row.get(c.name).unwrap_or(&Value::Null);
-                c.breach(value).map(|problem| Breach { table: self.name, column: c.name, problem })
-            })
+            .zip(values)
+            .filter_map(|(c, value)| c.breach(value).map(|problem| Breach { table: self.name, column: c.name, problem }))
             .collect()
+    }
+
+    /// Every breach of `row` as one sentence ("memory_cards.category is
+    /// \"fact\", …; memory_cards.provenance …"), or `None` when the server
+    /// can read it: what a reason shown to a user says.
+    pub fn breach_summary(&self, row: &Map<String, Value>) -> Option<String> {
+        summary(self.breaches(row))
+    }
+
+    /// [`Self::breach_summary`] of a row given as values in column order.
+    pub fn breach_summary_of_values(&self, values: &[Value]) -> Option<String> {
+        summary(self.breaches_of_values(values))
     }
 
     /// The columns that name a row of another table, with that table.
@@ -174,6 +194,10 @@ impl TableSpec {
             _ => None,
         })
     }
+}
+
+fn summary(breaches: Vec<Breach>) -> Option<String> {
+    (!breaches.is_empty()).then(|| breaches.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))
 }
 
 impl Column {

@@ -28,13 +28,16 @@ pub(super) struct PulledRow {
     values: Vec<SqlValue>,
     /// Canonical text: what the shadow copy holds once the row is applied.
     text: String,
+    /// Why the Noesis server could not read this version, if it could not.
+    unreadable: Option<String>,
 }
 
 impl PulledRow {
     /// Both forms of a row given as canonical values.
     pub(super) fn new(spec: &TableSpec, values: CanonicalValues) -> Self {
         let text = canonical::row_text(spec, &values);
-        Self { values: spec.columns.iter().zip(values).map(|(c, v)| cache::sqlite_value_owned(c.kind, v)).collect(), text }
+        let unreadable = spec.breach_summary_of_values(&values);
+        Self { values: spec.columns.iter().zip(values).map(|(c, v)| cache::sqlite_value_owned(c.kind, v)).collect(), text, unreadable }
     }
 }
 
@@ -120,12 +123,19 @@ pub(super) fn apply_batch(cache: &mut Cache, batch: &Batch, report: &mut PullRep
     let mut counts = PullReport::default();
     cache.without_capture(|tx| {
         let pending = pending_rows(tx)?;
+        // Clearing notes costs a statement per row: skipped while there are none.
+        let has_notes: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM central_unreadable)", [], |r| r.get(0))?;
         for (spec, table) in &batch.tables {
             let mut staged = cache::stage_begin(tx, spec)?;
             for id in &table.ids {
                 let is_pending = !pending.is_empty() && pending.contains(&(spec.name.to_string(), id.clone()));
                 let remote = table.rows.get(id);
                 let remote_text = remote.map(|r| r.text.as_str());
+                // The server's version is what it is, whatever this device does with it.
+                let unreadable = remote.and_then(|r| r.unreadable.as_deref());
+                if unreadable.is_some() || has_notes {
+                    cache::note_central(tx, spec.name, id, unreadable)?;
+                }
                 let fate = if is_pending {
                     decide(true, None, remote_text)
                 } else {
