@@ -36,14 +36,14 @@ fn creating_editing_and_searching_a_card_round_trips_through_ipc() {
     let app = app();
     let card = app.ok(
         "create_card",
-        json!({"draft": {"category": "fact", "scope": "global", "text": "Miso is the cat"}}),
+        json!({"draft": {"category": "preferences", "scope": "global", "text": "Miso is the cat"}}),
     );
     let id = card["id"].as_str().unwrap().to_string();
     assert_eq!(card["approval"], "pending");
 
     let edited = app.ok(
         "update_card",
-        json!({"id": id, "draft": {"category": "fact", "scope": "home", "text": "Miso is the grey cat"}}),
+        json!({"id": id, "draft": {"category": "preferences", "scope": "project", "text": "Miso is the grey cat"}}),
     );
     assert_eq!(edited["text"], "Miso is the grey cat");
     let found = app.ok("search_cards", json!({"text": "gre", "filter": no_filter(), "limit": 10}));
@@ -53,10 +53,10 @@ fn creating_editing_and_searching_a_card_round_trips_through_ipc() {
     assert_eq!(approved["approval"], "approved");
     assert!(approved["approved_at"].is_string());
 
-    let home = json!({"category": null, "scope": "home", "approval": "approved"});
+    let home = json!({"category": null, "scope": "project", "approval": "approved"});
     assert_eq!(app.ok("count_cards", json!({"filter": home})), 1);
     let facets = app.ok("card_facets", json!({}));
-    assert_eq!(facets["scopes"], json!([{"value": "home", "count": 1}]));
+    assert_eq!(facets["scopes"], json!([{"value": "project", "count": 1}]));
 
     // Each edit told the indicator how many changes wait to sync.
     let statuses = app.events.lock().unwrap().clone();
@@ -66,9 +66,18 @@ fn creating_editing_and_searching_a_card_round_trips_through_ipc() {
 }
 
 #[test]
+fn a_card_the_noesis_server_could_not_read_is_refused_with_what_is_allowed() {
+    let app = app();
+    let error = app.call("create_card", json!({"draft": {"category": "fact", "scope": "global", "text": "x"}})).unwrap_err();
+    let message = error["message"].as_str().unwrap();
+    assert!(message.contains("category") && message.contains("principles_values") && message.contains("decision_heuristics"), "{error}");
+    assert_eq!(app.ok("count_cards", json!({"filter": no_filter()})), 0, "nothing was saved");
+}
+
+#[test]
 fn acting_on_a_deleted_card_says_it_is_gone() {
     let app = app();
-    let card = app.ok("create_card", json!({"draft": {"category": "fact", "scope": "global", "text": "x"}}));
+    let card = app.ok("create_card", json!({"draft": {"category": "preferences", "scope": "global", "text": "x"}}));
     let id = card["id"].as_str().unwrap();
     assert_eq!(app.ok("delete_card", json!({"id": id})), Value::Null);
     let error = app.call("get_card", json!({"id": id})).unwrap_err();
@@ -81,7 +90,7 @@ fn acting_on_a_deleted_card_says_it_is_gone() {
 fn keyset_pages_cover_a_long_list_once() {
     let app = app();
     for i in 0..25 {
-        app.ok("create_card", json!({"draft": {"category": "fact", "scope": "global", "text": format!("card {i}")}}));
+        app.ok("create_card", json!({"draft": {"category": "preferences", "scope": "global", "text": format!("card {i}")}}));
     }
     let mut seen = std::collections::HashSet::new();
     let mut after = Value::Null;
@@ -170,7 +179,7 @@ fn changes_not_accepted_are_counted_and_listed_from_the_cache() {
         "the details list each change, newest first, with the reason as written"
     );
     // An edit reports the status; the count rides along.
-    app.ok("create_card", json!({"draft": {"category": "fact", "scope": "global", "text": "Miso is the cat"}}));
+    app.ok("create_card", json!({"draft": {"category": "preferences", "scope": "global", "text": "Miso is the cat"}}));
     let last = app.events.lock().unwrap().last().cloned().expect("an edit sends sync://status");
     assert_eq!((last["pending"].clone(), last["not_accepted"].clone()), (json!(1), json!(2)), "{last}");
 }
@@ -254,7 +263,7 @@ fn a_change_held_back_by_the_agent_shows_in_the_status_and_the_list() {
     desktop_support::sqlite(
         app.dir.path(),
         "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
-         VALUES ('when', 'yesterday', 'fact', 'global', 'a relative date', 'pending', '{}')",
+         VALUES ('when', 'yesterday', 'preferences', 'global', 'a relative date', 'pending', '{"reason": "written by a test"}')",
     );
     let status = |app: &MockApp| app.ok("sync_status", json!({}));
     assert!(
@@ -288,13 +297,13 @@ fn a_row_written_by_another_program_tells_the_window_once_and_its_own_edit_does_
     let app = app();
     let changes = cache_changes(&app);
     let check = || app.handle().state::<AppState>().check_cache_changed();
-    app.ok("create_card", json!({"draft": {"category": "fact", "scope": "global", "text": "Miso is the cat"}}));
+    app.ok("create_card", json!({"draft": {"category": "preferences", "scope": "global", "text": "Miso is the cat"}}));
     check();
     assert_eq!(changes.lock().unwrap().len(), 0, "the app's own edit is already on screen: no reload of every view");
     desktop_support::sqlite(
         app.dir.path(),
         "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
-         VALUES ('other', '2025-01-01T00:00:00Z', 'fact', 'global', 'written by sqlite3', 'pending', '{}')",
+         VALUES ('other', '2025-01-01T00:00:00Z', 'preferences', 'global', 'written by sqlite3', 'pending', '{"reason": "written by a test"}')",
     );
     check();
     check();
@@ -309,7 +318,7 @@ fn the_timer_notices_another_programs_write_without_an_agent() {
     desktop_support::sqlite(
         app.dir.path(),
         "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
-         VALUES ('other', '2025-01-01T00:00:00Z', 'fact', 'global', 'written by sqlite3', 'pending', '{}')",
+         VALUES ('other', '2025-01-01T00:00:00Z', 'preferences', 'global', 'written by sqlite3', 'pending', '{"reason": "written by a test"}')",
     );
     assert!(
         desktop_support::eventually(10, || !changes.lock().unwrap().is_empty()),
@@ -325,7 +334,7 @@ fn a_pull_tells_the_window_the_cache_changed() {
     psql(
         &db,
         "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
-         VALUES ('studio', '2025-01-01T00:00:00Z', 'fact', 'global', 'added on the Mac Studio', 'pending', '{}')",
+         VALUES ('studio', '2025-01-01T00:00:00Z', 'preferences', 'global', 'added on the Mac Studio', 'pending', '{"reason": "written by a test"}')",
     );
     assert!(
         eventually(30, || desktop_support::sqlite(app.dir.path(), "SELECT count(*) FROM memory_cards WHERE id = 'studio'") == "1"),

@@ -85,7 +85,7 @@ mod tests {
     }
 
     const INSERT: &str = "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance) \
-                          VALUES ('c1', '2025-01-01T00:00:00Z', 'fact', 'global', 'Miso is the cat', 'pending', '{}')";
+                          VALUES ('c1', '2025-01-01T00:00:00Z', 'preferences', 'global', 'Miso is the cat', 'pending', '{"reason": "written by a test"}')";
 
     #[test]
     fn another_programs_write_is_seen_once() {
@@ -106,7 +106,7 @@ mod tests {
         let cache = Cache::open(dir.path()).unwrap();
         let watch = CacheWatch::new();
         watch.check(&cache);
-        cache.create_card(&noesis_engine::cache::CardDraft { category: "fact".into(), scope: "global".into(), text: "Miso".into() }).unwrap();
+        cache.create_card(&noesis_engine::cache::CardDraft { category: "preferences".into(), scope: "global".into(), text: "Miso".into() }).unwrap();
         assert_eq!(watch.check(&cache), None, "the view that saved the card already shows it; a reload would be wasted");
     }
 }

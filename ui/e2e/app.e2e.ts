@@ -148,7 +148,7 @@ describe("a device with a large synced library", () => {
     );
     await s.waitForText("[data-testid=card-count]", (t) => t === "20,000 cards");
     await s.execute(
-      `const sel = document.querySelector('select[aria-label=Category]'); sel.value = 'fact'; sel.dispatchEvent(new Event('change', {bubbles: true}));`,
+      `const sel = document.querySelector('select[aria-label=Category]'); sel.value = 'preferences'; sel.dispatchEvent(new Event('change', {bubbles: true}));`,
     );
     await s.waitForText("[data-testid=card-count]", (t) => t === "5,000 cards");
     await app.screenshot("cards-filtered");

@@ -32,11 +32,11 @@ export function seed(dataDir: string, cards = 100_000): void {
      INSERT INTO memory_cards (id, created_at, category, scope, text, approval, approved_at, rejected_at, provenance)
      SELECT printf('card-%06d', i),
             strftime('%Y-%m-%dT%H:%M:%S', '2024-01-01', '+' || (i * 7) || ' minutes') || '.000000Z',
-            CASE i % 4 WHEN 0 THEN 'fact' WHEN 1 THEN 'preference' WHEN 2 THEN 'project' ELSE 'person' END,
-            CASE i % 3 WHEN 0 THEN 'global' WHEN 1 THEN 'work' ELSE 'home' END,
+            CASE i % 4 WHEN 0 THEN 'preferences' WHEN 1 THEN 'principles_values' WHEN 2 THEN 'decision_heuristics' ELSE 'vocabulary' END,
+            CASE i % 3 WHEN 1 THEN 'project' ELSE 'global' END,
             (SELECT t FROM texts WHERE k = i % ${TEXTS.length}) || ' (#' || i || ')',
             CASE i % 5 WHEN 0 THEN 'approved' WHEN 1 THEN 'rejected' ELSE 'pending' END,
-            NULL, NULL, '{"source":"chat","session":"s-' || (i % 50) || '"}'
+            NULL, NULL, '{"reason":"Proposed from a chat","derived_from_artifact_ids":["s-' || (i % 50) || '"],"sources":[],"tools_used":[],"model":"qwen2.5"}'
      FROM n;
      INSERT INTO chat_sessions (id, title, created_at, updated_at, messages) VALUES
        ('s-1', 'Planning the Lisbon trip', '2024-05-01T09:00:00.000000Z', '2024-05-02T10:30:00.000000Z',
@@ -47,11 +47,11 @@ export function seed(dataDir: string, cards = 100_000): void {
      INSERT INTO mindfile_entries (id, created_at, updated_at, category, text, source_memory_card_id, note) VALUES
        ('m-1', '2024-02-01T00:00:00.000000Z', '2024-02-01T00:00:00.000000Z', 'preferences', 'Takes coffee with oat milk, no sugar', 'card-000012', ''),
        ('m-2', '2024-02-01T00:00:00.000000Z', '2024-02-02T00:00:00.000000Z', 'preferences', 'Likes short answers with code', 'card-000003', 'Confirmed in April'),
-       ('m-3', '2024-02-01T00:00:00.000000Z', '2024-02-03T00:00:00.000000Z', 'health', 'Allergic to penicillin', 'card-000009', ''),
-       ('m-4', '2024-02-01T00:00:00.000000Z', '2024-02-04T00:00:00.000000Z', 'people', 'Has a cat called Miso', 'card-deleted', '');
+       ('m-3', '2024-02-01T00:00:00.000000Z', '2024-02-03T00:00:00.000000Z', 'principles_values', 'Allergic to penicillin', 'card-000009', ''),
+       ('m-4', '2024-02-01T00:00:00.000000Z', '2024-02-04T00:00:00.000000Z', 'vocabulary', 'Has a cat called Miso', 'card-deleted', '');
      INSERT INTO documents (id, created_at, filename, filepath, file_type, file_size, file_hash, status, chunk_count, error_message, tags, notes) VALUES
-       ('d-1', '2024-04-01T00:00:00.000000Z', 'xid8-horizon.pdf', '/srv/noesis/docs/xid8-horizon.pdf', 'pdf', 482133, 'a1', 'ready', 3, '', '["postgres","sync"]', 'Explains the snapshot horizon'),
-       ('d-2', '2024-04-02T00:00:00.000000Z', 'lisbon-itinerary.md', '/srv/noesis/docs/lisbon-itinerary.md', 'md', 5120, 'b2', 'ready', 1, '', '["travel"]', ''),
+       ('d-1', '2024-04-01T00:00:00.000000Z', 'xid8-horizon.pdf', '/srv/noesis/docs/xid8-horizon.pdf', 'pdf', 482133, 'a1', 'indexed', 3, '', '["postgres","sync"]', 'Explains the snapshot horizon'),
+       ('d-2', '2024-04-02T00:00:00.000000Z', 'lisbon-itinerary.md', '/srv/noesis/docs/lisbon-itinerary.md', 'md', 5120, 'b2', 'indexed', 1, '', '["travel"]', ''),
        ('d-3', '2024-04-03T00:00:00.000000Z', 'scan-0423.png', '/srv/noesis/docs/scan-0423.png', 'png', 2381221, 'c3', 'error', 0, 'OCR failed: image too dark', '[]', '');
      INSERT INTO document_chunks (id, document_id, chunk_index, text, page_number, heading) VALUES
        ('d-1-0', 'd-1', 0, 'A transaction that started earlier may commit later; a cursor on commit order alone would skip it.', 1, 'The problem'),

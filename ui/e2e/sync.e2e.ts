@@ -29,7 +29,7 @@ describe.skipIf(!HAVE_SERVER)("an app syncing with a server", () => {
     db = TestDatabase.create();
     db.psql(
       `INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
-       VALUES ('boiler', '2025-01-01T00:00:00Z', 'fact', 'global', '${SEEDED}', 'pending', '{}')`,
+       VALUES ('boiler', '2025-01-01T00:00:00Z', 'preferences', 'global', '${SEEDED}', 'pending', '{"reason": "written by a test"}')`,
     );
     proxy = await Proxy.start(db.url);
     dataDir = dataDirFor(db.urlVia(proxy));
@@ -72,7 +72,7 @@ describe.skipIf(!HAVE_SERVER)("an app syncing with a server", () => {
     // Dated before the boiler card, so the list still opens on the boiler for the tests below.
     db.psql(
       `INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
-       VALUES ('studio', '2024-01-02T00:00:00Z', 'fact', 'global', 'Added on the Mac Studio', 'pending', '{}')`,
+       VALUES ('studio', '2024-01-02T00:00:00Z', 'preferences', 'global', 'Added on the Mac Studio', 'pending', '{"reason": "written by a test"}')`,
     );
     await s.waitForText(list, (t) => t.includes("Added on the Mac Studio"), 20_000);
     db.psql("UPDATE memory_cards SET text = 'Edited in psql on the server' WHERE id = 'studio'");
@@ -81,7 +81,7 @@ describe.skipIf(!HAVE_SERVER)("an app syncing with a server", () => {
     sql(
       dataDir,
       `INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
-       VALUES ('shell', '2024-01-01T00:00:00Z', 'fact', 'global', 'Written with the sqlite3 shell', 'pending', '{}')`,
+       VALUES ('shell', '2024-01-01T00:00:00Z', 'preferences', 'global', 'Written with the sqlite3 shell', 'pending', '{"reason": "written by a test"}')`,
     );
     await s.waitForText(list, (t) => t.includes("Written with the sqlite3 shell"), 20_000);
     await s.waitForText("[data-testid=card-count]", (t) => t === "3 cards");
@@ -138,7 +138,7 @@ describe.skipIf(!HAVE_SERVER)("an app syncing with a server", () => {
     sql(
       dataDir,
       `INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
-       VALUES ('when', 'yesterday', 'fact', 'global', 'Dentist appointment moved', 'pending', '{}')`,
+       VALUES ('when', 'yesterday', 'preferences', 'global', 'Dentist appointment moved', 'pending', '{"reason": "written by a test"}')`,
     );
     await s.waitForText("[data-testid=sync-summary]", (t) => t === "1 change not accepted", 20_000);
     expect(await (await s.find("[data-testid=not-accepted-badge]")).text()).toBe("1");
@@ -218,7 +218,7 @@ describe.skipIf(!HAVE_SERVER)("an app syncing with a server", () => {
     // The same for a passage of a document, asked for from the document's chunks.
     db.psql(
       `INSERT INTO documents (id, created_at, filename, filepath, file_type, file_size, file_hash, status, chunk_count, tags)
-         VALUES ('manual', now(), 'boiler-manual.pdf', '/docs/boiler-manual.pdf', 'pdf', 2048, 'h', 'ready', 1, '{}');
+         VALUES ('manual', now(), 'boiler-manual.pdf', '/docs/boiler-manual.pdf', 'pdf', 2048, 'h', 'indexed', 1, '{}');
        INSERT INTO document_chunks (id, document_id, chunk_index, text)
          VALUES ('manual-3', 'manual', 0, 'Boiler manual: have it serviced every twelve months')`,
     );

@@ -42,7 +42,7 @@ describe.skipIf(!HAVE_SERVER)("an app started at login, syncing from the tray", 
     db = TestDatabase.create();
     db.psql(
       `INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
-       VALUES ('boiler', '2025-01-01T00:00:00Z', 'fact', 'global', '${SEEDED}', 'pending', '{}')`,
+       VALUES ('boiler', '2025-01-01T00:00:00Z', 'preferences', 'global', '${SEEDED}', 'pending', '{"reason": "written by a test"}')`,
     );
     host = await TrayHost.start();
     dataDir = dataDirFor(db.urlWithoutPassword);

@@ -427,7 +427,7 @@ export type MemoryCard = {
 	id: string,
 	/**  ISO-8601 UTC. */
 	created_at: string,
-	/**  Free text such as `preference` or `fact`. */
+	/**  One of the server's `MemoryCategory` values, such as `preferences`. */
 	category: string,
 	/**  Free text such as `global` or a project name. */
 	scope: string,

@@ -12,8 +12,51 @@ import { useCacheRevision, useHeldRevision } from "../lib/useCacheRevision";
 import { ErrorState, Loading } from "../components/States";
 import { Related } from "../components/Related";
 
-/** Values offered while typing a category; any other text is allowed. */
-const CATEGORY_SUGGESTIONS = ["fact", "preference", "goal", "project", "person", "skill"];
+/**
+ * The Noesis server's `MemoryCategory` and `MemoryScope` values with the
+ * labels the engine declares (engine/src/tables/contract.rs): the server
+ * refuses any other value, so the form offers only these. Kept in step with
+ * the engine by hand until the app reads them from it over IPC.
+ */
+export const CATEGORIES: ReadonlyArray<[string, string]> = [
+  ["principles_values", "Principles & values"],
+  ["cognitive_framing", "Cognitive framing"],
+  ["decision_heuristics", "Decision heuristics"],
+  ["preferences", "Preferences"],
+  ["vocabulary", "Vocabulary"],
+];
+export const SCOPES: ReadonlyArray<[string, string]> = [
+  ["project", "This project"],
+  ["global", "Everywhere"],
+];
+
+/** The label of a server value, or the value itself when it is none of them. */
+export function labelOf(choices: ReadonlyArray<[string, string]>, value: string): string {
+  return choices.find(([v]) => v === value)?.[1] ?? value;
+}
+
+/**
+ * The options of one select: the server's values, plus a stored value that is
+ * none of them (written by psql or an older tool), marked, so that editing the
+ * card never changes it silently.
+ */
+function Choices(props: { choices: ReadonlyArray<[string, string]>; current: string }) {
+  const known = props.choices.some(([v]) => v === props.current);
+  return (
+    <>
+      {!known && (
+        <option value={props.current} disabled>
+          {props.current} (not accepted by the Noesis server)
+        </option>
+      )}
+      {props.choices.map(([value, label]) => (
+        <option key={value} value={value}>
+          {label}
+        </option>
+      ))}
+    </>
+  );
+}
 
 function CardForm(props: {
   initial: CardDraft;
@@ -27,7 +70,10 @@ function CardForm(props: {
   const text = useRef<HTMLTextAreaElement>(null);
   useEffect(() => text.current?.focus(), []);
 
-  const valid = draft.text.trim() !== "" && draft.category.trim() !== "" && draft.scope.trim() !== "";
+  const valid =
+    draft.text.trim() !== "" &&
+    CATEGORIES.some(([v]) => v === draft.category) &&
+    SCOPES.some(([v]) => v === draft.scope);
   const submit = async (event?: Event) => {
     event?.preventDefault();
     if (!valid || saving) return;
@@ -59,18 +105,17 @@ function CardForm(props: {
       <div class="row">
         <label>
           Category
-          <input list="card-categories" data-testid="card-category" value={draft.category} onInput={field("category")} />
+          <select data-testid="card-category" value={draft.category} onChange={field("category")}>
+            <Choices choices={CATEGORIES} current={props.initial.category} />
+          </select>
         </label>
         <label>
           Scope
-          <input data-testid="card-scope" value={draft.scope} onInput={field("scope")} />
+          <select data-testid="card-scope" value={draft.scope} onChange={field("scope")}>
+            <Choices choices={SCOPES} current={props.initial.scope} />
+          </select>
         </label>
       </div>
-      <datalist id="card-categories">
-        {CATEGORY_SUGGESTIONS.map((c) => (
-          <option key={c} value={c} />
-        ))}
-      </datalist>
       {error && (
         <div class="inline-error" role="alert">
           {error}
@@ -95,7 +140,7 @@ export function NewCard({ onCreated, onCancel }: { onCreated: (c: MemoryCard) =>
       <h1>New memory card</h1>
       <p class="muted">New cards start as pending; approve them once you are sure.</p>
       <CardForm
-        initial={{ category: "fact", scope: "global", text: "" }}
+        initial={{ category: "preferences", scope: "global", text: "" }}
         submitLabel="Create card"
         onSubmit={async (draft) => onCreated(await api.createCard(draft))}
         onCancel={onCancel}
@@ -136,7 +181,7 @@ export function CardDetail(props: { id: string; onChanged: (c: MemoryCard) => vo
           {c.approval}
         </span>
         <span class="muted">
-          {c.category} · {c.scope}
+          {labelOf(CATEGORIES, c.category)} · {labelOf(SCOPES, c.scope)}
         </span>
         <span class="spacer" />
         {!editing && (

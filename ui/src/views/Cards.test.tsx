@@ -34,7 +34,7 @@ const mocked = api as unknown as Record<string, ReturnType<typeof vi.fn>>;
 const card: MemoryCard = {
   id: "c1",
   created_at: "2024-03-05T14:07:09.250000Z",
-  category: "fact",
+  category: "preferences",
   scope: "global",
   text: "Miso is the cat",
   approval: "pending",
@@ -77,10 +77,45 @@ describe("CardsView", () => {
     fireEvent.input(screen.getByTestId("card-text"), { target: { value: "Miso is the cat" } });
     fireEvent.click(save);
     await waitFor(() =>
-      expect(mocked.createCard).toHaveBeenCalledWith({ category: "fact", scope: "global", text: "Miso is the cat" }),
+      expect(mocked.createCard).toHaveBeenCalledWith({ category: "preferences", scope: "global", text: "Miso is the cat" }),
     );
     expect(await screen.findByTestId("card-detail-text")).toBeTruthy();
     expect(screen.getByTestId("card-count").textContent).toBe("1 card");
+  });
+
+  it("offers only the Noesis server's categories and scopes, with their labels", async () => {
+    render(<CardsView />);
+    await screen.findByText("No memory cards yet");
+    fireEvent.click(screen.getByTestId("new-card"));
+    const options = (id: string) =>
+      Array.from((screen.getByTestId(id) as HTMLSelectElement).options).map((o) => [o.value, o.textContent]);
+    expect(options("card-category")).toEqual([
+      ["principles_values", "Principles & values"],
+      ["cognitive_framing", "Cognitive framing"],
+      ["decision_heuristics", "Decision heuristics"],
+      ["preferences", "Preferences"],
+      ["vocabulary", "Vocabulary"],
+    ]);
+    expect(options("card-scope")).toEqual([
+      ["project", "This project"],
+      ["global", "Everywhere"],
+    ]);
+  });
+
+  it("marks a stored value the server does not accept and will not save it unchanged", async () => {
+    const typedInPsql: MemoryCard = { ...card, category: "fact" };
+    mocked.listCards.mockResolvedValue({ cards: [typedInPsql], next: null });
+    mocked.countCards.mockResolvedValue(1);
+    mocked.getCard.mockResolvedValue(typedInPsql);
+    render(<CardsView />);
+    fireEvent.mouseDown(await screen.findByText("Miso is the cat"));
+    fireEvent.click(await screen.findByTestId("card-edit"));
+    const category = screen.getByTestId("card-category") as HTMLSelectElement;
+    expect(category.value).toBe("fact");
+    expect(category.options[0].textContent).toBe("fact (not accepted by the Noesis server)");
+    expect((screen.getByTestId("card-save") as HTMLButtonElement).disabled).toBe(true);
+    fireEvent.change(category, { target: { value: "vocabulary" } });
+    expect((screen.getByTestId("card-save") as HTMLButtonElement).disabled).toBe(false);
   });
 
   it("searches as the user types", async () => {
@@ -100,14 +135,14 @@ describe("CardsView when the cache changes underneath", () => {
   const added: MemoryCard = { ...card, id: "c3", text: "Added on the Mac Studio", created_at: "2024-03-06T00:00:00Z" };
 
   async function openWithFilterAndSelection() {
-    mocked.cardFacets.mockResolvedValue({ categories: [{ value: "fact", count: 2 }], scopes: [], approvals: [] });
+    mocked.cardFacets.mockResolvedValue({ categories: [{ value: "preferences", count: 2 }], scopes: [], approvals: [] });
     mocked.listCards.mockResolvedValue({ cards: [card, other], next: null });
     mocked.countCards.mockResolvedValue(2);
     mocked.getCard.mockImplementation(async (id: string) => (id === "c2" ? other : card));
     render(<CardsView />);
     await screen.findByText("The boiler is due in March");
-    fireEvent.change(screen.getByLabelText("Category"), { target: { value: "fact" } });
-    await waitFor(() => expect(mocked.listCards).toHaveBeenLastCalledWith({ category: "fact", scope: null, approval: null }, null, 200));
+    fireEvent.change(screen.getByLabelText("Category"), { target: { value: "preferences" } });
+    await waitFor(() => expect(mocked.listCards).toHaveBeenLastCalledWith({ category: "preferences", scope: null, approval: null }, null, 200));
     fireEvent.mouseDown(screen.getByText("The boiler is due in March"));
     await waitFor(() => expect(screen.getByTestId("card-detail").dataset.cardId).toBe("c2"));
   }
@@ -126,8 +161,8 @@ describe("CardsView when the cache changes underneath", () => {
     answer({ cards: [added, card, edited], next: null });
     expect(await screen.findByText("Added on the Mac Studio")).toBeTruthy();
     expect(screen.getAllByText("The boiler is due in April").length).toBe(2); // the row and the open detail
-    expect(mocked.listCards).toHaveBeenLastCalledWith({ category: "fact", scope: null, approval: null }, null, 200);
-    expect((screen.getByLabelText("Category") as HTMLSelectElement).value).toBe("fact");
+    expect(mocked.listCards).toHaveBeenLastCalledWith({ category: "preferences", scope: null, approval: null }, null, 200);
+    expect((screen.getByLabelText("Category") as HTMLSelectElement).value).toBe("preferences");
     expect(screen.getByTestId("card-detail").dataset.cardId).toBe("c2");
     expect(screen.getByTestId("card-count").textContent).toBe("3 cards");
   });

@@ -12,7 +12,14 @@ import { useAsync, useDebounced } from "../lib/useAsync";
 import { useCacheRevision } from "../lib/useCacheRevision";
 import { VirtualList } from "../components/VirtualList";
 import { Empty, ErrorState, Loading } from "../components/States";
-import { CardDetail, NewCard } from "./CardDetail";
+import { CardDetail, CATEGORIES, labelOf, NewCard, SCOPES } from "./CardDetail";
+
+/** What a filter menu shows for a stored value: the server's label. */
+function facetLabel(field: "categories" | "scopes" | "approvals", value: string): string {
+  if (field === "categories") return labelOf(CATEGORIES, value);
+  if (field === "scopes") return labelOf(SCOPES, value);
+  return value;
+}
 
 /** Cards per IPC call: a few screens, small enough to arrive in milliseconds. */
 const PAGE_SIZE = 200;
@@ -156,7 +163,7 @@ export function CardsView({ focusCardId }: { focusCardId?: string | null }) {
     facets.state === "ready"
       ? facets.value[field].map((f) => (
           <option key={f.value} value={f.value}>
-            {f.value} ({f.count.toLocaleString("en-US")})
+            {facetLabel(field, f.value)} ({f.count.toLocaleString("en-US")})
           </option>
         ))
       : null;
@@ -232,9 +239,9 @@ export function CardsView({ focusCardId }: { focusCardId?: string | null }) {
                 <div class="card-row-text">{card.text}</div>
                 <div class="card-row-meta">
                   <span class={`pill ${card.approval}`}>{card.approval}</span>
-                  <span>{card.category}</span>
+                  <span>{labelOf(CATEGORIES, card.category)}</span>
                   <span class="dim">·</span>
-                  <span>{card.scope}</span>
+                  <span>{labelOf(SCOPES, card.scope)}</span>
                   <span class="spacer" />
                   <span class="dim">{formatRelative(card.created_at)}</span>
                 </div>

@@ -22,7 +22,7 @@ const doc: Document = {
   file_type: "pdf",
   file_size: 2048,
   file_hash: "h",
-  status: "ready",
+  status: "indexed",
   chunk_count: 2,
   error_message: "",
   tags: [],
