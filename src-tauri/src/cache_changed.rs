@@ -84,8 +84,8 @@ mod tests {
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     }
 
-    const INSERT: &str = "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance) \
-                          VALUES ('c1', '2025-01-01T00:00:00Z', 'preferences', 'global', 'Miso is the cat', 'pending', '{"reason": "written by a test"}')";
+    const INSERT: &str = r#"INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
+                          VALUES ('c1', '2025-01-01T00:00:00Z', 'preferences', 'global', 'Miso is the cat', 'pending', '{"reason": "written by a test"}')"#;
 
     #[test]
     fn another_programs_write_is_seen_once() {
