@@ -263,7 +263,7 @@ fn a_change_held_back_by_the_agent_shows_in_the_status_and_the_list() {
     desktop_support::sqlite(
         app.dir.path(),
         "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
-         VALUES ('when', 'yesterday', 'preferences', 'global', 'a relative date', 'pending', '{"reason": "written by a test"}')",
+         VALUES ('when', 'yesterday', 'preferences', 'global', 'a relative date', 'pending', '{\"reason\": \"written by a test\"}')",
     );
     let status = |app: &MockApp| app.ok("sync_status", json!({}));
     assert!(
@@ -303,7 +303,7 @@ fn a_row_written_by_another_program_tells_the_window_once_and_its_own_edit_does_
     desktop_support::sqlite(
         app.dir.path(),
         "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
-         VALUES ('other', '2025-01-01T00:00:00Z', 'preferences', 'global', 'written by sqlite3', 'pending', '{"reason": "written by a test"}')",
+         VALUES ('other', '2025-01-01T00:00:00Z', 'preferences', 'global', 'written by sqlite3', 'pending', '{\"reason\": \"written by a test\"}')",
     );
     check();
     check();
@@ -318,7 +318,7 @@ fn the_timer_notices_another_programs_write_without_an_agent() {
     desktop_support::sqlite(
         app.dir.path(),
         "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
-         VALUES ('other', '2025-01-01T00:00:00Z', 'preferences', 'global', 'written by sqlite3', 'pending', '{"reason": "written by a test"}')",
+         VALUES ('other', '2025-01-01T00:00:00Z', 'preferences', 'global', 'written by sqlite3', 'pending', '{\"reason\": \"written by a test\"}')",
     );
     assert!(
         desktop_support::eventually(10, || !changes.lock().unwrap().is_empty()),
@@ -334,7 +334,7 @@ fn a_pull_tells_the_window_the_cache_changed() {
     psql(
         &db,
         "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
-         VALUES ('studio', '2025-01-01T00:00:00Z', 'preferences', 'global', 'added on the Mac Studio', 'pending', '{"reason": "written by a test"}')",
+         VALUES ('studio', '2025-01-01T00:00:00Z', 'preferences', 'global', 'added on the Mac Studio', 'pending', '{\"reason\": \"written by a test\"}')",
     );
     assert!(
         eventually(30, || desktop_support::sqlite(app.dir.path(), "SELECT count(*) FROM memory_cards WHERE id = 'studio'") == "1"),
