@@ -3,7 +3,7 @@
 
 use sqlx::Connection;
 
-use crate::cache::{Cache, DeviceIdentity, UnreadableRow};
+use crate::cache::{Cache, DeviceIdentity, IdentityRenewal, UnreadableRow};
 use crate::central::{self, SchemaInfo, ServerTarget};
 use crate::error::{Error, Result};
 use crate::tables::{self, TableSpec};
@@ -27,6 +27,9 @@ pub struct StatusReport {
     pub unreadable_central_rows: u64,
     /// The first [`SHOWN_UNREADABLE`] of them, with the reason.
     pub unreadable_central: Vec<UnreadableRow>,
+    /// The last time this data folder took a new device identity because the
+    /// server showed it was restored or copied, and why.
+    pub identity_renewal: Option<IdentityRenewal>,
     /// The server, if one is configured.
     pub server: Option<ServerStatus>,
     /// One line per synced table.
@@ -119,6 +122,7 @@ pub async fn status(cache: &Cache, target: Option<&ServerTarget>) -> Result<Stat
         rejected_changes: cache.rejected_count()?,
         unreadable_central_rows: cache.unreadable_central_count()?,
         unreadable_central: cache.unreadable_central_rows(SHOWN_UNREADABLE)?,
+        identity_renewal: cache.identity_renewal()?,
         server,
         tables: table_status,
     })

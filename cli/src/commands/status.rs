@@ -23,6 +23,9 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
     println!("Device:   {} ({})", report.device.name, report.device.id);
     println!("Cache:    {}", report.cache_path);
     println!("Pending:  {} local change(s) not yet pushed", report.pending_changes);
+    if let Some(renewal) = &report.identity_renewal {
+        println!("Identity: took a new device identity at {} (was {}), nothing lost: {}", renewal.at, renewal.previous_id, renewal.reason);
+    }
     if report.rejected_changes > 0 {
         println!("Not accepted: {} local change(s), refused by the server or held back; edit the row to send it again:", report.rejected_changes);
         for change in cache.rejected_changes(SHOWN_REJECTED)? {

@@ -44,6 +44,9 @@ pub async fn run(ctx: &Context, args: SyncArgs) -> anyhow::Result<()> {
         if q.deferred > 0 { format!(", {} left for the next push to merge", q.deferred) } else { String::new() },
         if q.snapshot { " (first sync: full copy of the server)" } else { "" }
     );
+    if let Some(why) = &p.identity_renewed {
+        println!("Identity: this data folder took a new device identity and sent all its changes under it, so none was lost ({why})");
+    }
     if q.waiting {
         println!("Waiting: newer changes still wait for an older transaction on the server to finish; the agent picks them up, or run sync again (or with a longer --wait).");
     }

@@ -10,6 +10,11 @@ use crate::error::Result;
 const DEVICE_ID: &str = "device_id";
 const DEVICE_NAME: &str = "device_name";
 const SERVER_URL: &str = "server_url";
+const IDENTITY_RENEWED: &str = "identity_renewed";
+
+/// `sync_state` key of the highest op id whose push answer the cache took;
+/// written in the same transaction that empties those ops from the outbox.
+pub(crate) const SETTLED_OP_ID: &str = "settled_op_id";
 
 /// Who this copy of Noesis is, as other devices and the server see it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -18,6 +23,17 @@ pub struct DeviceIdentity {
     pub id: Uuid,
     /// Shown to people ("Mac Studio"); defaults to the host name.
     pub name: String,
+}
+
+/// A new identity this data folder took; see [`Cache::renew_device`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct IdentityRenewal {
+    /// The id it had before.
+    pub previous_id: Uuid,
+    /// When (RFC 3339).
+    pub at: String,
+    /// What the server showed.
+    pub reason: String,
 }
 
 impl Cache {
@@ -41,6 +57,31 @@ impl Cache {
         };
         let name = self.state(DEVICE_NAME)?.unwrap_or_else(default_device_name);
         Ok(DeviceIdentity { id, name })
+    }
+
+    /// Gives this data folder a new device id, keeping its name, because the
+    /// server showed it is not the folder that sent the old id's changes (a
+    /// restore from a backup, or a copy on a second machine). Its unpushed
+    /// changes then go under the new id and are merged like any device's, so
+    /// none is taken as already sent; the reason is kept for `status`.
+    pub fn renew_device(&self, reason: &str) -> Result<DeviceIdentity> {
+        let previous = self.device()?;
+        let renewal = IdentityRenewal { previous_id: previous.id, at: chrono::Utc::now().to_rfc3339(), reason: reason.to_string() };
+        let id = Uuid::new_v4();
+        self.set_state(DEVICE_ID, &id.to_string())?;
+        self.set_state(IDENTITY_RENEWED, &serde_json::to_string(&renewal).expect("a renewal serialises"))?;
+        tracing::warn!(previous = %previous.id, new = %id, "this data folder took a new device identity: {reason}");
+        Ok(DeviceIdentity { id, name: previous.name })
+    }
+
+    /// The last time this data folder took a new identity, and why.
+    pub fn identity_renewal(&self) -> Result<Option<IdentityRenewal>> {
+        Ok(self.state(IDENTITY_RENEWED)?.and_then(|text| serde_json::from_str(&text).ok()))
+    }
+
+    /// The highest op id whose push answer this cache took (0 before the first).
+    pub fn settled_op_id(&self) -> Result<i64> {
+        Ok(self.state(SETTLED_OP_ID)?.and_then(|t| t.parse().ok()).unwrap_or(0))
     }
 
     /// Renames this device.

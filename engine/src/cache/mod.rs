@@ -29,7 +29,8 @@ use rusqlite::Connection;
 
 pub use central_unreadable::UnreadableRow;
 pub use chat_sessions::{ChatMessage, ChatSession, ChatSessionSummary};
-pub use device::DeviceIdentity;
+pub use device::{DeviceIdentity, IdentityRenewal};
+pub(crate) use device::SETTLED_OP_ID;
 pub use documents::{Document, DocumentChunk, MAX_CHUNKS};
 pub use memory_cards::{
     Approval, CardCursor, CardDraft, CardFacets, CardFilter, CardPage, FacetCount, MemoryCard, MAX_PAGE,

@@ -76,6 +76,8 @@ pub async fn sync_on(cache: &mut Cache, conn: &mut sqlx::PgConnection, target: &
     central::check_schema(conn, target).await?;
     let device = cache.device()?;
     let mut pushed = push(cache, conn, target, &device, cancel).await?;
+    // The push may have given this data folder a new identity.
+    let device = if pushed.identity_renewed.is_some() { cache.device()? } else { device };
     let pull = pull(cache, conn, target, &device, cancel).await?;
     // A change that waited for a row the pull just brought (a chunk's
     // document written on another device) goes now, not a cycle later.

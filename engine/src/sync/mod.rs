@@ -16,6 +16,7 @@ pub mod merge;
 pub mod policy;
 pub mod pull;
 pub mod push;
+mod receipts;
 mod refusal;
 pub mod status;
 mod watch;

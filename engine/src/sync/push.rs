@@ -4,10 +4,12 @@
 //! For each changed row the server's current version is locked and compared
 //! with the shadow copy: unchanged since this device last saw it, the local
 //! version is written; changed, the two are merged ([`super::merge`]) and a
-//! losing version is kept in `noesis_sync.conflicts`. The device's last applied
-//! op id is raised in the same transaction, so a batch retried after a lost
-//! acknowledgement applies nothing twice. Then, in one SQLite transaction, the
-//! cache takes the merged rows, shadow copies and the now-empty outbox.
+//! losing version is kept in `noesis_sync.conflicts`. In the same transaction
+//! the server records a receipt per op, with the version sent (see
+//! [`super::receipts`]), so a batch retried after a lost answer applies
+//! nothing twice and learns what it had sent, and a restored or copied data
+//! folder is told its op ids are not its own. Then, in one SQLite transaction,
+//! the cache takes the merged rows, shadow copies and the now-empty outbox.
 
 use std::collections::HashMap;
 
@@ -16,6 +18,7 @@ use sqlx::{Acquire, PgConnection};
 use super::cancel::Cancel;
 use super::hlc::Hlc;
 use super::merge::{merge, Conflict, Outcome, Row, Side, Versions};
+use super::receipts::{self, Standing};
 use super::refusal::{judge, WriteFailure};
 use crate::cache::{self, Cache, DeviceIdentity, OutboxEntry};
 use crate::central::{self, ServerTarget};
@@ -44,6 +47,9 @@ pub struct PushReport {
     /// Rows that name a row the server does not have yet (a chunk before its
     /// document): kept in `sync_rejected` and sent again once that row is there.
     pub waiting: u64,
+    /// Why this data folder took a new device identity during the push (it was
+    /// restored from a backup or copied to another machine), if it did.
+    pub identity_renewed: Option<String>,
 }
 
 impl PushReport {
@@ -55,6 +61,9 @@ impl PushReport {
         self.acknowledged += later.acknowledged;
         self.rejected += later.rejected;
         self.waiting += later.waiting;
+        if later.identity_renewed.is_some() {
+            self.identity_renewed = later.identity_renewed;
+        }
     }
 }
 
@@ -101,6 +110,11 @@ impl Settled {
 /// Pushes the whole outbox. Changes waiting for a row the server now has
 /// (see [`Cache::requeue_waiting`]) are queued first, and once more at the end
 /// for those whose row went in a later batch of this push.
+///
+/// When the server shows this data folder is not the one that sent this
+/// device id's earlier changes, the folder takes a new identity
+/// ([`Cache::renew_device`]) and pushes its whole outbox under it: nothing is
+/// taken as already sent, and the merge keeps what the server has.
 pub async fn push(
     cache: &mut Cache,
     conn: &mut PgConnection,
@@ -109,6 +123,7 @@ pub async fn push(
     cancel: &Cancel,
 ) -> Result<PushReport> {
     let mut report = PushReport::default();
+    let mut device = device.clone();
     cache.requeue_waiting()?;
     let mut requeued_at_end = false;
     while !cancel.is_cancelled() {
@@ -122,7 +137,14 @@ pub async fn push(
             }
             break;
         };
-        push_batch(cache, conn, target, device, &entries, max_op_id, &mut report).await?;
+        if let Some(reason) = push_batch(cache, conn, target, &device, &entries, max_op_id, &mut report).await? {
+            if report.identity_renewed.is_some() {
+                // A fresh id the server already disowns: not a restore, a bug.
+                return Err(crate::error::Error::Postgres { context: "pushing under a new device id".into(), detail: reason });
+            }
+            device = cache.renew_device(&reason)?;
+            report.identity_renewed = Some(reason);
+        }
     }
     Ok(report)
 }
@@ -135,18 +157,19 @@ async fn push_batch(
     entries: &[OutboxEntry],
     max_op_id: i64,
     report: &mut PushReport,
-) -> Result<()> {
+) -> Result<Option<String>> {
     let pending = fold(entries);
+    let settled_here = cache.settled_op_id()?;
     let me = device.id.to_string();
     let mut last_clock = cache.state(LAST_CLOCK)?.as_deref().and_then(Hlc::parse);
     let classify = |e: sqlx::Error| target.classify(e);
 
     let mut tx = conn.begin().await.map_err(classify)?;
     sqlx::query("SELECT set_config('noesis.device_id', $1, true)").bind(&me).execute(&mut *tx).await.map_err(classify)?;
-    let applied_up_to: i64 = sqlx::query_scalar(
+    let (applied_up_to, settled_there): (i64, i64) = sqlx::query_as(
         "INSERT INTO noesis_sync.devices (device_id, name, protocol_version) VALUES ($1, $2, $3)
          ON CONFLICT (device_id) DO UPDATE SET name = EXCLUDED.name, protocol_version = EXCLUDED.protocol_version, last_seen = now()
-         RETURNING last_op_id",
+         RETURNING last_op_id, settled_op_id",
     )
     .bind(&me)
     .bind(&device.name)
@@ -154,14 +177,28 @@ async fn push_batch(
     .fetch_one(&mut *tx)
     .await
     .map_err(classify)?;
+    if settled_here < settled_there {
+        return Ok(Some(format!(
+            "this data folder has settled this device's changes up to #{settled_here}, the server had its word for #{settled_there}: {}",
+            receipts::NOT_THE_SENDER
+        )));
+    }
+    let seen: Vec<i64> = entries.iter().filter(|e| e.op_id <= applied_up_to).map(|e| e.op_id).collect();
+    let sent_before = match receipts::standing(entries, applied_up_to, &receipts::fetch(&mut tx, &me, &seen).await.map_err(classify)?) {
+        Standing::Applied(sent) => sent,
+        Standing::NotThisFolder(reason) => return Ok(Some(reason)),
+    };
+    receipts::confirm_settled(&mut tx, &me, settled_here).await.map_err(classify)?;
 
     let mut settled = Vec::with_capacity(pending.len());
     for p in pending {
         let remote = central::fetch_row_for_update(&mut tx, p.spec, &p.row_id).await.map_err(classify)?;
-        if p.last_op_id <= applied_up_to {
-            // Sent before, acknowledgement lost: the server has it (or its merge).
+        if let Some(sent) = sent_before.get(&p.last_op_id) {
+            // Sent before, answer lost: the server has it (or its merge), and
+            // the receipt says what was sent, for a newer edit's next merge.
             report.acknowledged += 1;
-            settled.push(Settled { spec: p.spec, row_id: p.row_id, last_op_id: p.last_op_id, central: remote, sent: None, rejection: None });
+            let sent = Some(sent.clone());
+            settled.push(Settled { spec: p.spec, row_id: p.row_id, last_op_id: p.last_op_id, central: remote, sent, rejection: None });
             continue;
         }
         let local = cache.read_row(p.spec, &p.row_id)?;
@@ -224,6 +261,21 @@ async fn push_batch(
         }
         settled.push(Settled { spec: p.spec, row_id: p.row_id, last_op_id: p.last_op_id, central: outcome.row, sent: Some(local), rejection: None });
     }
+    let sent_now: HashMap<(&str, &str), Option<&Row>> = settled
+        .iter()
+        .filter(|s| s.rejection.is_none() && !sent_before.contains_key(&s.last_op_id))
+        .filter_map(|s| Some(((s.spec.name, s.row_id.as_str()), s.sent.as_ref()?.as_ref())))
+        .collect();
+    let ops: Vec<receipts::Sent<'_>> = entries
+        .iter()
+        .filter(|e| !sent_before.contains_key(&e.op_id))
+        .map(|e| {
+            let last = settled.iter().any(|s| s.last_op_id == e.op_id);
+            let version = if last { sent_now.get(&(e.table_name.as_str(), e.row_id.as_str())).copied() } else { None };
+            receipts::Sent { entry: e, version }
+        })
+        .collect();
+    receipts::record(&mut tx, &me, &ops).await.map_err(classify)?;
     sqlx::query("UPDATE noesis_sync.devices SET last_op_id = GREATEST(last_op_id, $2), last_seen = now() WHERE device_id = $1")
         .bind(&me)
         .bind(max_op_id)
@@ -271,11 +323,13 @@ async fn push_batch(
             }
         }
         tx.execute("DELETE FROM sync_outbox WHERE op_id <= ?1", [max_op_id])?;
+        cache::write_state(tx, cache::SETTLED_OP_ID, &max_op_id.to_string())?;
         if let Some(clock) = &clock_text {
             cache::write_state(tx, LAST_CLOCK, clock)?;
         }
         Ok(())
-    })
+    })?;
+    Ok(None)
 }
 
 /// `sync_state` key of the last clock this device issued.
