@@ -165,7 +165,7 @@ describe("a device with a large synced library", () => {
   it("shows the mind file with linked source cards", async () => {
     const s = app.session;
     await (await s.find("[data-testid=nav-mindfile]")).click();
-    await s.waitForText(".group", (t) => t.includes("Allergic to penicillin") && t.includes("From card"));
+    await s.waitForText("section[aria-label='Mind-file entries']", (t) => t.includes("Allergic to penicillin") && t.includes("From card"));
     await s.waitForText("[data-testid=mindfile-entry]:nth-of-type(1)", (t) => t.length > 0);
     await app.screenshot("mindfile");
   });
