@@ -3,7 +3,7 @@
 
 use sqlx::Connection;
 
-use crate::cache::{Cache, DeviceIdentity, IdentityRenewal, UnreadableRow};
+use crate::cache::{Cache, DeviceIdentity, HeldDeletions, IdentityRenewal, UnreadableRow};
 use crate::central::{self, SchemaInfo, ServerTarget};
 use crate::error::{Error, Result};
 use crate::tables::{self, TableSpec};
@@ -30,6 +30,9 @@ pub struct StatusReport {
     /// The last time this data folder took a new device identity because the
     /// server showed it was restored or copied, and why.
     pub identity_renewal: Option<IdentityRenewal>,
+    /// Mass deletions held back, waiting for the user to delete or keep the
+    /// rows (`sync --allow-mass-delete`, `sync --keep-held-rows`).
+    pub held_deletions: Vec<HeldDeletions>,
     /// The server, if one is configured.
     pub server: Option<ServerStatus>,
     /// One line per synced table.
@@ -123,6 +126,7 @@ pub async fn status(cache: &Cache, target: Option<&ServerTarget>) -> Result<Stat
         unreadable_central_rows: cache.unreadable_central_count()?,
         unreadable_central: cache.unreadable_central_rows(SHOWN_UNREADABLE)?,
         identity_renewal: cache.identity_renewal()?,
+        held_deletions: cache.held_deletions()?,
         server,
         tables: table_status,
     })

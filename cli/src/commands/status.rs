@@ -26,6 +26,7 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
     if let Some(renewal) = &report.identity_renewal {
         println!("Identity: took a new device identity at {} (was {}), nothing lost: {}", renewal.at, renewal.previous_id, renewal.reason);
     }
+    super::sync::print_held(&report.held_deletions);
     if report.rejected_changes > 0 {
         println!("Not accepted: {} local change(s), refused by the server or held back; edit the row to send it again:", report.rejected_changes);
         for change in cache.rejected_changes(SHOWN_REJECTED)? {

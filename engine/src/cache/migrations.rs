@@ -15,6 +15,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0004_sync_push", include_str!("migrations/0004_sync_push.sql")),
     ("0005_sync_waiting", include_str!("migrations/0005_sync_waiting.sql")),
     ("0006_central_unreadable", include_str!("migrations/0006_central_unreadable.sql")),
+    ("0007_held_deletions", include_str!("migrations/0007_held_deletions.sql")),
 ];
 
 /// The cache schema version this build writes (shown in the app's About).

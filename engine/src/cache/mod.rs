@@ -11,6 +11,7 @@ mod central_unreadable;
 mod chat_sessions;
 mod device;
 mod documents;
+mod held_deletions;
 mod memory_cards;
 mod migrations;
 mod mindfile_entries;
@@ -32,6 +33,8 @@ pub use chat_sessions::{ChatMessage, ChatSession, ChatSessionSummary};
 pub use device::{DeviceIdentity, IdentityRenewal};
 pub(crate) use device::SETTLED_OP_ID;
 pub use documents::{Document, DocumentChunk, MAX_CHUNKS};
+pub use held_deletions::{is_mass_deletion, HeldDecision, HeldDeletions, HeldDirection, MASS_DELETE_MIN};
+pub(crate) use held_deletions::{any_held as any_held_deletion, hold as hold_deletion, is_held as is_held_deletion, release as release_held_deletion};
 pub use memory_cards::{
     Approval, CardCursor, CardDraft, CardFacets, CardFilter, CardPage, FacetCount, MemoryCard, MAX_PAGE,
 };

@@ -19,6 +19,13 @@ pub struct SyncReport {
 }
 
 impl SyncReport {
+    /// This cycle's report with `earlier`'s counts folded in, for a caller
+    /// that ran two cycles and reports them as one.
+    pub fn after(self, mut earlier: SyncReport) -> SyncReport {
+        earlier.absorb(self);
+        earlier
+    }
+
     /// Folds a later cycle into this one, so a caller that cycled until the
     /// server settled reports the total that moved.
     fn absorb(&mut self, later: SyncReport) {
@@ -28,6 +35,7 @@ impl SyncReport {
         p.deleted += q.deleted;
         p.deferred += q.deferred;
         p.acknowledged += q.acknowledged;
+        p.held += q.held;
         p.snapshot |= q.snapshot;
         p.resynced |= q.resynced;
         p.waiting = q.waiting;

@@ -50,6 +50,9 @@ pub struct PushReport {
     /// Why this data folder took a new device identity during the push (it was
     /// restored from a backup or copied to another machine), if it did.
     pub identity_renewed: Option<String>,
+    /// Rows deleted here whose deletion was not sent: it would remove most of
+    /// a table, so it waits for the user's word (see [`Cache::held_deletions`]).
+    pub held: u64,
 }
 
 impl PushReport {
@@ -61,6 +64,7 @@ impl PushReport {
         self.acknowledged += later.acknowledged;
         self.rejected += later.rejected;
         self.waiting += later.waiting;
+        self.held += later.held;
         if later.identity_renewed.is_some() {
             self.identity_renewed = later.identity_renewed;
         }
@@ -124,6 +128,7 @@ pub async fn push(
 ) -> Result<PushReport> {
     let mut report = PushReport::default();
     let mut device = device.clone();
+    report.held = cache.hold_local_mass_deletions()?;
     cache.requeue_waiting()?;
     let mut requeued_at_end = false;
     while !cancel.is_cancelled() {
@@ -307,6 +312,8 @@ async fn push_batch(
                 continue;
             }
             tx.prepare_cached("DELETE FROM sync_rejected WHERE table_name = ?1 AND row_id = ?2")?.execute([s.spec.name, &s.row_id])?;
+            // A row whose deletion was held, edited here and pushed back.
+            cache::release_held_deletion(tx, s.spec.name, &s.row_id)?;
             // A newer local edit made during the push stays; it goes next
             // batch, merged against the version it was made on.
             let shadow = match (&s.sent, newer_edit) {

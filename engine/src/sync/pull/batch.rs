@@ -60,6 +60,9 @@ pub(super) struct Batch {
     pub(super) cursor: Option<Cursor>,
     /// Changelog entries read (up to [`super::PULL_BATCH`]).
     pub(super) changes: usize,
+    /// Tables whose deletions this pull holds instead of applying: the
+    /// mass-deletion guard tripped for them (see [`super::guard`]).
+    pub(super) hold_deletions: HashSet<&'static str>,
 }
 
 /// What happens to one changed row; see the module comment.
@@ -105,7 +108,7 @@ pub(super) async fn fetch_batch(
             ids.entry(c.table_name.as_str()).or_default().push(c.row_id.clone());
         }
     }
-    let mut batch = Batch { tables: Vec::with_capacity(ids.len()), cursor: Some(last), changes: changes.len() };
+    let mut batch = Batch { tables: Vec::with_capacity(ids.len()), cursor: Some(last), changes: changes.len(), ..Batch::default() };
     for (table, mut row_ids) in ids {
         row_ids.sort();
         row_ids.dedup();
@@ -125,6 +128,7 @@ pub(super) fn apply_batch(cache: &mut Cache, batch: &Batch, report: &mut PullRep
         let pending = pending_rows(tx)?;
         // Clearing notes costs a statement per row: skipped while there are none.
         let has_notes: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM central_unreadable)", [], |r| r.get(0))?;
+        let has_held = cache::any_held_deletion(tx)?;
         for (spec, table) in &batch.tables {
             let mut staged = cache::stage_begin(tx, spec)?;
             for id in &table.ids {
@@ -147,7 +151,16 @@ pub(super) fn apply_batch(cache: &mut Cache, batch: &Batch, report: &mut PullRep
                     Fate::Write => {
                         let row = remote.expect("a write has a remote row");
                         staged.write(&row.values, &row.text)?;
+                        if has_held {
+                            cache::release_held_deletion(tx, spec.name, id)?;
+                        }
                         counts.applied += 1;
+                    }
+                    // Held (now, or already by an earlier pull): the row stays
+                    // until the user decides.
+                    Fate::Delete if batch.hold_deletions.contains(spec.name) || (has_held && cache::is_held_deletion(tx, spec.name, id)?) => {
+                        cache::hold_deletion(tx, spec.name, id, cache::HeldDirection::Pull)?;
+                        counts.held += 1;
                     }
                     Fate::Delete => {
                         staged.delete(id)?;

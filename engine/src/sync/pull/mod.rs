@@ -14,6 +14,7 @@
 
 mod batch;
 mod pipeline;
+mod guard;
 mod snapshot;
 
 use rusqlite::Connection;
@@ -51,6 +52,10 @@ pub struct PullReport {
     pub deferred: u64,
     /// Changes the cache already held (this device's own, or repeats).
     pub acknowledged: u64,
+    /// Rows the server deleted that stay here: the deletion would remove most
+    /// of a table on this device, so it waits for the user's word (see
+    /// [`Cache::held_deletions`]).
+    pub held: u64,
     /// Whether this pull started from a full snapshot.
     pub snapshot: bool,
     /// Whether the snapshot was forced because the server pruned changes this
@@ -68,6 +73,7 @@ impl PullReport {
         self.deleted += other.deleted;
         self.deferred += other.deferred;
         self.acknowledged += other.acknowledged;
+        self.held += other.held;
     }
 }
 
@@ -114,7 +120,9 @@ pub async fn pull(
         cache.set_state(EMBEDDINGS_LOADED, "1")?;
     }
     let wanted = |spec: &TableSpec| spec.pushed || (with_embeddings && spec.name == tables::EMBEDDINGS.name);
-    cursor = pull_changes(cache, conn, target, cursor, wanted, cancel, &mut report).await?;
+    let ahead = guard::deletions_ahead(conn, target, cursor, wanted).await?;
+    let hold = guard::mass_deletions(cache, ahead)?;
+    cursor = pull_changes(cache, conn, target, cursor, wanted, &hold, cancel, &mut report).await?;
     report.waiting = !cancel.is_cancelled() && changes_beyond(conn, target, cursor).await?;
     record_cursor(conn, target, device, cursor).await?;
     Ok(report)
@@ -190,6 +198,7 @@ async fn pull_changes(
     target: &ServerTarget,
     mut cursor: Cursor,
     wanted: impl Fn(&TableSpec) -> bool + Copy,
+    hold: &std::collections::HashSet<&'static str>,
     cancel: &Cancel,
     report: &mut PullReport,
 ) -> Result<Cursor> {
@@ -197,7 +206,10 @@ async fn pull_changes(
     let mut fetched = Ok(());
     while !cancel.is_cancelled() {
         let batch = match fetch_batch(conn, target, cursor, PULL_BATCH, wanted).await {
-            Ok(Some(batch)) => batch,
+            Ok(Some(mut batch)) => {
+                batch.hold_deletions = hold.clone();
+                batch
+            }
             Ok(None) => break,
             Err(e) => {
                 fetched = Err(e);

@@ -10,7 +10,7 @@ use sqlx::{Acquire, PgConnection, Row as _};
 use super::batch::{apply_batch, Batch, PulledRow, TableRows};
 use super::pipeline::Applier;
 use super::{PullReport, PULL_BATCH};
-use crate::cache::Cache;
+use crate::cache::{self, Cache};
 use crate::central::{self, Cursor, ServerTarget};
 use crate::error::Result;
 use crate::tables::TableSpec;
@@ -90,7 +90,7 @@ fn apply_rows(cache: &mut Cache, spec: &'static TableSpec, rows: TableRows, repo
 fn batch_of(spec: &'static TableSpec, mut rows: TableRows) -> Batch {
     rows.ids.sort();
     rows.ids.dedup();
-    Batch { tables: vec![(spec, rows)], cursor: None, changes: 0 }
+    Batch { tables: vec![(spec, rows)], cursor: None, changes: 0, ..Batch::default() }
 }
 
 fn remove_absent(cache: &mut Cache, spec: &'static TableSpec, seen: &HashSet<String>, report: &mut PullReport) -> Result<()> {
@@ -100,9 +100,20 @@ fn remove_absent(cache: &mut Cache, spec: &'static TableSpec, seen: &HashSet<Str
         let ids = stmt.query_map([], |r| r.get(0)).and_then(|rows| rows.collect::<rusqlite::Result<Vec<String>>>());
         ids.map_err(|e| cache.error("reading keys", e))?
     };
+    let rows_here = ids.len() as u64;
     let gone: Vec<String> = ids.into_iter().filter(|id| !seen.contains(id)).collect();
+    // An emptied server table (TRUNCATE, a restore of an empty database) is
+    // not read as "delete everything here": the guard holds the deletions.
+    let hold = cache::is_mass_deletion(gone.len() as u64, rows_here);
+    if hold {
+        tracing::warn!(table = spec.name, rows = gone.len(), of = rows_here, "the server lacks most of this table's rows: holding their deletion");
+    }
     for chunk in gone.chunks(PULL_BATCH as usize) {
-        apply_rows(cache, spec, TableRows { ids: chunk.to_vec(), rows: Default::default() }, report)?;
+        let mut batch = batch_of(spec, TableRows { ids: chunk.to_vec(), rows: Default::default() });
+        if hold {
+            batch.hold_deletions.insert(spec.name);
+        }
+        apply_batch(cache, &batch, report)?;
     }
     Ok(())
 }
