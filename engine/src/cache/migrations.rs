@@ -16,6 +16,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0005_sync_waiting", include_str!("migrations/0005_sync_waiting.sql")),
     ("0006_central_unreadable", include_str!("migrations/0006_central_unreadable.sql")),
     ("0007_held_deletions", include_str!("migrations/0007_held_deletions.sql")),
+    ("0008_field_edits", include_str!("migrations/0008_field_edits.sql")),
 ];
 
 /// The cache schema version this build writes (shown in the app's About).

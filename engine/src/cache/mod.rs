@@ -11,6 +11,7 @@ mod central_unreadable;
 mod chat_sessions;
 mod device;
 mod documents;
+mod field_edits;
 mod held_deletions;
 mod memory_cards;
 mod migrations;
@@ -45,6 +46,7 @@ pub use preferences::{DEFAULT_LOG_LEVEL, LOG_LEVELS};
 pub use search::SearchHit;
 pub(crate) use central_unreadable::{note as note_central, reason_of as central_reason};
 pub(crate) use device::write_state;
+pub(crate) use field_edits::forget as forget_field_edits;
 pub(crate) use pull_stage::{stage_begin, write_staged};
 pub(crate) use row_io::{delete_row, sqlite_value_owned, write_row, write_shadow};
 

@@ -81,7 +81,7 @@ pub async fn create_device_role(target: &ServerTarget, name: &str, password: &Se
     let grants: String = sqlx::query_scalar(
         "SELECT format('GRANT CONNECT ON DATABASE %I TO %I; GRANT USAGE ON SCHEMA public, noesis_sync TO %I; ', current_database(), $1::text, $1::text)
              || format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO %I; ', (SELECT string_agg(format('public.%I', t), ', ') FROM unnest($2::text[]) t), $1::text)
-             || format('GRANT SELECT ON noesis_sync.changelog, noesis_sync.server_info TO %I; ', $1::text)
+             || format('GRANT SELECT ON noesis_sync.changelog, noesis_sync.server_info, noesis_sync.field_clocks TO %I; ', $1::text)
              || format('GRANT SELECT, INSERT, UPDATE ON noesis_sync.devices, noesis_sync.conflicts TO %I; GRANT SELECT, INSERT, UPDATE, DELETE ON noesis_sync.push_receipts TO %I; ', $1::text, $1::text)
              || format('GRANT SELECT, INSERT, UPDATE ON noesis_sync.legacy_runs, noesis_sync.legacy_high_water, noesis_sync.legacy_rejects TO %I; ', $1::text)",
     )

@@ -22,7 +22,7 @@ pub use diagnose::{diagnose, server_too_old, Diagnosis, Finding, Problem, PROBE_
 pub use plan::{schema_plan, PlannedChange, SchemaPlan};
 pub use server_form::{ServerForm, TlsMode};
 pub use device_role::{create_device_role, DeviceRoleReport};
-pub use row_io::{delete_row, fetch_row_for_update, fetch_rows, last_clock, row_from_json, upsert_row};
+pub use row_io::{delete_row, fetch_row_for_update, fetch_rows, field_clocks, last_clock, row_from_json, upsert_row};
 pub use rows::table_checksum;
 pub use setup::{
     check_schema, set_device_expiry, setup, PgvectorStatus, Privileges, SchemaInfo, SetupReport, CLIENT_SCHEMA_VERSION,

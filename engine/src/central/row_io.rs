@@ -70,6 +70,29 @@ pub async fn last_clock(conn: &mut PgConnection, spec: &TableSpec, id: &str) -> 
     })
 }
 
+/// The clock of each field's last edit on the server, for the fields edited
+/// since the row was created (`noesis_sync.field_clocks`): the writing device's
+/// clock, else the server time of the write and the writer's device id (empty
+/// for the Python server and psql). A field missing here takes the row's clock.
+pub async fn field_clocks(conn: &mut PgConnection, spec: &TableSpec, id: &str) -> sqlx::Result<crate::sync::FieldClocks> {
+    let rows = sqlx::query(
+        "SELECT field, hlc, (extract(epoch FROM changed_at) * 1000)::int8, device_id FROM noesis_sync.field_clocks
+         WHERE table_name = $1 AND row_id = $2",
+    )
+    .bind(spec.name)
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let hlc: Option<String> = r.get(1);
+            let clock = hlc.as_deref().and_then(Hlc::parse).unwrap_or_else(|| Hlc::new(r.get::<i64, _>(2).max(0) as u64, 0, r.get::<String, _>(3)));
+            (r.get::<String, _>(0), clock)
+        })
+        .collect())
+}
+
 /// A row as Postgres's `to_jsonb(t)` returns it, in canonical form; `None` for
 /// anything but an object.
 pub fn row_from_json(spec: &TableSpec, value: serde_json::Value) -> Option<Row> {

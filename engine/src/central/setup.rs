@@ -7,12 +7,14 @@ use super::ServerTarget;
 use crate::error::{Error, Result};
 
 /// The highest `noesis_sync.server_info.schema_version` this build understands.
-pub const CLIENT_SCHEMA_VERSION: i64 = 3;
+pub const CLIENT_SCHEMA_VERSION: i64 = 4;
 
 /// The lowest schema version this build can sync with: older servers need
 /// `noesis-sync setup` (changelog pruning arrived in schema 2, push receipts
-/// in 3: a push without them cannot tell a lost answer from a restored folder).
-pub const REQUIRED_SCHEMA_VERSION: i64 = 3;
+/// in 3: a push without them cannot tell a lost answer from a restored folder;
+/// per-field clocks in 4: without them a device cannot tell which edit of a
+/// field is later).
+pub const REQUIRED_SCHEMA_VERSION: i64 = 4;
 
 /// The sync protocol this build speaks; a server whose `min_client_protocol` is
 /// higher refuses our pushes.

@@ -17,6 +17,10 @@ use crate::tables::TableSpec;
 /// A row as a JSON object of canonical column values (see [`crate::canonical`]).
 pub type Row = Map<String, Value>;
 
+/// The clock of each field's last edit on one side, for the fields that have
+/// one; a field without takes that side's row clock.
+pub type FieldClocks = std::collections::HashMap<String, Hlc>;
+
 /// Which side a version came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -82,12 +86,24 @@ pub struct Versions<'a> {
     pub local_clock: &'a Hlc,
     /// Clock of the server version's last edit.
     pub remote_clock: &'a Hlc,
+    /// Clocks of this device's edits of single fields (see [`FieldClocks`]).
+    pub local_fields: Option<&'a FieldClocks>,
+    /// Clocks of the server's edits of single fields.
+    pub remote_fields: Option<&'a FieldClocks>,
 }
 
 impl Versions<'_> {
     /// The side whose edit is later.
     pub fn later(&self) -> Side {
         if self.local_clock > self.remote_clock { Side::Local } else { Side::Remote }
+    }
+
+    /// The side whose edit of `field` is later: each side's clock of that
+    /// field's own edit, or its row clock when it has none.
+    pub fn later_for(&self, field: &str) -> Side {
+        let local = self.local_fields.and_then(|f| f.get(field)).unwrap_or(self.local_clock);
+        let remote = self.remote_fields.and_then(|f| f.get(field)).unwrap_or(self.remote_clock);
+        if local > remote { Side::Local } else { Side::Remote }
     }
 }
 

@@ -4,7 +4,7 @@ use proptest::prelude::*;
 use serde_json::{json, Value};
 
 use super::hlc::Hlc;
-use super::merge::{merge, ConflictReason, Outcome, Row, Side, Versions};
+use super::merge::{merge, ConflictReason, FieldClocks, Outcome, Row, Side, Versions};
 use crate::tables::{self, TableSpec};
 
 fn spec(name: &str) -> &'static TableSpec {
@@ -34,7 +34,7 @@ fn late() -> Hlc {
 }
 
 fn run(table: &str, base: Option<&Row>, local: Option<&Row>, remote: Option<&Row>, local_clock: &Hlc, remote_clock: &Hlc) -> Outcome {
-    merge(spec(table), Versions { base, local, remote, local_clock, remote_clock })
+    merge(spec(table), Versions { base, local, remote, local_clock, remote_clock, local_fields: None, remote_fields: None })
 }
 
 #[test]
@@ -210,4 +210,67 @@ proptest! {
             }
         }
     }
+}
+
+/// Issue 11, finding 3: B edits the text, then A edits the text later, then
+/// B edits the category. B pushes last with the later row clock, but A's text
+/// edit is later than B's: A's text stays, B's category goes in.
+#[test]
+fn the_later_edit_of_each_field_wins_not_the_later_row() {
+    let card = |text: &str, category: &str| {
+        row(json!({"id": "c1", "created_at": "x", "category": category, "scope": "global", "text": text, "approval": "pending",
+                   "approved_at": null, "rejected_at": null, "provenance": {"reason": "r"}}))
+    };
+    let base = card("t0", "preferences");
+    let local = card("b's text", "vocabulary"); // B, this device
+    let remote = card("a's text", "preferences"); // A pushed first
+    let b_text = Hlc::new(1_000, 0, "device-b");
+    let a_text = Hlc::new(2_000, 0, "device-a");
+    let b_category = Hlc::new(3_000, 0, "device-b");
+    let local_fields: FieldClocks = [("text".to_string(), b_text), ("category".to_string(), b_category.clone())].into();
+    let remote_fields: FieldClocks = [("text".to_string(), a_text.clone())].into();
+    let versions = Versions {
+        base: Some(&base),
+        local: Some(&local),
+        remote: Some(&remote),
+        local_clock: &b_category,
+        remote_clock: &a_text,
+        local_fields: Some(&local_fields),
+        remote_fields: Some(&remote_fields),
+    };
+    let out = merge(spec("memory_cards"), versions);
+    let merged = out.row.unwrap();
+    assert_eq!(merged["text"], "a's text", "A's later text edit wins");
+    assert_eq!(merged["category"], "vocabulary", "B's category edit goes in");
+    let conflict = out.conflict.expect("the text was contested");
+    assert_eq!(conflict.fields, ["text"]);
+    assert_eq!(conflict.loser, Side::Local);
+    assert_eq!(conflict.losing.unwrap()["text"], "b's text", "B's text is kept in the conflict");
+
+    // Without field clocks (row clocks only) B's later row would have won the text.
+    let row_only = merge(spec("memory_cards"), Versions { local_fields: None, remote_fields: None, ..versions });
+    assert_eq!(row_only.row.unwrap()["text"], "b's text");
+}
+
+#[test]
+fn fields_won_by_each_side_keep_every_losing_value_in_the_conflict() {
+    let card = |text: &str, category: &str| {
+        row(json!({"id": "c1", "created_at": "x", "category": category, "scope": "global", "text": text, "approval": "pending",
+                   "approved_at": null, "rejected_at": null, "provenance": {"reason": "r"}}))
+    };
+    let base = card("t0", "preferences");
+    let local = card("local text", "vocabulary");
+    let remote = card("remote text", "cognitive_framing");
+    let (l_text, r_text) = (Hlc::new(5_000, 0, "l"), Hlc::new(4_000, 0, "r"));
+    let (l_category, r_category) = (Hlc::new(1_000, 0, "l"), Hlc::new(2_000, 0, "r"));
+    let local_fields: FieldClocks = [("text".to_string(), l_text.clone()), ("category".to_string(), l_category)].into();
+    let remote_fields: FieldClocks = [("text".to_string(), r_text.clone()), ("category".to_string(), r_category)].into();
+    let out = merge(
+        spec("memory_cards"),
+        Versions { base: Some(&base), local: Some(&local), remote: Some(&remote), local_clock: &l_text, remote_clock: &r_text, local_fields: Some(&local_fields), remote_fields: Some(&remote_fields) },
+    );
+    let merged = out.row.unwrap();
+    assert_eq!((merged["text"].as_str(), merged["category"].as_str()), (Some("local text"), Some("cognitive_framing")));
+    let losing = out.conflict.unwrap().losing.unwrap();
+    assert_eq!((losing["text"].as_str(), losing["category"].as_str()), (Some("remote text"), Some("vocabulary")));
 }

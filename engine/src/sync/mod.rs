@@ -29,4 +29,4 @@ pub use cancel::Cancel;
 pub use cycle::{sync_on, sync_once, SyncReport, DEFAULT_SETTLE_WAIT};
 pub use status::{SyncState, SyncStatus};
 pub use hlc::Hlc;
-pub use merge::{merge, Conflict, ConflictReason, Outcome, Row, Side, Versions};
+pub use merge::{merge, Conflict, ConflictReason, FieldClocks, Outcome, Row, Side, Versions};

@@ -218,11 +218,25 @@ async fn push_batch(
         let remote_clock = central::last_clock(&mut tx, p.spec, &p.row_id).await.map_err(classify)?;
         let local_clock = Hlc::next_after(last_clock.as_ref(), p.changed_at_millis, &me);
         last_clock = Some(local_clock.clone());
+        // This device's own edit time of each field, sent with the row so the
+        // server keeps each field's clock; the server's, only when both sides
+        // changed the row (the merge then compares field by field).
+        let local_fields = cache.field_edit_clocks(p.spec, &p.row_id, &me)?;
+        let both_changed = local.is_some() && remote.is_some() && base != local && base != remote && local != remote;
+        let remote_fields = if both_changed { Some(central::field_clocks(&mut tx, p.spec, &p.row_id).await.map_err(classify)?) } else { None };
         let outcome = merge(
             p.spec,
-            Versions { base: base.as_ref(), local: local.as_ref(), remote: remote.as_ref(), local_clock: &local_clock, remote_clock: &remote_clock },
+            Versions {
+                base: base.as_ref(),
+                local: local.as_ref(),
+                remote: remote.as_ref(),
+                local_clock: &local_clock,
+                remote_clock: &remote_clock,
+                local_fields: Some(&local_fields),
+                remote_fields: remote_fields.as_ref(),
+            },
         );
-        let written = write(&mut tx, p.spec, &p.row_id, &outcome, remote.as_ref(), p.last_op_id, &local_clock).await;
+        let written = write(&mut tx, p.spec, &p.row_id, &outcome, remote.as_ref(), p.last_op_id, &local_clock, &local_fields).await;
         match written {
             Ok(true) => {
                 report.written += 1;
@@ -323,6 +337,7 @@ async fn push_batch(
             cache::write_shadow(tx, s.spec, &s.row_id, shadow)?;
             cache::note_central(tx, s.spec.name, &s.row_id, cache::central_reason(s.spec, s.central.as_ref()).as_deref())?;
             if !newer_edit {
+                cache::forget_field_edits(tx, s.spec.name, &s.row_id)?;
                 match &s.central {
                     Some(row) => cache::write_row(tx, s.spec, row)?,
                     None => cache::delete_row(tx, s.spec, &s.row_id)?,
@@ -378,6 +393,7 @@ fn missing_reference(spec: &TableSpec, local: Option<&Row>) -> Option<(&'static 
 
 /// Writes the outcome unless the server already holds it; `true` when written.
 /// Runs in a savepoint so a refused row does not abort the batch.
+#[allow(clippy::too_many_arguments)]
 async fn write(
     tx: &mut PgConnection,
     spec: &TableSpec,
@@ -386,14 +402,17 @@ async fn write(
     remote: Option<&Row>,
     op_id: i64,
     clock: &Hlc,
+    fields: &super::FieldClocks,
 ) -> sqlx::Result<bool> {
     if outcome.row.as_ref() == remote {
         return Ok(false);
     }
     let mut savepoint = tx.begin().await?;
-    sqlx::query("SELECT set_config('noesis.op_id', $1, true), set_config('noesis.hlc', $2, true)")
+    let field_hlcs: serde_json::Map<String, serde_json::Value> = fields.iter().map(|(f, c)| (f.clone(), c.to_string().into())).collect();
+    sqlx::query("SELECT set_config('noesis.op_id', $1, true), set_config('noesis.hlc', $2, true), set_config('noesis.field_hlcs', $3, true)")
         .bind(op_id.to_string())
         .bind(clock.to_string())
+        .bind(serde_json::Value::Object(field_hlcs).to_string())
         .execute(&mut *savepoint)
         .await?;
     match &outcome.row {

@@ -14,9 +14,9 @@ pub struct FieldMerge;
 
 impl Policy for FieldMerge {
     fn merge(&self, spec: &TableSpec, base: Option<&Row>, local: &Row, remote: &Row, v: &Versions<'_>) -> Outcome {
-        let later = v.later();
         let mut merged = Row::new();
-        let mut contested = Vec::new();
+        // Each contested field, with the side whose edit of it came later.
+        let mut contested: Vec<(&str, Side)> = Vec::new();
         for column in spec.columns {
             let name = column.name;
             let b = base.and_then(|r| r.get(name));
@@ -31,19 +31,46 @@ impl Policy for FieldMerge {
             } else if column.kind == ColumnKind::TextArray {
                 merge_sets(b, l, r)
             } else {
-                contested.push(name.to_string());
+                let later = v.later_for(name);
+                contested.push((name, later));
                 if later == Side::Local { l.clone() } else { r.clone() }
             };
             merged.insert(name.to_string(), value);
         }
-        let conflict = (!contested.is_empty()).then(|| Conflict {
-            reason: ConflictReason::ConcurrentEdit,
-            loser: if later == Side::Local { Side::Remote } else { Side::Local },
-            losing: Some(if later == Side::Local { remote.clone() } else { local.clone() }),
-            fields: contested,
-        });
+        let conflict = losing_version(&merged, local, remote, &contested);
         Outcome { row: Some(merged), conflict }
     }
+}
+
+/// The conflict to record when fields were contested. When one side lost
+/// them all, its version is the losing one, as it was. When each side won
+/// some (each field's later edit wins), the losing version is the merged row
+/// with every contested field at its losing value, so restoring it restores
+/// each value that lost; the loser named is the side that lost more fields
+/// (this device on a tie: it is the one told about it).
+fn losing_version(merged: &Row, local: &Row, remote: &Row, contested: &[(&str, Side)]) -> Option<Conflict> {
+    if contested.is_empty() {
+        return None;
+    }
+    let local_lost = contested.iter().filter(|(_, later)| *later == Side::Remote).count();
+    let (loser, losing) = if local_lost == contested.len() {
+        (Side::Local, local.clone())
+    } else if local_lost == 0 {
+        (Side::Remote, remote.clone())
+    } else {
+        let mut losing = merged.clone();
+        for (name, later) in contested {
+            let lost = if *later == Side::Local { remote } else { local };
+            losing.insert(name.to_string(), lost.get(*name).cloned().unwrap_or(Value::Null));
+        }
+        (if local_lost * 2 >= contested.len() { Side::Local } else { Side::Remote }, losing)
+    };
+    Some(Conflict {
+        reason: ConflictReason::ConcurrentEdit,
+        loser,
+        losing: Some(losing),
+        fields: contested.iter().map(|(name, _)| name.to_string()).collect(),
+    })
 }
 
 /// Three-way set merge of two string lists: an element stays if both sides

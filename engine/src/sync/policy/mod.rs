@@ -19,7 +19,13 @@ pub trait Policy {
 pub fn for_table(spec: &TableSpec) -> &'static dyn Policy {
     match spec.name {
         "chat_sessions" => &chat_append::ChatAppend,
-        "document_chunks" | "embeddings" => &whole_row::WholeRow,
+        _ if !merges_by_field(spec) => &whole_row::WholeRow,
         _ => &field_merge::FieldMerge,
     }
+}
+
+/// Whether a table's rows merge field by field (and so keep per-field clocks):
+/// all but those replaced whole.
+pub fn merges_by_field(spec: &TableSpec) -> bool {
+    !matches!(spec.name, "document_chunks" | "embeddings")
 }
