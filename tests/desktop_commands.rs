@@ -346,3 +346,32 @@ fn a_pull_tells_the_window_the_cache_changed() {
     );
     drop_synced(app, &db, &form);
 }
+
+#[test]
+fn held_mass_deletions_are_listed_and_carried_out_on_request() {
+    let app = app();
+    assert_eq!(app.ok("list_held_deletions", json!({})), json!([]));
+    // As a pull leaves it when the server lost most of a table: the rows are
+    // still here, their deletion held.
+    let cards: String = ["c1", "c2", "c3"]
+        .iter()
+        .map(|id| format!("INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance) VALUES ('{id}', '2025-01-01T00:00:00Z', 'preferences', 'global', 'kept', 'pending', '{{\"reason\": \"written by a test\"}}');"))
+        .collect();
+    desktop_support::sqlite(
+        app.dir.path(),
+        &format!("{cards} INSERT INTO sync_held_deletions (table_name, row_id, direction) VALUES ('memory_cards', 'c1', 'pull'), ('memory_cards', 'c2', 'pull');"),
+    );
+    assert_eq!(app.ok("sync_status", json!({}))["held_deletions"], 2, "the indicator asks about them");
+    assert_eq!(
+        app.ok("list_held_deletions", json!({})),
+        json!([{"table": "memory_cards", "deleted_here": false, "rows": 2, "sample": ["c1", "c2"]}])
+    );
+    let err = app.call("resolve_held_deletions", json!({"table": "no_such_table", "choice": "delete"})).unwrap_err();
+    assert_eq!(err["code"], "invalid");
+
+    let status = app.ok("resolve_held_deletions", json!({"table": "memory_cards", "choice": "delete"}));
+    assert_eq!(status["held_deletions"], 0);
+    assert_eq!(app.ok("list_held_deletions", json!({})), json!([]));
+    let left = desktop_support::sqlite(app.dir.path(), "SELECT group_concat(id) FROM memory_cards");
+    assert_eq!(left.trim(), "c3", "the held rows were deleted, the others kept");
+}

@@ -59,6 +59,8 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             sync::set_sync_paused,
             sync::sync_paused,
             sync::list_not_accepted,
+            sync::list_held_deletions,
+            sync::resolve_held_deletions,
             sync::list_conflicts,
             sync::resolve_conflict,
             sync::resolve_conflict_merged,

@@ -50,10 +50,19 @@ pub struct SyncStatus {
     /// wait for the user to edit them: without it "Synced" would hide an edit
     /// that never reached the server.
     pub not_accepted: u32,
+    /// Rows whose deletion is held by the mass-deletion guard: nothing of them
+    /// is deleted until the user says "Delete them" or "Keep them", so the
+    /// indicator must ask rather than say "Synced".
+    pub held_deletions: u32,
 }
 
 fn count(n: u64) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// Rows held by the mass-deletion guard, all tables.
+fn held_count(cache: &Cache) -> CommandResult<u32> {
+    Ok(count(cache.held_deletions()?.iter().map(|h| h.rows).sum()))
 }
 
 impl SyncStatus {
@@ -71,6 +80,7 @@ impl SyncStatus {
             conflicts: 0,
             error_message: None,
             not_accepted: count(cache.rejected_count()?),
+            held_deletions: held_count(cache)?,
         })
     }
 
@@ -92,6 +102,8 @@ impl SyncStatus {
             conflicts: count(status.open_conflicts),
             error_message: status.error.as_ref().map(|e| e.message.clone()),
             not_accepted: count(status.rejected_changes),
+            // Counted from the cache by `with_pending`, which follows.
+            held_deletions: 0,
         }
     }
 
@@ -100,6 +112,7 @@ impl SyncStatus {
     pub fn with_pending(mut self, cache: &Cache) -> CommandResult<Self> {
         self.pending = count(cache.pending_count()?);
         self.not_accepted = count(cache.rejected_count()?);
+        self.held_deletions = held_count(cache)?;
         Ok(self)
     }
 }

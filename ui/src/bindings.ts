@@ -69,6 +69,16 @@ export const commands = {
 	 *  Read from the cache, so it answers without a server too.
 	 */
 	listNotAccepted: () => typedError<NotAcceptedChange[], CommandError>(__TAURI_INVOKE("list_not_accepted")),
+	/**
+	 *  The deletions the mass-deletion guard holds, by table. Read from the
+	 *  cache, so it answers without a server too.
+	 */
+	listHeldDeletions: () => typedError<HeldDeletionGroup[], CommandError>(__TAURI_INVOKE("list_held_deletions")),
+	/**
+	 *  Carries out the user's choice on one table's held deletions; the result
+	 *  syncs at once.
+	 */
+	resolveHeldDeletions: (table: string, choice: HeldChoice) => typedError<SyncStatus, CommandError>(__TAURI_INVOKE("resolve_held_deletions", { table, choice })),
 	/**  Open conflicts, oldest first, each side by side. */
 	listConflicts: () => typedError<ConflictView[], CommandError>(__TAURI_INVOKE("list_conflicts")),
 	/**  Resolves a conflict by keeping one whole version; the choice syncs at once. */
@@ -376,6 +386,31 @@ export type Finding = {
 	blocking: boolean,
 	/**  What is wrong and how to fix it, for people. */
 	message: string,
+};
+
+/**  What to do with held deletions. */
+export type HeldChoice = 
+/**  Delete them here and on the server. */
+"delete" | 
+/**  Keep them everywhere: pushed back to the server, or put back here. */
+"keep";
+
+/**
+ *  One table's deletions held by the mass-deletion guard, as the sync details
+ *  list them: what would go, so the user can decide.
+ */
+export type HeldDeletionGroup = {
+	/**  The table (`memory_cards`…). */
+	table: string,
+	/**
+	 *  `true`: deleted on this device, still on the server; `false`: deleted
+	 *  on the server, still here.
+	 */
+	deleted_here: boolean,
+	/**  How many rows. */
+	rows: number,
+	/**  A few of their keys. */
+	sample: string[],
 };
 
 /**  Which whole version to keep. */
@@ -704,6 +739,12 @@ export type SyncStatus = {
 	 *  that never reached the server.
 	 */
 	not_accepted: number,
+	/**
+	 *  Rows whose deletion is held by the mass-deletion guard: nothing of them
+	 *  is deleted until the user says "Delete them" or "Keep them", so the
+	 *  indicator must ask rather than say "Synced".
+	 */
+	held_deletions: number,
 };
 
 /**  One table of a migration or preview, in the UI's numbers. */

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use tauri::State;
 use uuid::Uuid;
 
-use noesis_engine::cache::Cache;
+use noesis_engine::cache::{Cache, HeldDecision, HeldDirection};
 use noesis_engine::central::ServerTarget;
 use noesis_engine::sync::conflicts::{field_sides, open_conflicts, resolve, resolve_merged, ConflictRecord, Keep};
 use noesis_engine::sync::Row;
@@ -188,6 +188,69 @@ pub async fn list_not_accepted(state: State<'_, AppState>) -> CommandResult<Vec<
         .into_iter()
         .map(|c| NotAcceptedChange { table: c.table_name, row_id: c.row_id, reason: c.reason, rejected_at: c.rejected_at })
         .collect())
+}
+
+/// One table's deletions held by the mass-deletion guard, as the sync details
+/// list them: what would go, so the user can decide.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct HeldDeletionGroup {
+    /// The table (`memory_cards`…).
+    pub table: String,
+    /// `true`: deleted on this device, still on the server; `false`: deleted
+    /// on the server, still here.
+    pub deleted_here: bool,
+    /// How many rows.
+    pub rows: u32,
+    /// A few of their keys.
+    pub sample: Vec<String>,
+}
+
+/// What to do with held deletions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum HeldChoice {
+    /// Delete them here and on the server.
+    Delete,
+    /// Keep them everywhere: pushed back to the server, or put back here.
+    Keep,
+}
+
+/// The deletions the mass-deletion guard holds, by table. Read from the
+/// cache, so it answers without a server too.
+#[tauri::command]
+#[specta::specta]
+pub async fn list_held_deletions(state: State<'_, AppState>) -> CommandResult<Vec<HeldDeletionGroup>> {
+    let held = state.cache().held_deletions()?;
+    Ok(held
+        .into_iter()
+        .map(|h| HeldDeletionGroup {
+            table: h.table_name,
+            deleted_here: h.direction == HeldDirection::Push,
+            rows: u32::try_from(h.rows).unwrap_or(u32::MAX),
+            sample: h.sample,
+        })
+        .collect())
+}
+
+/// Carries out the user's choice on one table's held deletions; the result
+/// syncs at once.
+#[tauri::command]
+#[specta::specta]
+pub async fn resolve_held_deletions(state: State<'_, AppState>, table: String, choice: HeldChoice) -> CommandResult<SyncStatus> {
+    if noesis_engine::tables::by_name(&table).is_none() {
+        return Err(CommandError { code: "invalid".into(), message: format!("`{table}` is not a synced table.") });
+    }
+    let decision = match choice {
+        HeldChoice::Delete => HeldDecision::Delete,
+        HeldChoice::Keep => HeldDecision::Keep,
+    };
+    let status = {
+        let mut cache = state.cache();
+        cache.resolve_held_deletions(Some(&table), decision)?;
+        state.current_sync_status(&cache)?
+    };
+    state.with_agent(|agent| agent.sync_now());
+    Ok(status)
 }
 
 /// Open conflicts, oldest first, each side by side.

@@ -3,7 +3,7 @@ import { fireEvent, render, screen, waitFor } from "@testing-library/preact";
 
 vi.mock("../lib/api", () => ({
   messageOf: (e: unknown) => (e instanceof Error ? e.message : String(e)),
-  api: { syncNow: vi.fn(), setSyncPaused: vi.fn(), listNotAccepted: vi.fn() },
+  api: { syncNow: vi.fn(), setSyncPaused: vi.fn(), listNotAccepted: vi.fn(), listHeldDeletions: vi.fn(), resolveHeldDeletions: vi.fn() },
 }));
 
 import { api } from "../lib/api";
@@ -19,6 +19,7 @@ const base: SyncStatus = {
   conflicts: 0,
   error_message: null,
   not_accepted: 0,
+  held_deletions: 0,
 };
 
 const YESTERDAY =
@@ -186,6 +187,44 @@ describe("SyncIndicator", () => {
       fireEvent.click(screen.getByTestId("sync-indicator"));
       expect(screen.queryByTestId("sync-now")).toBeNull();
       expect(screen.queryByTestId("sync-pause")).toBeNull();
+    });
+  });
+
+  describe("held deletions", () => {
+    const online: SyncStatus = { ...base, state: "online", last_sync: null };
+
+    it("asks about held deletions before anything but an error", () => {
+      expect(syncSummary({ ...online, held_deletions: 120, not_accepted: 2 })).toBe("120 deletions held");
+      expect(syncSummary({ ...online, state: "error", held_deletions: 120, error_message: "wrong password" })).toBe("wrong password");
+    });
+
+    it("lists what would go and keeps it on request", async () => {
+      mocked.listNotAccepted.mockReset().mockResolvedValue([]);
+      mocked.listHeldDeletions.mockReset().mockResolvedValue([
+        { table: "memory_cards", deleted_here: false, rows: 120, sample: ["c1", "c2", "c3", "c4", "c5"] },
+      ]);
+      mocked.resolveHeldDeletions.mockReset().mockResolvedValue({ ...online });
+      render(<SyncIndicator status={{ ...online, held_deletions: 120 }} />);
+      expect(screen.getByTestId("held-badge").textContent).toBe("120");
+      fireEvent.click(screen.getByTestId("sync-indicator"));
+      const item = await screen.findByTestId("held-deletion-item");
+      expect(item.textContent).toContain("120 rows deleted on the server, still here");
+      expect(item.textContent).toContain("c1, c2, c3, c4, c5");
+      fireEvent.click(screen.getByText("Keep them and push them back"));
+      await waitFor(() => expect(mocked.resolveHeldDeletions).toHaveBeenCalledWith("memory_cards", "keep"));
+      await waitFor(() => expect(screen.getByTestId("sync-message").textContent).toBe("Keeping 120 rows"));
+    });
+
+    it("deletes them on request", async () => {
+      mocked.listHeldDeletions.mockReset().mockResolvedValue([
+        { table: "memory_cards", deleted_here: true, rows: 60, sample: ["c1"] },
+      ]);
+      mocked.resolveHeldDeletions.mockReset().mockResolvedValue({ ...online });
+      render(<SyncIndicator status={{ ...online, held_deletions: 60 }} />);
+      fireEvent.click(screen.getByTestId("sync-indicator"));
+      expect((await screen.findByTestId("held-deletion-item")).textContent).toContain("deleted on this device, still on the server");
+      fireEvent.click(screen.getByTestId("held-delete"));
+      await waitFor(() => expect(mocked.resolveHeldDeletions).toHaveBeenCalledWith("memory_cards", "delete"));
     });
   });
 });

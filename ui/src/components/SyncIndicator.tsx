@@ -31,6 +31,7 @@ const LABELS: Record<SyncState, string> = {
  *  ones, which go by themselves. */
 export function syncSummary(status: SyncStatus): string {
   if (status.state === "error" && status.error_message) return status.error_message;
+  if (status.held_deletions > 0) return `${plural(status.held_deletions, "deletion")} held`;
   if (status.not_accepted > 0) return `${plural(status.not_accepted, "change")} not accepted`;
   if (status.pending > 0) return `${plural(status.pending, "change")} pending`;
   if (status.state === "local_only") return "No server configured";
@@ -67,6 +68,68 @@ export function NotAcceptedList({ count }: { count: number }) {
       </ul>
       <p class="muted not-accepted-hint">
         These edits are kept on this device only. Editing the row sends it again.
+      </p>
+    </div>
+  );
+}
+
+/** Deletions the mass-deletion guard holds, by table: what would go, and the
+ *  two ways out. Nothing of them is deleted until the user chooses. */
+export function HeldDeletionsList({ count, onDone }: { count: number; onDone: (message: string) => void }) {
+  const [list, reload] = useAsync(() => api.listHeldDeletions(), [count]);
+  const [busy, setBusy] = useState(false);
+  if (list.state === "loading") return <Loading label="Loading held deletions…" />;
+  if (list.state === "error") return <ErrorState message={list.message} onRetry={reload} />;
+  if (list.value.length === 0) return null;
+  const choose = async (table: string, choice: "delete" | "keep", done: string) => {
+    setBusy(true);
+    try {
+      await api.resolveHeldDeletions(table, choice);
+      onDone(done);
+    } catch (e) {
+      onDone(messageOf(e));
+    } finally {
+      setBusy(false);
+      reload();
+    }
+  };
+  return (
+    <div class="not-accepted">
+      <ul class="not-accepted-list" data-testid="held-deletions-list" aria-label="Held deletions">
+        {list.value.map((g) => (
+          <li key={g.table} data-testid="held-deletion-item">
+            <div class="not-accepted-head">
+              <span class="not-accepted-table">{tableLabel(g.table)}</span>
+            </div>
+            <p class="not-accepted-reason">
+              {plural(g.rows, "row")} {g.deleted_here ? "deleted on this device, still on the server" : "deleted on the server, still here"}:{" "}
+              <code>{g.sample.join(", ")}</code>
+              {g.rows > g.sample.length ? ", …" : ""}
+            </p>
+            <div class="sync-actions">
+              <button
+                type="button"
+                data-testid="held-delete"
+                disabled={busy}
+                onClick={() => choose(g.table, "delete", `Deleting ${plural(g.rows, "row")} everywhere`)}
+              >
+                Delete them
+              </button>
+              <button
+                type="button"
+                class="primary"
+                data-testid="held-keep"
+                disabled={busy}
+                onClick={() => choose(g.table, "keep", `Keeping ${plural(g.rows, "row")}`)}
+              >
+                {g.deleted_here ? "Keep them and put them back" : "Keep them and push them back"}
+              </button>
+            </div>
+          </li>
+        ))}
+      </ul>
+      <p class="muted not-accepted-hint">
+        Nothing was deleted: this would remove more than half of the table on this device.
       </p>
     </div>
   );
@@ -148,6 +211,11 @@ export function SyncIndicator({
             {syncSummary(status)}
           </span>
         </span>
+        {status.held_deletions > 0 && (
+          <span class="badge danger" data-testid="held-badge" title={`${plural(status.held_deletions, "deletion")} held`}>
+            {status.held_deletions}
+          </span>
+        )}
         {status.not_accepted > 0 && (
           <span
             class="badge danger"
@@ -182,6 +250,7 @@ export function SyncIndicator({
               {status.error_message}
             </p>
           )}
+          {status.held_deletions > 0 && <HeldDeletionsList count={status.held_deletions} onDone={setMessage} />}
           {status.not_accepted > 0 && <NotAcceptedList count={status.not_accepted} />}
           {hasServer ? (
             <div class="sync-actions">

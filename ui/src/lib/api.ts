@@ -50,6 +50,9 @@ export const api = {
   syncNow: () => unwrap(commands.syncNow()),
   setSyncPaused: (paused: boolean) => unwrap(commands.setSyncPaused(paused)),
   listNotAccepted: () => unwrap(commands.listNotAccepted()),
+  listHeldDeletions: () => unwrap(commands.listHeldDeletions()),
+  resolveHeldDeletions: (...a: Parameters<typeof commands.resolveHeldDeletions>) =>
+    unwrap(commands.resolveHeldDeletions(...a)),
   listConflicts: () => unwrap(commands.listConflicts()),
   resolveConflict: (...a: Parameters<typeof commands.resolveConflict>) => unwrap(commands.resolveConflict(...a)),
   resolveConflictMerged: (...a: Parameters<typeof commands.resolveConflictMerged>) =>
