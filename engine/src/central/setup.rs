@@ -7,14 +7,15 @@ use super::ServerTarget;
 use crate::error::{Error, Result};
 
 /// The highest `noesis_sync.server_info.schema_version` this build understands.
-pub const CLIENT_SCHEMA_VERSION: i64 = 4;
+pub const CLIENT_SCHEMA_VERSION: i64 = 5;
 
 /// The lowest schema version this build can sync with: older servers need
 /// `noesis-sync setup` (changelog pruning arrived in schema 2, push receipts
 /// in 3: a push without them cannot tell a lost answer from a restored folder;
 /// per-field clocks in 4: without them a device cannot tell which edit of a
-/// field is later).
-pub const REQUIRED_SCHEMA_VERSION: i64 = 4;
+/// field is later; the server identity in 5: without it a device moved to
+/// another server would continue from a position that means nothing there).
+pub const REQUIRED_SCHEMA_VERSION: i64 = 5;
 
 /// The sync protocol this build speaks; a server whose `min_client_protocol` is
 /// higher refuses our pushes.

@@ -168,12 +168,8 @@ pub async fn wizard_save_server(state: State<'_, AppState>, session: State<'_, W
     *lock(&session.password) = password;
     {
         let cache = state.cache();
-        let before = cache.server_url()?;
+        // Another server is read from the start: the pull notices its identity.
         cache.set_server_url(&url)?;
-        if before.is_some() && before != cache.server_url()? {
-            // Another server: read it from the start, not from the old one's position.
-            noesis_engine::sync::pull::forget_cursor(&cache)?;
-        }
         cache.set_state(IN_PROGRESS_KEY, "yes")?;
         state.publish_sync_status(&cache);
     }

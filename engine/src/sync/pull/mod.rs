@@ -35,6 +35,9 @@ pub const PULL_BATCH: i64 = 5000;
 /// `sync_state` key of the pull cursor (JSON).
 const CURSOR: &str = "pull_cursor";
 
+/// `sync_state` key of the identity of the server the cursor belongs to.
+const SERVER_ID: &str = "pull_server_id";
+
 /// `sync_state` key: "1" when this device opted in to pulling embeddings.
 pub const PULL_EMBEDDINGS: &str = "pull_embeddings";
 
@@ -86,14 +89,14 @@ pub async fn pull(
     cancel: &Cancel,
 ) -> Result<PullReport> {
     let mut report = PullReport::default();
-    let pruned = pruned_point(conn, target).await?;
+    let server = server_position(conn, target).await?;
     let known = cursor(cache)?;
-    if known.is_some_and(|c| c < pruned) {
-        tracing::warn!("the server pruned changes this device never read; resyncing from a full snapshot");
+    if let Some(why) = known.and_then(|c| why_resync(c, &server, cache.state(SERVER_ID).ok().flatten().as_deref())) {
+        tracing::warn!("{why}; resyncing from a full snapshot (unpushed edits are kept and pushed)");
         report.resynced = true;
     }
     let with_embeddings = cache.state(PULL_EMBEDDINGS)?.as_deref() == Some("1") && central_has_embeddings(conn, target).await?;
-    let mut cursor = match known.filter(|c| *c >= pruned) {
+    let mut cursor = match known.filter(|_| !report.resynced) {
         Some(c) => c,
         None => {
             report.snapshot = true;
@@ -107,12 +110,17 @@ pub async fn pull(
                 return Ok(report);
             }
             cache.set_state(CURSOR, &serde_json::to_string(&c).expect("a cursor serialises"))?;
+            cache.set_state(SERVER_ID, &server.id)?;
             if with_embeddings {
                 cache.set_state(EMBEDDINGS_LOADED, "1")?;
             }
             c
         }
     };
+    if cache.state(SERVER_ID)?.is_none() {
+        // A cache from before server identities: its cursor is this server's.
+        cache.set_state(SERVER_ID, &server.id)?;
+    }
     if with_embeddings && cache.state(EMBEDDINGS_LOADED)?.is_none() {
         // Opted in after the first sync: load them all once; later changes
         // arrive through the changelog like any other.
@@ -140,12 +148,45 @@ async fn changes_beyond(conn: &mut PgConnection, target: &ServerTarget, cursor: 
 }
 
 /// Below this point the server deleted its changelog.
-async fn pruned_point(conn: &mut PgConnection, target: &ServerTarget) -> Result<Cursor> {
-    let row = sqlx::query("SELECT pruned_xid::text, pruned_change_id FROM noesis_sync.server_info")
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(|e| target.classify(e))?;
-    Ok(Cursor { xid: row.get::<String, _>(0).parse().unwrap_or(0), change_id: row.get(1) })
+/// What the server says about its changelog, read before a pull to tell
+/// whether this device's cursor belongs to it.
+struct ServerPosition {
+    /// The database's identity (`server_info.server_id`).
+    id: String,
+    /// Changes at or below this were pruned.
+    pruned: Cursor,
+    /// The next transaction id the server will assign: no cursor read from
+    /// this server's history can be beyond it.
+    next_xid: u64,
+}
+
+async fn server_position(conn: &mut PgConnection, target: &ServerTarget) -> Result<ServerPosition> {
+    let row = sqlx::query(
+        "SELECT server_id::text, pruned_xid::text, pruned_change_id, pg_snapshot_xmax(pg_current_snapshot())::text
+         FROM noesis_sync.server_info",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(|e| target.classify(e))?;
+    Ok(ServerPosition {
+        id: row.get(0),
+        pruned: Cursor { xid: row.get::<String, _>(1).parse().unwrap_or(0), change_id: row.get(2) },
+        next_xid: row.get::<String, _>(3).parse().unwrap_or(u64::MAX),
+    })
+}
+
+/// Why a device holding `cursor` must read the server whole again, if it
+/// must: each case would otherwise leave rows it never reads.
+fn why_resync(cursor: Cursor, server: &ServerPosition, last_server: Option<&str>) -> Option<&'static str> {
+    if last_server.is_some_and(|id| id != server.id) {
+        Some("this device last synced with another server (or a database since recreated)")
+    } else if cursor.xid > server.next_xid {
+        Some("the server's history is older than this device's position (a database restored from a backup)")
+    } else if cursor < server.pruned {
+        Some("the server pruned changes this device never read")
+    } else {
+        None
+    }
 }
 
 async fn central_has_embeddings(conn: &mut PgConnection, target: &ServerTarget) -> Result<bool> {
@@ -157,15 +198,6 @@ async fn central_has_embeddings(conn: &mut PgConnection, target: &ServerTarget) 
 /// This device's pull cursor; `None` before the first pull.
 pub fn cursor(cache: &Cache) -> Result<Option<Cursor>> {
     Ok(cache.state(CURSOR)?.and_then(|t| serde_json::from_str(&t).ok()))
-}
-
-/// Forgets where this device stopped reading the server's changelog, so the
-/// next pull starts with a full snapshot. For a switch to another server: the
-/// old server's changelog positions mean nothing on the new one (its rows
-/// before the old cursor would never be read).
-pub fn forget_cursor(cache: &Cache) -> Result<()> {
-    cache.clear_state(CURSOR)?;
-    cache.clear_state(EMBEDDINGS_LOADED)
 }
 
 /// Stores the cursor inside a batch's transaction.
