@@ -217,3 +217,33 @@ async fn a_data_folder_copied_to_a_second_mac_keeps_both_macs_edits() {
     );
     assert_eq!(ids.trim(), "2", "the two macs now sync as two devices");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_newer_edit_after_a_lost_answer_keeps_what_others_changed_meanwhile() {
+    let db = TestDb::new(Server::Pgvector).await;
+    db.setup().await;
+    let proxy = Proxy::start(upstream_of(&db.url)).await;
+    let laptop = Device::new(&proxy.url_for(&db.url));
+    laptop.sync();
+    run_psql(
+        &db.url,
+        "INSERT INTO documents (id, created_at, filename, filepath, file_type, file_size, file_hash, status, chunk_count, error_message, tags, notes)
+         VALUES ('d1', '2025-01-01T00:00:00Z', 'notes.md', '/docs/notes.md', 'md', 10, 'h1', 'indexed', 0, '', '{a}', '')",
+    );
+    laptop.sync();
+
+    // The laptop tags the document; its push commits, the answer is lost.
+    laptop.sqlite("UPDATE documents SET tags = json_insert(tags, '$[#]', 'w') WHERE id = 'd1'");
+    proxy.cut_after_next_commit();
+    let cut = laptop.cli().args(["sync", "--json"]).output().unwrap();
+    assert!(!cut.status.success(), "{}", all_output(&cut));
+    assert!(proxy.commit_cut_done());
+    // Another writer removes that tag; the laptop then edits the notes.
+    run_psql(&db.url, "UPDATE documents SET tags = array_remove(tags, 'w') WHERE id = 'd1'");
+    laptop.sqlite("UPDATE documents SET notes = 'read twice' WHERE id = 'd1'");
+    laptop.sync();
+
+    let row = run_psql(&db.url, "SELECT array_to_string(tags, ',') || ' / ' || notes FROM documents WHERE id = 'd1'");
+    assert_eq!(row.trim(), "a / read twice", "the removal stays removed and the laptop's note arrives");
+    assert_eq!(laptop.sqlite("SELECT tags FROM documents WHERE id = 'd1'").trim(), r#"["a"]"#);
+}

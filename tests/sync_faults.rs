@@ -5,89 +5,14 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
-use std::sync::mpsc;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use support::agent::{Agent, DEADLINE};
 use support::device::{card_sql, Device};
 use support::private_server::PrivateServer;
 use support::proxy::{upstream_of, Proxy};
 use support::{run_psql, Server, TestDb};
-
-/// Longest a test waits for the agent to notice something; generous for a
-/// loaded CI machine (this is a deadline, not a speed requirement). Other tests
-/// on the same server may hold the cluster-wide horizon back for up to the
-/// 15 s idle-in-transaction timeout plus a backoff step.
-const DEADLINE: Duration = Duration::from_secs(120);
-
-/// A running `noesis-sync agent --json`, its status lines collected.
-struct Agent {
-    child: Child,
-    lines: mpsc::Receiver<serde_json::Value>,
-    /// The agent's log (stderr), shown when a test fails.
-    log: tempfile::NamedTempFile,
-}
-
-impl Agent {
-    fn start(device: &Device) -> Agent {
-        let log = tempfile::NamedTempFile::new().unwrap();
-        let mut child = device
-            .cli()
-            .args(["agent", "--json"])
-            .env("NOESIS_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(log.reopen().unwrap())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Ok(v) = serde_json::from_str(&line) {
-                    let _ = tx.send(v);
-                }
-            }
-        });
-        Agent { child, lines, log }
-    }
-
-    /// Waits for a status with this state; returns it.
-    fn wait_for_state(&self, state: &str) -> serde_json::Value {
-        let until = Instant::now() + DEADLINE;
-        while Instant::now() < until {
-            if let Ok(s) = self.lines.recv_timeout(Duration::from_millis(200)) {
-                if s["state"] == state {
-                    return s;
-                }
-            }
-        }
-        panic!("the agent never reported {state}");
-    }
-
-    /// Forgets the statuses reported so far, so the next wait sees only newer ones.
-    fn drain(&self) {
-        while self.lines.try_recv().is_ok() {}
-    }
-
-    fn stop(mut self) -> std::process::ExitStatus {
-        sigterm(self.child.id());
-        self.child.wait().unwrap()
-    }
-}
-
-impl Drop for Agent {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        if std::thread::panicking() {
-            eprintln!("--- agent log ---\n{}", std::fs::read_to_string(self.log.path()).unwrap_or_default());
-        }
-    }
-}
-
-fn sigterm(pid: u32) {
-    let _ = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status();
-}
 
 /// Polls `check` until it holds or the deadline passes.
 fn eventually(what: &str, mut check: impl FnMut() -> bool) {

@@ -3,6 +3,7 @@
 //! dirs, and running the `noesis-sync` binary as a subprocess.
 #![allow(dead_code)]
 
+pub mod agent;
 pub mod device;
 pub mod private_server;
 pub mod proxy;

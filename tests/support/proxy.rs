@@ -17,6 +17,7 @@ pub struct Proxy {
     /// The port devices connect to.
     pub port: u16,
     up: Arc<AtomicBool>,
+    stalled: Arc<AtomicBool>,
     cut: broadcast::Sender<()>,
     armed: Arc<AtomicU8>,
     task: tokio::task::JoinHandle<()>,
@@ -36,9 +37,10 @@ impl Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let up = Arc::new(AtomicBool::new(true));
+        let stalled = Arc::new(AtomicBool::new(false));
         let armed = Arc::new(AtomicU8::new(DISARMED));
         let (cut, _) = broadcast::channel(4);
-        let (up2, cut2, armed2) = (up.clone(), cut.clone(), armed.clone());
+        let (up2, cut2, armed2, stalled2) = (up.clone(), cut.clone(), armed.clone(), stalled.clone());
         let task = tokio::spawn(async move {
             loop {
                 let Ok((client, _)) = listener.accept().await else {
@@ -49,25 +51,25 @@ impl Proxy {
                     continue;
                 }
                 let mut cut_rx = cut2.subscribe();
-                let armed = armed2.clone();
+                let (armed, stalled) = (armed2.clone(), stalled2.clone());
                 tokio::spawn(async move {
-                    let Ok(server) = TcpStream::connect(upstream).await else {
-                        return;
+                    let relayed = async {
+                        // A blackholed network: the connection is accepted
+                        // and then nothing moves.
+                        hold_while(&stalled).await;
+                        let Ok(server) = TcpStream::connect(upstream).await else {
+                            return;
+                        };
+                        relay(client, server, armed, stalled).await
                     };
                     tokio::select! {
-                        _ = relay(client, server, armed) => {}
+                        _ = relayed => {}
                         _ = cut_rx.recv() => {}
                     }
                 });
             }
         });
-        Self {
-            port,
-            up,
-            cut,
-            armed,
-            task,
-        }
+        Self { port, up, stalled, cut, armed, task }
     }
 
     /// Drops every open connection and refuses new ones.
@@ -79,6 +81,22 @@ impl Proxy {
     /// Accepts connections again.
     pub fn restore(&self) {
         self.up.store(true, Ordering::SeqCst);
+    }
+
+    /// Stops moving bytes either way, connections left open: a network that
+    /// silently drops everything (a sleeping Wi-Fi, a dead route).
+    pub fn stall(&self) {
+        self.stalled.store(true, Ordering::SeqCst);
+    }
+
+    /// Moves bytes again after a stall (the ones held are delivered).
+    pub fn unstall(&self) {
+        self.stalled.store(false, Ordering::SeqCst);
+    }
+
+    /// Forgets an armed COMMIT cut that has not happened.
+    pub fn disarm(&self) {
+        self.armed.store(DISARMED, Ordering::SeqCst);
     }
 
     /// The next COMMIT any device sends reaches the server, whose answer never
@@ -113,11 +131,12 @@ impl Drop for Proxy {
 }
 
 /// Forwards both ways until either side closes or a COMMIT cut happens.
-async fn relay(client: TcpStream, server: TcpStream, armed: Arc<AtomicU8>) {
+async fn relay(client: TcpStream, server: TcpStream, armed: Arc<AtomicU8>, stalled: Arc<AtomicBool>) {
     let (mut client_rx, mut client_tx) = client.into_split();
     let (mut server_rx, mut server_tx) = server.into_split();
     let answers_withheld = Arc::new(AtomicBool::new(false));
     let withheld = answers_withheld.clone();
+    let stalled_up = stalled.clone();
     let to_client = async move {
         let mut buf = vec![0u8; 64 * 1024];
         loop {
@@ -125,6 +144,7 @@ async fn relay(client: TcpStream, server: TcpStream, armed: Arc<AtomicU8>) {
                 Ok(0) | Err(_) => return,
                 Ok(n) => n,
             };
+            hold_while(&stalled).await;
             if withheld.load(Ordering::SeqCst) {
                 return;
             }
@@ -141,6 +161,7 @@ async fn relay(client: TcpStream, server: TcpStream, armed: Arc<AtomicU8>) {
                 Ok(0) | Err(_) => return,
                 Ok(n) => n,
             };
+            hold_while(&stalled_up).await;
             for message in framing.feed(&buf[..n]) {
                 if framing.typed && is_commit(&message) {
                     match armed.swap(DISARMED, Ordering::SeqCst) {
@@ -166,6 +187,13 @@ async fn relay(client: TcpStream, server: TcpStream, armed: Arc<AtomicU8>) {
     tokio::select! {
         _ = to_client => {}
         _ = to_server => {}
+    }
+}
+
+/// Waits while the proxy is stalled.
+async fn hold_while(stalled: &AtomicBool) {
+    while stalled.load(Ordering::SeqCst) {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
 

@@ -194,6 +194,16 @@ async fn push_batch(
         Standing::NotThisFolder(reason) => return Ok(Some(reason)),
     };
     receipts::confirm_settled(&mut tx, &me, settled_here).await.map_err(classify)?;
+    // A row with a newer edit than the one whose answer was lost: that edit
+    // was made on the version then sent, not on the shadow copy from before,
+    // so the sent version is the base its merge starts from (else whatever
+    // others changed in between, a tag they removed, reads as this device's).
+    let mut sent_base: HashMap<(&str, &str), &Option<Row>> = HashMap::new();
+    for e in entries {
+        if let Some(version) = sent_before.get(&e.op_id) {
+            sent_base.insert((e.table_name.as_str(), e.row_id.as_str()), version);
+        }
+    }
 
     let mut settled = Vec::with_capacity(pending.len());
     for p in pending {
@@ -214,7 +224,10 @@ async fn push_batch(
             settled.push(Settled::refused(p, remote, Rejection { reason, local, waits_for: None }));
             continue;
         }
-        let base = cache.shadow(p.spec, &p.row_id)?;
+        let base = match sent_base.get(&(p.spec.name, p.row_id.as_str())) {
+            Some(sent) => (*sent).clone(),
+            None => cache.shadow(p.spec, &p.row_id)?,
+        };
         let remote_clock = central::last_clock(&mut tx, p.spec, &p.row_id).await.map_err(classify)?;
         let local_clock = Hlc::next_after(last_clock.as_ref(), p.changed_at_millis, &me);
         last_clock = Some(local_clock.clone());
