@@ -60,6 +60,13 @@ impl Agent {
         panic!("the agent never reported {state}");
     }
 
+    /// The last `lines` lines of the agent's log, for a test's diagnostics.
+    pub fn log_tail(&self, lines: usize) -> String {
+        let log = std::fs::read_to_string(self.log.path()).unwrap_or_default();
+        let all: Vec<&str> = log.lines().collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
+    }
+
     /// Forgets the statuses reported so far, so the next wait sees only newer ones.
     pub fn drain(&self) {
         while self.lines.try_recv().is_ok() {}
