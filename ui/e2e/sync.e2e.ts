@@ -162,6 +162,33 @@ describe.skipIf(!HAVE_SERVER)("an app syncing with a server", () => {
     await (await s.find("[data-testid=sync-indicator]")).click();
   });
 
+  it("holds a deletion that would empty most of the cards, and puts them back when asked", async () => {
+    const s = app.session;
+    await s.waitForText("[data-testid=sync-label]", (t) => t === "Synced", 20_000);
+    // Dated before the boiler card, so the card list still opens on the boiler.
+    db.psql(
+      `INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
+       SELECT 'trip-' || i, '2023-01-01T00:00:00Z', 'preferences', 'global', 'Packing list item ' || i, 'pending', '{"reason": "written by a test"}'
+       FROM generate_series(1, 60) i`,
+    );
+    await eventually("the 60 cards reached the app", () => sql(dataDir, "SELECT count(*) FROM memory_cards WHERE id LIKE 'trip-%'") === "60");
+    // Someone empties them on the server: more than half of this device's cards.
+    db.psql("DELETE FROM memory_cards WHERE id LIKE 'trip-%'");
+    await s.waitForText("[data-testid=sync-summary]", (t) => t === "60 deletions held", 20_000);
+    expect(await (await s.find("[data-testid=held-badge]")).text()).toBe("60");
+    expect(sql(dataDir, "SELECT count(*) FROM memory_cards WHERE id LIKE 'trip-%'")).toBe("60");
+    await (await s.find("[data-testid=sync-indicator]")).click();
+    await s.waitForText(
+      "[data-testid=held-deletion-item]",
+      (t) => t.includes("Memory card") && t.includes("60 rows deleted on the server, still here") && t.includes("trip-1"),
+    );
+    await app.screenshot("sync-held-deletions");
+    await (await s.find("[data-testid=held-keep]")).click();
+    await eventually("the kept cards are back on the server", () => db.psql("SELECT count(*) FROM memory_cards WHERE id LIKE 'trip-%'") === "60", 30_000);
+    await s.waitForText("[data-testid=sync-summary]", (t) => !t.includes("held"), 20_000);
+    await (await s.find("[data-testid=sync-indicator]")).click();
+  });
+
   it("records a real conflict and resolves it with a merged version in the conflict centre", async () => {
     const s = app.session;
     proxy.cut();
