@@ -269,6 +269,19 @@ async fn a_device_role_can_sync_data_but_not_change_the_schema() {
         let code = err.as_database_error().and_then(|e| e.code()).map(|c| c.to_string());
         assert!(matches!(code.as_deref(), Some("42501") | Some("42P01")), "{ddl} must be refused for lack of privilege, got {err}");
     }
+    // It cannot attach the SECURITY DEFINER capture functions to a table of
+    // its own to forge changelog rows or a resync of every device.
+    device.execute("CREATE TEMP TABLE memory_cards (id text)").await.expect("a device may make temp tables (the migration stages in them)");
+    for function in ["capture_deleted", "capture_inserted", "capture_updated", "capture_truncated", "record_field_clocks", "notify_change"] {
+        let timing = if function == "capture_truncated" { "AFTER TRUNCATE ON pg_temp.memory_cards FOR EACH STATEMENT" } else { "AFTER DELETE ON pg_temp.memory_cards FOR EACH ROW" };
+        let forged = format!("CREATE TRIGGER forged {timing} EXECUTE FUNCTION noesis_sync.{function}()");
+        let err = device.execute(sqlx::AssertSqlSafe(forged)).await.expect_err(function);
+        let code = err.as_database_error().and_then(|e| e.code()).map(|c| c.to_string());
+        assert_eq!(code.as_deref(), Some("42501"), "{function} must not be executable by a device: {err}");
+    }
+    let pruned: i64 = sqlx::query_scalar("SELECT noesis_sync.prune_changelog()").fetch_one(&mut device).await.expect("a device may prune");
+    assert!(pruned >= 0);
+
     // The verifier, not the password, is what the server stores.
     let stored: String = sqlx::query_scalar("SELECT rolpassword FROM pg_authid WHERE rolname = $1").bind(&role).fetch_one(&mut db.connect().await).await.unwrap();
     assert!(stored.starts_with("SCRAM-SHA-256$4096:") && !stored.contains("laptop-password-123"));
@@ -336,4 +349,25 @@ async fn rows_read_for_a_pull_have_the_canonical_form_of_to_jsonb_rows() {
         assert_eq!(typed.len(), ids.iter().filter(|id| *id != "absent").count(), "every existing {table} row is read, and only those");
         assert_eq!(typed, via_json, "a pull would write different {table} values (and shadows) than the checksums expect");
     }
+}
+
+#[tokio::test]
+async fn the_database_owner_with_createrole_renews_a_device_password_without_being_superuser() {
+    let db = TestDb::new(Server::Pgvector).await;
+    let suffix = &uuid::Uuid::new_v4().simple().to_string()[..8];
+    let (owner, role) = (format!("owner_{suffix}"), format!("device_{suffix}"));
+    run_psql(
+        &db.url,
+        &format!("CREATE ROLE {owner} LOGIN CREATEROLE PASSWORD 'owner-password-123'; ALTER DATABASE {} OWNER TO {owner}; ALTER SCHEMA public OWNER TO {owner};", db.name()),
+    );
+    let as_owner = target(&db.url_as(&owner, "owner-password-123"));
+    central::setup(&as_owner).await.expect("the owner sets up the schema");
+    central::create_device_role(&as_owner, &role, &noesis_engine::Secret::new("laptop-password-123")).await.expect("created");
+    let renewed = central::create_device_role(&as_owner, &role, &noesis_engine::Secret::new("another-password-456")).await.expect("renewed without SUPERUSER");
+    assert!(!renewed.created);
+    assert!(sqlx::PgConnection::connect(&db.url_as(&role, "another-password-456")).await.is_ok(), "the new password works");
+    assert!(sqlx::PgConnection::connect(&db.url_as(&role, "laptop-password-123")).await.is_err(), "the old one does not");
+    // A role with more rights than a device's is not quietly reused.
+    let err = central::create_device_role(&as_owner, &owner, &noesis_engine::Secret::new("another-password-456")).await.unwrap_err();
+    assert!(err.to_string().contains("not a plain login"), "{err}");
 }

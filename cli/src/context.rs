@@ -34,14 +34,20 @@ impl Context {
         Cache::open(&self.data_dir)
     }
 
-    /// The server URL: `--database-url`, else the one this device remembers.
+    /// The server URL: `--database-url`, else the one this device remembers
+    /// (checked again: any local program can write the cache). Warns on
+    /// stderr when the password may cross the network without TLS.
     pub fn server_url(&self, cache: Option<&Cache>) -> Result<Option<DatabaseUrl>> {
-        if let Some(text) = &self.database_url {
-            return DatabaseUrl::parse(text).map(Some);
+        let url = match &self.database_url {
+            Some(text) => Some(DatabaseUrl::parse(text)?),
+            None => match cache.map(|c| c.server_url()).transpose()?.flatten() {
+                Some(text) => Some(DatabaseUrl::parse(&text)?),
+                None => None,
+            },
+        };
+        if let Some(warning) = url.as_ref().and_then(noesis_engine::central::unencrypted_warning) {
+            eprintln!("warning: {warning}");
         }
-        match cache.map(|c| c.server_url()).transpose()?.flatten() {
-            Some(text) => DatabaseUrl::parse(&text).map(Some),
-            None => Ok(None),
-        }
+        Ok(url)
     }
 }

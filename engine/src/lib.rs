@@ -9,6 +9,7 @@ pub mod credentials;
 pub mod data_dir;
 pub mod error;
 pub mod legacy;
+pub mod private_files;
 pub mod secret;
 pub mod status;
 pub mod sync;

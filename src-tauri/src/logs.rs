@@ -5,7 +5,7 @@
 //! overrides it for a session. The engine never logs secrets or row content,
 //! so neither does this file.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
@@ -66,7 +66,7 @@ struct DailyFile {
 
 impl DailyFile {
     fn open(dir: &Path) -> Option<Self> {
-        std::fs::create_dir_all(dir).ok()?;
+        noesis_engine::private_files::create_dir(dir).ok()?;
         let day = today();
         let file = open_day(dir, &day)?;
         prune(dir);
@@ -79,7 +79,7 @@ fn today() -> String {
 }
 
 fn open_day(dir: &Path, day: &str) -> Option<File> {
-    OpenOptions::new().create(true).append(true).open(dir.join(format!("noesis-{day}.log"))).ok()
+    noesis_engine::private_files::open_append(&dir.join(format!("noesis-{day}.log"))).ok()
 }
 
 /// Deletes all but the newest [`KEEP_DAYS`] log files.

@@ -68,6 +68,11 @@ impl TestDb {
         db
     }
 
+    /// The database's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// A connection to this database as the superuser.
     pub async fn connect(&self) -> PgConnection {
         PgConnection::connect(&self.url).await.expect("connect to the test database")

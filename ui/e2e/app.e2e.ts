@@ -75,6 +75,16 @@ describe("a new user with no server", () => {
     await app.screenshot("card-detail");
   });
 
+  it("ignores a <base> injected into the page (CSP base-uri 'none')", async () => {
+    const s = app.session;
+    const before = await s.execute<string>("return document.baseURI");
+    const after = await s.execute<string>(
+      "const b = document.createElement('base'); b.href = 'https://attacker.invalid/'; document.head.appendChild(b); const u = document.baseURI; b.remove(); return u;",
+    );
+    expect(after).toBe(before);
+    expect(after).not.toContain("attacker.invalid");
+  });
+
   it("shows empty states in the other views", async () => {
     const s = app.session;
     for (const [view, title, shot] of [

@@ -53,6 +53,7 @@ describe.skipIf(!ADMIN)("the first-run wizard against a real server", () => {
     await s.find("[data-testid=wizard][data-step=server]");
     expect(await (await s.find("[data-testid=wz-host]")).property("value")).toBe("192.168.4.25");
     expect(await (await s.find("[data-testid=wz-port]")).property("value")).toBe("5433");
+    expect(await (await s.find("[data-testid=wz-tls]")).property("value")).toBe("require");
     await app.screenshot("wizard-1-server");
     await s.execute("document.documentElement.setAttribute('data-theme', 'dark')");
     await app.screenshot("wizard-1-server-dark");

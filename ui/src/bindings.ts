@@ -592,6 +592,11 @@ export type Problem =
 "schema_outdated" | 
 /**  The sync schema is newer than this app understands. */
 "app_too_old" | 
+/**
+ *  The connection may go without TLS to another machine (sslmode
+ *  disable, allow or prefer): a warning, not a blocker.
+ */
+"unencrypted" | 
 /**  Anything else the server said. */
 "other";
 

@@ -7,7 +7,7 @@ use noesis_engine::sync::{sync_once, DEFAULT_SETTLE_WAIT};
 use noesis_engine::Error;
 
 use crate::context::Context;
-use crate::output::print_json;
+use crate::output::{print_json, terminal_safe};
 
 /// Options of `conflicts`.
 #[derive(Args, Debug)]
@@ -77,7 +77,7 @@ pub async fn run(ctx: &Context, args: ConflictsArgs) -> anyhow::Result<()> {
             if ctx.json {
                 print_json(&serde_json::json!({ "resolved": record.id, "sync": report }));
             } else {
-                println!("Resolved {} on {} {}; synced.", record.id, record.table, record.row_id);
+                println!("Resolved {} on {} {}; synced.", record.id, record.table, terminal_safe(&record.row_id));
             }
         }
     }
@@ -88,7 +88,7 @@ pub async fn run(ctx: &Context, args: ConflictsArgs) -> anyhow::Result<()> {
 /// that differ, each with both values (the rows can be long; the difference
 /// is what the user decides on).
 fn describe(c: &ConflictRecord, me: &str) -> String {
-    let mut out = format!("{}  {} {}  ({}, {})\n", c.id, c.table, c.row_id, c.reason, c.created_at.format("%Y-%m-%d %H:%M"));
+    let mut out = format!("{}  {} {}  ({}, {})\n", c.id, c.table, terminal_safe(&c.row_id), c.reason, c.created_at.format("%Y-%m-%d %H:%M"));
     out += &format!("    kept: {}\n    lost: {}\n", author(&c.winning_device, me, &c.winning), author(&c.losing_device, me, &c.losing));
     if c.winning.is_some() && c.losing.is_some() {
         for f in field_sides(c).iter().filter(|f| f.differs) {

@@ -3,7 +3,7 @@
 use noesis_engine::status::status;
 
 use crate::context::Context;
-use crate::output::print_json;
+use crate::output::{print_json, terminal_safe};
 
 /// Changes not accepted listed with their reasons; the newest come first.
 const SHOWN_REJECTED: usize = 20;
@@ -30,7 +30,7 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
     if report.rejected_changes > 0 {
         println!("Not accepted: {} local change(s), refused by the server or held back; edit the row to send it again:", report.rejected_changes);
         for change in cache.rejected_changes(SHOWN_REJECTED)? {
-            println!("  {} {}: {}", change.table_name, change.row_id, change.reason);
+            println!("  {} {}: {}", change.table_name, terminal_safe(&change.row_id), terminal_safe(&change.reason));
         }
         if report.rejected_changes > SHOWN_REJECTED as u64 {
             println!("  ... and {} more (all of them: the cache's sync_rejected table)", report.rejected_changes - SHOWN_REJECTED as u64);
@@ -42,7 +42,7 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
             report.unreadable_central_rows
         );
         for row in &report.unreadable_central {
-            println!("  {} {}: {}", row.table_name, row.row_id, row.reason);
+            println!("  {} {}: {}", row.table_name, terminal_safe(&row.row_id), terminal_safe(&row.reason));
         }
         if report.unreadable_central_rows > report.unreadable_central.len() as u64 {
             println!("  ... and {} more (all of them: the cache's central_unreadable table)", report.unreadable_central_rows - report.unreadable_central.len() as u64);

@@ -7,7 +7,7 @@ use noesis_engine::sync::{sync_once, DEFAULT_SETTLE_WAIT};
 use noesis_engine::Error;
 
 use crate::context::Context;
-use crate::output::print_json;
+use crate::output::{print_json, terminal_safe};
 
 /// Options of `sync`.
 #[derive(Args, Debug)]
@@ -102,7 +102,7 @@ pub fn print_held(held: &[HeldDeletions]) {
             "Held:    {} {} row(s) {who}: more than half of the table (and more than {MASS_DELETE_MIN}), so nothing was deleted ({}{more})",
             h.rows,
             h.table_name,
-            h.sample.join(", ")
+            terminal_safe(&h.sample.join(", "))
         );
     }
     if !held.is_empty() {

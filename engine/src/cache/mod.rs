@@ -59,6 +59,10 @@ pub const CACHE_FILE: &str = "cache.sqlite3";
 /// sync batch holds it for well under a second, a shell user may hold it longer.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The folders the engine and the app keep in a data folder (the legacy
+/// snapshots, the app's logs), made private with it.
+pub const DATA_SUBFOLDERS: [&str; 2] = [crate::legacy::SNAPSHOT_FOLDER, "logs"];
+
 /// An open local cache.
 pub struct Cache {
     conn: Connection,
@@ -69,12 +73,15 @@ impl Cache {
     /// Opens (creating if needed) the cache in `data_dir`, brings its schema up to
     /// date and makes sure the device has an id.
     pub fn open(data_dir: &Path) -> Result<Self> {
-        std::fs::create_dir_all(data_dir).map_err(|source| Error::Io {
-            context: "cannot create the data folder".into(),
-            path: data_dir.to_path_buf(),
-            source,
-        })?;
+        let io = |context: &str| {
+            let context = context.to_string();
+            move |source| Error::Io { context, path: data_dir.to_path_buf(), source }
+        };
+        crate::private_files::create_dir(data_dir).map_err(io("cannot create the data folder"))?;
+        // Folders and files an older version left readable by others.
+        crate::private_files::tighten_data_folder(data_dir, CACHE_FILE, &DATA_SUBFOLDERS).map_err(io("cannot make the data folder private"))?;
         let path = data_dir.join(CACHE_FILE);
+        crate::private_files::create_file(&path).map_err(io("cannot create the cache file"))?;
         let conn = Connection::open(&path).map_err(|e| cache_error(&path, "opening it", e))?;
         let mut cache = Self { conn, path };
         cache.configure()?;

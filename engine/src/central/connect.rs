@@ -80,7 +80,7 @@ impl ServerTarget {
     /// Opens one connection (setup, status, tests).
     pub async fn connect(&self) -> Result<PgConnection> {
         let options = self.options()?;
-        match tokio::time::timeout(CONNECT_TIMEOUT, options.connect()).await {
+        match tokio::time::timeout(self.connect_timeout(), options.connect()).await {
             Ok(Ok(conn)) => Ok(conn),
             Ok(Err(e)) => Err(self.classify(e)),
             Err(_) => Err(self.timed_out()),
@@ -92,7 +92,7 @@ impl ServerTarget {
         let options = self.options()?;
         PgPoolOptions::new()
             .max_connections(POOL_SIZE)
-            .acquire_timeout(CONNECT_TIMEOUT)
+            .acquire_timeout(self.connect_timeout())
             .connect_with(options)
             .await
             .map_err(|e| self.classify(e))
@@ -105,11 +105,16 @@ impl ServerTarget {
         conn.close().await.map_err(|e| self.classify(e))
     }
 
+    /// The URL's `connect_timeout`, else [`CONNECT_TIMEOUT`].
+    fn connect_timeout(&self) -> Duration {
+        self.url.connect_timeout().unwrap_or(CONNECT_TIMEOUT)
+    }
+
     fn timed_out(&self) -> Error {
         Error::Unreachable {
             host: self.url.host().to_string(),
             port: self.url.port(),
-            detail: format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()),
+            detail: format!("no answer within {} s", self.connect_timeout().as_secs()),
         }
     }
 

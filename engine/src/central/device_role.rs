@@ -53,12 +53,34 @@ pub async fn create_device_role(target: &ServerTarget, name: &str, password: &Se
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| target.classify(e))?;
+    if exists {
+        // Renewing the password of a role that must still be a plain login:
+        // only the password is altered, which the database owner with
+        // CREATEROLE may do (naming NOSUPERUSER again would need a superuser).
+        let (login, powerful): (bool, bool) = sqlx::query_as(
+            "SELECT rolcanlogin, rolsuper OR rolcreatedb OR rolcreaterole OR rolbypassrls OR rolreplication FROM pg_roles WHERE rolname = $1",
+        )
+        .bind(name)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| target.classify(e))?;
+        if powerful || !login {
+            return Err(Error::Postgres {
+                context: "renewing the device role".into(),
+                detail: format!(
+                    "the role `{name}` already exists and is not a plain login (it can log in: {login}; it has superuser, createdb, createrole, bypassrls or replication rights: {powerful}): choose another name for the device role"
+                ),
+            });
+        }
+    }
     // Role names and passwords cannot be bind parameters in DDL; format() with
     // %I and %L quotes them on the server.
-    let verb = if exists { "ALTER" } else { "CREATE" };
-    let ddl: String = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT format('{verb} ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT PASSWORD %L', $1::text, $2::text)"
-    )))
+    let ddl_template = if exists {
+        "SELECT format('ALTER ROLE %I PASSWORD %L', $1::text, $2::text)"
+    } else {
+        "SELECT format('CREATE ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT PASSWORD %L', $1::text, $2::text)"
+    };
+    let ddl: String = sqlx::query_scalar(ddl_template)
     .bind(name)
     .bind(&verifier)
     .fetch_one(&mut *tx)

@@ -56,6 +56,9 @@ pub enum Problem {
     SchemaOutdated,
     /// The sync schema is newer than this app understands.
     AppTooOld,
+    /// The connection may go without TLS to another machine (sslmode
+    /// disable, allow or prefer): a warning, not a blocker.
+    Unencrypted,
     /// Anything else the server said.
     Other,
 }
@@ -120,7 +123,23 @@ pub async fn diagnose(target: &ServerTarget) -> Diagnosis {
         Err(e) => (None, vec![blocking(Problem::Other, capitalise(&e.to_string()))]),
     };
     let _ = conn.close().await;
+    let mut findings = findings;
+    if let Some(warning) = unencrypted_warning(target.url()) {
+        findings.insert(0, Finding { problem: Problem::Unencrypted, blocking: false, message: warning });
+    }
     Diagnosis::from_findings(version, findings)
+}
+
+/// The warning for a connection that may carry the password without TLS
+/// across a network, if this one may; shared by the wizard and the CLI.
+pub fn unencrypted_warning(url: &crate::DatabaseUrl) -> Option<String> {
+    url.allows_cleartext_over_network().then(|| {
+        format!(
+            "The connection to {} may go without TLS (sslmode={}): anyone on the network path can read the data, and a fake server can ask for the password in clear text. Choose Require or Verify unless this network is yours alone.",
+            url.host(),
+            url.sslmode()
+        )
+    })
 }
 
 /// Opens and closes a TCP connection; a finding when that fails.

@@ -18,7 +18,7 @@ mod setup;
 pub use changelog::{fetch_changed_rows, fetch_changes, Change, ChangedRow, Cursor};
 pub use pull_rows::{decode_row, fetch_canonical_rows, key_of, select_list, values_of, CanonicalValues};
 pub use connect::{ServerTarget, CONNECT_TIMEOUT};
-pub use diagnose::{diagnose, server_too_old, Diagnosis, Finding, Problem, PROBE_TIMEOUT};
+pub use diagnose::{diagnose, server_too_old, unencrypted_warning, Diagnosis, Finding, Problem, PROBE_TIMEOUT};
 pub use plan::{schema_plan, PlannedChange, SchemaPlan};
 pub use server_form::{ServerForm, TlsMode};
 pub use device_role::{create_device_role, DeviceRoleReport};

@@ -53,6 +53,7 @@ const SUMMARIES: &[(i64, &str)] = &[
     (20261202000011, "Push receipts: table noesis_sync.push_receipts and a column on noesis_sync.devices, so a device's retried push and a restored data folder lose no edit; the Python server is unaffected."),
     (20261202000012, "Per-field clocks: table noesis_sync.field_clocks and an UPDATE/DELETE trigger on the four merged tables, so the later edit of each field wins; the Python server's writes are recorded, not changed."),
     (20261203000013, "A random identity for this database, so a device that used to sync with another server reads this one whole instead of missing its older rows."),
+    (20261203000014, "Only the database owner may attach the sync's capture functions to a table, so no other login can forge another device's changes."),
 ];
 
 /// Reads the schema's state without changing anything.

@@ -68,7 +68,8 @@ impl Default for ServerForm {
             port: 5433,
             database: "noesis".into(),
             user: "noesis_user".into(),
-            tls_mode: TlsMode::Prefer,
+            // A password crosses the network: TLS unless the user turns it off.
+            tls_mode: TlsMode::Require,
             ca_file: None,
         }
     }
@@ -115,7 +116,7 @@ impl ServerForm {
             port: url.port(),
             database: url.database(),
             user: url.user(),
-            tls_mode: url.query_param("sslmode").and_then(|m| TlsMode::parse(&m)).unwrap_or(TlsMode::Prefer),
+            tls_mode: TlsMode::parse(url.sslmode()).unwrap_or(TlsMode::Require),
             ca_file: url.query_param("sslrootcert"),
         }
     }
@@ -128,7 +129,7 @@ mod tests {
     #[test]
     fn the_defaults_are_the_home_server() {
         let url = ServerForm::default().url().unwrap();
-        assert_eq!(url.to_string(), "postgres://noesis_user@192.168.4.25:5433/noesis?sslmode=prefer");
+        assert_eq!(url.to_string(), "postgres://noesis_user@192.168.4.25:5433/noesis?sslmode=require");
     }
 
     #[test]

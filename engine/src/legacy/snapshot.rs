@@ -80,10 +80,12 @@ pub fn take(legacy_dir: &Path, store: Store, into: &Path) -> Result<Option<Snaps
     if !source.is_file() {
         return Ok(None);
     }
-    std::fs::create_dir_all(into).map_err(|e| io_error("cannot create the snapshot folder", into, e))?;
+    crate::private_files::create_dir(into).map_err(|e| io_error("cannot create the snapshot folder", into, e))?;
     let path = into.join(store.snapshot_name());
     let partial = into.join(format!("{}.partial", store.snapshot_name()));
     let _ = std::fs::remove_file(&partial);
+    // The copy is as private as the user's data, whatever the source's mode.
+    crate::private_files::create_file(&partial).map_err(|e| io_error("cannot create the snapshot", &partial, e))?;
     {
         let src = open_source(&source)?;
         let mut dst = Connection::open(&partial).map_err(|e| sqlite_error(&partial, "creating the snapshot", e))?;

@@ -144,7 +144,7 @@ async fn pass(target: &ServerTarget, device: &DeviceIdentity, options: &MigrateO
             continue;
         }
         progress(ProgressEvent::Step { message: format!("collecting the rows of {} changed since the last pass", snapshot.source.display()) });
-        std::fs::create_dir_all(&deltas).map_err(|e| io_error("cannot create the bridge delta folder", &deltas, e))?;
+        crate::private_files::create_dir(&deltas).map_err(|e| io_error("cannot create the bridge delta folder", &deltas, e))?;
         let (current, delta_file) = (snapshot.clone(), deltas.join(snapshot.store.snapshot_name()));
         let changed = tokio::task::spawn_blocking(move || delta::changed_rows(&current, &base_file, &delta_file))
             .await
@@ -152,7 +152,7 @@ async fn pass(target: &ServerTarget, device: &DeviceIdentity, options: &MigrateO
         to_merge.push(changed);
     }
     let report = migrate_snapshots(target, device, options, progress, &to_merge, sources).await?;
-    std::fs::create_dir_all(&base).map_err(|e| io_error("cannot create the bridge base folder", &base, e))?;
+    crate::private_files::create_dir(&base).map_err(|e| io_error("cannot create the bridge base folder", &base, e))?;
     for snapshot in &snapshots {
         let (target_file, partial) = (base.join(snapshot.store.snapshot_name()), base.join(format!("{}.partial", snapshot.store.snapshot_name())));
         std::fs::copy(&snapshot.path, &partial).map_err(|e| io_error("cannot keep the pass's snapshot", &partial, e))?;

@@ -33,10 +33,19 @@ const IN_PROGRESS_KEY: &str = "wizard_in_progress";
 /// the one place it is stored), the migration running, if any, and the two
 /// ways out to the app (the progress event, starting the sync agent).
 pub struct WizardSession {
-    password: Mutex<Option<Secret>>,
+    /// The password typed, with the server (host:port, as the keychain keys
+    /// it) it was typed for: it is never offered to another server.
+    password: Mutex<Option<(String, Secret)>>,
     migration: Mutex<Option<MigrationHandle>>,
     sink: Arc<dyn Fn(WizardProgress) + Send + Sync>,
     start_agent: Box<dyn Fn() + Send + Sync>,
+}
+
+impl WizardSession {
+    /// The password typed this session, if it was typed for `url`'s server.
+    fn password_for(&self, url: &DatabaseUrl) -> Option<Secret> {
+        lock(&self.password).as_ref().filter(|(server, _)| *server == url.keychain_service()).map(|(_, p)| p.clone())
+    }
 }
 
 /// Manages the wizard's session on `app`: progress goes to the window as
@@ -110,7 +119,7 @@ pub async fn wizard_dismiss(state: State<'_, AppState>) -> CommandResult<()> {
 /// session, or the keychain's.
 fn form_target(session: &WizardSession, form: &ServerForm, password: Option<String>) -> CommandResult<ServerTarget> {
     let url = form.url()?;
-    match password.filter(|p| !p.is_empty()).map(Secret::new).or_else(|| lock(&session.password).clone()) {
+    match password.filter(|p| !p.is_empty()).map(Secret::new).or_else(|| session.password_for(&url)) {
         Some(p) => Ok(ServerTarget::exact(url.with_password(Some(p)))),
         None => Ok(ServerTarget::resolve(&url)?),
     }
@@ -120,7 +129,7 @@ fn form_target(session: &WizardSession, form: &ServerForm, password: Option<Stri
 fn saved_target(state: &AppState, session: &WizardSession) -> CommandResult<ServerTarget> {
     let url = state.cache().server_url()?.ok_or_else(|| invalid("No server is configured yet: save one first."))?;
     let url = DatabaseUrl::parse(&url)?;
-    match lock(&session.password).clone() {
+    match session.password_for(&url) {
         Some(p) => Ok(ServerTarget::exact(url.with_password(Some(p)))),
         None => Ok(ServerTarget::resolve(&url)?),
     }
@@ -165,7 +174,7 @@ pub async fn wizard_save_server(state: State<'_, AppState>, session: State<'_, W
         Some(p) => Some(credentials::store_password(&url, p)?.describe().to_string()),
         None => None,
     };
-    *lock(&session.password) = password;
+    *lock(&session.password) = password.map(|p| (url.keychain_service(), p));
     {
         let cache = state.cache();
         // Another server is read from the start: the pull notices its identity.

@@ -6,10 +6,10 @@ import type { Diagnosis, ServerForm, TlsMode } from "./api";
 import { messageOf } from "../lib/api";
 
 const TLS_MODES: { value: TlsMode; label: string }[] = [
-  { value: "prefer", label: "Prefer (TLS when offered)" },
   { value: "require", label: "Require (no certificate check)" },
   { value: "verify-ca", label: "Verify CA" },
   { value: "verify-full", label: "Verify CA and host name" },
+  { value: "prefer", label: "Prefer (plain TCP if the server has no TLS)" },
   { value: "disable", label: "Disable (plain TCP)" },
 ];
 

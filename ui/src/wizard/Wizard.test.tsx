@@ -32,7 +32,7 @@ import { MigrateStep, applyProgress } from "./MigrateStep";
 import { Wizard } from "./Wizard";
 
 const mocked = wizardApi as unknown as Record<string, ReturnType<typeof vi.fn>>;
-const form: ServerForm = { host: "192.168.4.25", port: 5433, database: "noesis", user: "noesis_user", tls_mode: "prefer", ca_file: null };
+const form: ServerForm = { host: "192.168.4.25", port: 5433, database: "noesis", user: "noesis_user", tls_mode: "require", ca_file: null };
 const wrongPassword: Diagnosis = {
   ok: false,
   server_version: null,

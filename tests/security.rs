@@ -1,0 +1,158 @@
+//! What a hostile local program or a lost laptop can get out of a device (issue
+//! 12), tried as an attacker would: a URL that redirects the stored password
+//! to another port, a saved server URL edited in the cache, files another
+//! account could read, escape sequences in row ids.
+
+mod support;
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use noesis_engine::legacy::generate::GenerateSpec;
+use support::device::Device;
+use support::legacy::{self, LegacyStore};
+use support::{all_output, cli, data_dir, stdout_json, TestDb};
+
+/// A fake PostgreSQL on a free port that counts the connections it gets
+/// (what a stored password would be sent to).
+struct Listener {
+    port: u16,
+    connections: Arc<AtomicUsize>,
+}
+
+impl Listener {
+    fn start() -> Self {
+        let socket = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = socket.local_addr().unwrap().port();
+        let connections = Arc::new(AtomicUsize::new(0));
+        let seen = connections.clone();
+        std::thread::spawn(move || {
+            for stream in socket.incoming().map_while(Result::ok) {
+                seen.fetch_add(1, Ordering::SeqCst);
+                let mut stream = stream;
+                let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
+                let _ = stream.read(&mut [0u8; 64]);
+            }
+        });
+        Listener { port, connections }
+    }
+
+    fn connections(&self) -> usize {
+        std::thread::sleep(Duration::from_millis(300));
+        self.connections.load(Ordering::SeqCst)
+    }
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn a_url_parameter_cannot_send_the_password_to_another_server() {
+    let fake = Listener::start();
+    let dir = data_dir();
+    for redirect in [format!("host=localhost&port={}", fake.port), format!("hostaddr=127.0.0.1&port={}", fake.port), format!("port={}", fake.port)] {
+        let url = format!("postgres://noesis_device@127.0.0.1:5432/noesis?{redirect}");
+        let out = cli(dir.path()).args(["status", "--json", "--database-url", &url]).env("PGPASSWORD", "stored-password-123").output().unwrap();
+        assert!(!out.status.success(), "{}", all_output(&out));
+        assert_eq!(stdout_json(&out)["error"]["code"], "invalid_database_url", "{}", all_output(&out));
+        assert!(all_output(&out).contains("does not accept"), "the error says why: {}", all_output(&out));
+    }
+    assert_eq!(fake.connections(), 0, "nothing was sent to the other port");
+}
+
+#[tokio::test]
+async fn a_server_url_edited_in_the_cache_is_refused_before_connecting() {
+    let db = TestDb::with_schema().await;
+    let fake = Listener::start();
+    let device = Device::new(&db.url);
+    device.sync();
+    // Another program rewrites the saved server to redirect the password.
+    device.sqlite(&format!(
+        "INSERT OR REPLACE INTO sync_state (key, value) VALUES ('server_url', 'postgres://postgres@127.0.0.1:5432/noesis?host=127.0.0.1&port={}')",
+        fake.port
+    ));
+    let out = support::cli(device.dir.path()).args(["sync", "--json"]).env("PGPASSWORD", "stored-password-123").output().unwrap();
+    assert!(!out.status.success(), "{}", all_output(&out));
+    assert_eq!(stdout_json(&out)["error"]["code"], "invalid_database_url");
+    assert_eq!(fake.connections(), 0, "nothing was sent to the other port");
+}
+
+#[test]
+fn a_password_in_the_url_is_refused_and_never_printed_or_saved() {
+    let dir = data_dir();
+    let url = "postgres://noesis_user@127.0.0.1:5432/noesis?password=Leak-Canary-123";
+    let out = cli(dir.path()).args(["login", "--json", "--database-url", url]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(!all_output(&out).contains("Leak-Canary-123"), "{}", all_output(&out));
+    let cache = dir.path().join("cache.sqlite3");
+    if cache.exists() {
+        let saved = support::device::sqlite3(&cache, "SELECT group_concat(value) FROM sync_state");
+        assert!(!saved.contains("Leak-Canary-123"), "the password was saved: {saved}");
+    }
+}
+
+#[test]
+fn tls_left_optional_off_this_machine_is_warned_about() {
+    let dir = data_dir();
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    // A host that is not loopback (nothing answers: the point is the warning).
+    let url = format!("postgres://noesis_user@192.0.2.1:{port}/noesis?sslmode=prefer&connect_timeout=1");
+    let out = cli(dir.path()).args(["status", "--database-url", &url]).output().unwrap();
+    let text = all_output(&out);
+    assert!(text.contains("warning:") && text.contains("may go without TLS (sslmode=prefer)"), "{text}");
+    let quiet = cli(dir.path()).args(["status", "--database-url", &format!("postgres://noesis_user@192.0.2.1:{port}/noesis?connect_timeout=1")]).output().unwrap();
+    assert!(!all_output(&quiet).contains("without TLS"), "the default (require) is not warned about: {}", all_output(&quiet));
+}
+
+#[tokio::test]
+async fn the_data_folder_its_cache_and_the_legacy_copies_are_private() {
+    let db = TestDb::with_schema().await;
+    let store = LegacyStore::new(&GenerateSpec::small());
+    // The legacy store is private in a private folder; its copy must stay so.
+    std::fs::set_permissions(store.path().join("data/memory/memory_cards.sqlite3"), std::fs::Permissions::from_mode(0o600)).ok();
+    let device = data_dir();
+    let out = legacy::migrate(&db.url, device.path(), store.path(), &[]);
+    assert!(out.status.success(), "{}", all_output(&out));
+    let d = device.path();
+    assert_eq!(mode(d), 0o700, "the data folder");
+    for file in ["cache.sqlite3", "cache.sqlite3-wal", "legacy-snapshot/memory_cards.sqlite3", "legacy-snapshot/documents.sqlite3"] {
+        if d.join(file).exists() {
+            assert_eq!(mode(&d.join(file)), 0o600, "{file}");
+        }
+    }
+    assert_eq!(mode(&d.join("legacy-snapshot")), 0o700);
+    assert!(d.join("legacy-snapshot/memory_cards.sqlite3").exists());
+
+    // A folder an older version left readable is tightened on the next start.
+    std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(d.join("cache.sqlite3"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::set_permissions(d.join("legacy-snapshot/memory_cards.sqlite3"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let status = cli(d).args(["status", "--json"]).output().unwrap();
+    assert!(status.status.success(), "{}", all_output(&status));
+    assert_eq!((mode(d), mode(&d.join("cache.sqlite3"))), (0o700, 0o600));
+    assert_eq!(mode(&d.join("legacy-snapshot/memory_cards.sqlite3")), 0o600);
+}
+
+#[tokio::test]
+async fn row_ids_with_terminal_escapes_are_printed_escaped() {
+    let db = TestDb::with_schema().await;
+    let device = Device::new(&db.url);
+    device.sync();
+    // A row the push holds back (a date PostgreSQL would misread), its id
+    // carrying an escape sequence that would clear the screen.
+    device.sqlite(
+        "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
+         VALUES ('evil' || char(27) || '[2J', 'yesterday', 'preferences', 'global', 'x', 'pending', '{\"reason\": \"written by a test\"}')",
+    );
+    device.sync();
+    let out = device.cli().args(["status"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("evil\\u{1b}[2J"), "the id is shown escaped: {text}");
+    assert!(!text.contains('\u{1b}'), "no raw escape reaches the terminal");
+}
