@@ -24,8 +24,10 @@ use clap::{Parser, Subcommand};
 #[command(name = "noesis-sync", version, about, long_about = None)]
 pub struct Cli {
     /// Central server, e.g. postgres://noesis_user@192.168.4.25:5433/noesis. The
-    /// password may be in the URL, in PGPASSWORD, or in the OS keychain (see
-    /// `login`). Defaults to the server this device was last logged in to.
+    /// password may be in the URL (user:password@), in PGPASSWORD, or in the
+    /// OS keychain (see `login`). Parameters accepted: sslmode (default
+    /// require, prefer for this machine), sslrootcert, sslcert, sslkey,
+    /// connect_timeout. Defaults to the server this device was last logged in to.
     #[arg(long, env = "NOESIS_DATABASE_URL", global = true, hide_env_values = true)]
     database_url: Option<String>,
 

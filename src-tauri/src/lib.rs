@@ -85,6 +85,14 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             wizard::wizard_rejects,
         ])
         .events(collect_events![sync_status::SyncStatus, cache_changed::CacheChanged, wizard::WizardProgress])
+        // The Noesis server's enums with the app's labels, from the engine's
+        // one declaration (tables::contract): the forms offer exactly these.
+        .constant("VOCABULARIES", vocabularies())
+}
+
+/// `{ enum name: [[value, label], ...] }` for every server vocabulary.
+fn vocabularies() -> std::collections::BTreeMap<&'static str, Vec<[&'static str; 2]>> {
+    noesis_engine::tables::contract::VOCABULARIES.iter().map(|v| (v.name, v.terms.iter().map(|t| [t.value, t.label]).collect())).collect()
 }
 
 /// The app on any runtime: `base` (the real builder, or

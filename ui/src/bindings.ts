@@ -150,6 +150,9 @@ export const events = {
 	wizardProgress: makeEvent<WizardProgress, WizardProgress>("wizard://progress"),
 };
 
+/* Constants */
+export const VOCABULARIES = {"DocumentStatus":[["pending","Pending"],["indexing","Indexing"],["indexed","Indexed"],["error","Error"]],"DocumentType":[["pdf","PDF"],["docx","Word"],["txt","Text"],["md","Markdown"],["csv","CSV"],["jpg","JPEG image"],["jpeg","JPEG image"],["png","PNG image"],["svg","SVG image"]],"MemoryApproval":[["pending","Pending"],["approved","Approved"],["rejected","Rejected"]],"MemoryCategory":[["principles_values","Principles & values"],["cognitive_framing","Cognitive framing"],["decision_heuristics","Decision heuristics"],["preferences","Preferences"],["vocabulary","Vocabulary"]],"MemoryScope":[["project","This project"],["global","Everywhere"]]} as const;
+
 /* Types */
 /**  A user's verdict on a card. */
 export type Approval = 

@@ -11,27 +11,19 @@ import { useAsync } from "../lib/useAsync";
 import { useCacheRevision, useHeldRevision } from "../lib/useCacheRevision";
 import { ErrorState, Loading } from "../components/States";
 import { Related } from "../components/Related";
+import { VOCABULARIES } from "../bindings";
 
 /**
- * The Noesis server's `MemoryCategory` and `MemoryScope` values with the
- * labels the engine declares (engine/src/tables/contract.rs): the server
- * refuses any other value, so the form offers only these. Kept in step with
- * the engine by hand until the app reads them from it over IPC.
+ * The Noesis server's `MemoryCategory` and `MemoryScope` values with their
+ * labels, generated into the bindings from the engine's one declaration
+ * (engine/src/tables/contract.rs): the server refuses any other value, so the
+ * form offers only these.
  */
-export const CATEGORIES: ReadonlyArray<[string, string]> = [
-  ["principles_values", "Principles & values"],
-  ["cognitive_framing", "Cognitive framing"],
-  ["decision_heuristics", "Decision heuristics"],
-  ["preferences", "Preferences"],
-  ["vocabulary", "Vocabulary"],
-];
-export const SCOPES: ReadonlyArray<[string, string]> = [
-  ["project", "This project"],
-  ["global", "Everywhere"],
-];
+export const CATEGORIES: ReadonlyArray<readonly [string, string]> = VOCABULARIES.MemoryCategory;
+export const SCOPES: ReadonlyArray<readonly [string, string]> = VOCABULARIES.MemoryScope;
 
 /** The label of a server value, or the value itself when it is none of them. */
-export function labelOf(choices: ReadonlyArray<[string, string]>, value: string): string {
+export function labelOf(choices: ReadonlyArray<readonly [string, string]>, value: string): string {
   return choices.find(([v]) => v === value)?.[1] ?? value;
 }
 
@@ -40,7 +32,7 @@ export function labelOf(choices: ReadonlyArray<[string, string]>, value: string)
  * none of them (written by psql or an older tool), marked, so that editing the
  * card never changes it silently.
  */
-function Choices(props: { choices: ReadonlyArray<[string, string]>; current: string }) {
+function Choices(props: { choices: ReadonlyArray<readonly [string, string]>; current: string }) {
   const known = props.choices.some(([v]) => v === props.current);
   return (
     <>

@@ -79,6 +79,6 @@ describe("Documents", () => {
     expect(await screen.findByText("Have it serviced every year")).toBeTruthy();
     await waitFor(() => expect((screen.getByLabelText("Tags, separated by commas") as HTMLInputElement).value).toBe("home"));
     expect((screen.getByLabelText("Notes") as HTMLTextAreaElement).value).toBe("the 2019 model");
-    expect(screen.getByTestId("document-detail").textContent).toContain("indexed");
+    expect(screen.getByTestId("document-detail").textContent).toContain("Indexed");
   });
 });

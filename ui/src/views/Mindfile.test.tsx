@@ -18,7 +18,7 @@ const entry = (id: string, text: string, note = ""): MindfileEntry => ({
   id,
   created_at: "2024-03-05T14:07:09Z",
   updated_at: "2024-03-05T14:07:09Z",
-  category: "identity",
+  category: "principles_values",
   text,
   source_memory_card_id: "c1",
   source_card_text: null,
@@ -27,8 +27,17 @@ const entry = (id: string, text: string, note = ""): MindfileEntry => ({
 
 beforeEach(() => {
   vi.resetAllMocks();
-  mocked.mindfileCategories.mockResolvedValue([{ value: "identity", count: 2 }]);
+  mocked.mindfileCategories.mockResolvedValue([{ value: "principles_values", count: 2 }]);
   mocked.listMindfileEntries.mockResolvedValue([entry("e1", "Lives in Leeds"), entry("e2", "Has a cat")]);
+});
+
+describe("MindfileView", () => {
+  it("names the server's categories with their labels, in the list and over each group", async () => {
+    render(<MindfileView onOpenCard={() => {}} />);
+    await screen.findByText("Lives in Leeds");
+    expect(screen.getAllByText("Principles & values").length).toBe(2);
+    expect(screen.queryByText("principles_values")).toBeNull();
+  });
 });
 
 describe("MindfileView when the cache changes underneath", () => {

@@ -9,6 +9,7 @@ import { formatRelative } from "../lib/format";
 import { useAsync } from "../lib/useAsync";
 import { useCacheRevision } from "../lib/useCacheRevision";
 import { Empty, ErrorState, Loading } from "../components/States";
+import { CATEGORIES, labelOf } from "./CardDetail";
 
 export function MindfileView({ onOpenCard }: { onOpenCard: (id: string) => void }) {
   const [category, setCategory] = useState<string | null>(null);
@@ -36,7 +37,7 @@ export function MindfileView({ onOpenCard }: { onOpenCard: (id: string) => void 
               <li key={c.value} role="option" aria-selected={category === c.value} tabIndex={0}
                 class={category === c.value ? "selected" : ""}
                 onClick={() => setCategory(c.value)} onKeyDown={(e) => e.key === "Enter" && setCategory(c.value)}>
-                <span class="ellipsis">{c.value}</span>
+                <span class="ellipsis">{labelOf(CATEGORIES, c.value)}</span>
                 <span class="badge">{c.count}</span>
               </li>
             ))}
@@ -54,7 +55,7 @@ export function MindfileView({ onOpenCard }: { onOpenCard: (id: string) => void 
         {entries.state === "ready" &&
           groupByCategory(entries.value).map(([name, group]) => (
             <div key={name} class="group">
-              <h2 class="group-title">{name}</h2>
+              <h2 class="group-title">{labelOf(CATEGORIES, name)}</h2>
               {group.map((entry) => (
                 <MindfileItem key={entry.id} entry={entry} onOpenCard={onOpenCard} />
               ))}
