@@ -281,6 +281,27 @@ fn a_change_held_back_by_the_agent_shows_in_the_status_and_the_list() {
     drop_synced(app, &db, &form);
 }
 
+#[test]
+fn a_central_row_the_noesis_server_cannot_read_is_counted_and_listed() {
+    use desktop_support::eventually;
+    let Some((app, db, form)) = synced_app("noesis_unreadable") else { return };
+    // Another program writes a category the Noesis server's enum refuses.
+    desktop_support::psql(
+        &db,
+        "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
+         VALUES ('typed-in-psql', now(), 'fact', 'global', 'a category the server refuses', 'pending', '{\"reason\": \"written by a test\"}')",
+    );
+    let status = |app: &MockApp| app.ok("sync_status", json!({}));
+    assert!(eventually(30, || status(&app)["unreadable_central"] == 1), "the indicator counts it: {}", status(&app));
+    let list = app.ok("list_unreadable_central", json!({}));
+    assert_eq!((list[0]["table"].clone(), list[0]["row_id"].clone()), (json!("memory_cards"), json!("typed-in-psql")), "{list}");
+    assert!(list[0]["reason"].as_str().unwrap_or_default().contains("category"), "the reason names the field: {list}");
+    // Corrected on the server, the mark goes.
+    desktop_support::psql(&db, "UPDATE memory_cards SET category = 'preferences' WHERE id = 'typed-in-psql'");
+    assert!(eventually(30, || status(&app)["unreadable_central"] == 0), "{}", status(&app));
+    drop_synced(app, &db, &form);
+}
+
 /// Collects the payloads of `cache://changed` sent by `app`.
 fn cache_changes(app: &MockApp) -> std::sync::Arc<std::sync::Mutex<Vec<Value>>> {
     use tauri::Listener;

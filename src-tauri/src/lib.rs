@@ -60,6 +60,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             sync::sync_paused,
             sync::list_not_accepted,
             sync::list_held_deletions,
+            sync::list_unreadable_central,
             sync::resolve_held_deletions,
             sync::list_conflicts,
             sync::resolve_conflict,

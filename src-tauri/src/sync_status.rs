@@ -54,6 +54,11 @@ pub struct SyncStatus {
     /// is deleted until the user says "Delete them" or "Keep them", so the
     /// indicator must ask rather than say "Synced".
     pub held_deletions: u32,
+    /// Rows on the central server that the Noesis server cannot read (a
+    /// value outside its vocabulary, a missing field, written by psql or an
+    /// older tool): one such row stops its listing and its start-up, so the
+    /// app says so even when this device's own sync is fine.
+    pub unreadable_central: u32,
 }
 
 fn count(n: u64) -> u32 {
@@ -81,6 +86,7 @@ impl SyncStatus {
             error_message: None,
             not_accepted: count(cache.rejected_count()?),
             held_deletions: held_count(cache)?,
+            unreadable_central: count(cache.unreadable_central_count()?),
         })
     }
 
@@ -104,6 +110,7 @@ impl SyncStatus {
             not_accepted: count(status.rejected_changes),
             // Counted from the cache by `with_pending`, which follows.
             held_deletions: 0,
+            unreadable_central: 0,
         }
     }
 
@@ -113,6 +120,7 @@ impl SyncStatus {
         self.pending = count(cache.pending_count()?);
         self.not_accepted = count(cache.rejected_count()?);
         self.held_deletions = held_count(cache)?;
+        self.unreadable_central = count(cache.unreadable_central_count()?);
         Ok(self)
     }
 }

@@ -75,6 +75,11 @@ export const commands = {
 	 */
 	listHeldDeletions: () => typedError<HeldDeletionGroup[], CommandError>(__TAURI_INVOKE("list_held_deletions")),
 	/**
+	 *  The central rows the Noesis server cannot read (at most
+	 *  [`NOT_ACCEPTED_SHOWN`]), as this device last pulled them.
+	 */
+	listUnreadableCentral: () => typedError<UnreadableCentralRow[], CommandError>(__TAURI_INVOKE("list_unreadable_central")),
+	/**
 	 *  Carries out the user's choice on one table's held deletions; the result
 	 *  syncs at once.
 	 */
@@ -753,6 +758,13 @@ export type SyncStatus = {
 	 *  indicator must ask rather than say "Synced".
 	 */
 	held_deletions: number,
+	/**
+	 *  Rows on the central server that the Noesis server cannot read (a
+	 *  value outside its vocabulary, a missing field, written by psql or an
+	 *  older tool): one such row stops its listing and its start-up, so the
+	 *  app says so even when this device's own sync is fine.
+	 */
+	unreadable_central: number,
 };
 
 /**  One table of a migration or preview, in the UI's numbers. */
@@ -805,6 +817,16 @@ export type TlsMode =
 "verify-ca" | 
 /**  TLS with a certificate signed by the given CA for this host name. */
 "verify-full";
+
+/**  A central row the Noesis server cannot read, as the sync details list it. */
+export type UnreadableCentralRow = {
+	/**  The table (`memory_cards`…). */
+	table: string,
+	/**  The row's key, so it can be found and corrected on the server. */
+	row_id: string,
+	/**  Which fields break the server's contract, with what it accepts. */
+	reason: string,
+};
 
 /**  Migration progress, sent as the `wizard://progress` event. */
 export type WizardProgress = 

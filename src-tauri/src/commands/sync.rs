@@ -190,6 +190,26 @@ pub async fn list_not_accepted(state: State<'_, AppState>) -> CommandResult<Vec<
         .collect())
 }
 
+/// A central row the Noesis server cannot read, as the sync details list it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct UnreadableCentralRow {
+    /// The table (`memory_cards`…).
+    pub table: String,
+    /// The row's key, so it can be found and corrected on the server.
+    pub row_id: String,
+    /// Which fields break the server's contract, with what it accepts.
+    pub reason: String,
+}
+
+/// The central rows the Noesis server cannot read (at most
+/// [`NOT_ACCEPTED_SHOWN`]), as this device last pulled them.
+#[tauri::command]
+#[specta::specta]
+pub async fn list_unreadable_central(state: State<'_, AppState>) -> CommandResult<Vec<UnreadableCentralRow>> {
+    let rows = state.cache().unreadable_central_rows(NOT_ACCEPTED_SHOWN)?;
+    Ok(rows.into_iter().map(|r| UnreadableCentralRow { table: r.table_name, row_id: r.row_id, reason: r.reason }).collect())
+}
+
 /// One table's deletions held by the mass-deletion guard, as the sync details
 /// list them: what would go, so the user can decide.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]

@@ -3,7 +3,7 @@ import { fireEvent, render, screen, waitFor } from "@testing-library/preact";
 
 vi.mock("../lib/api", () => ({
   messageOf: (e: unknown) => (e instanceof Error ? e.message : String(e)),
-  api: { syncNow: vi.fn(), setSyncPaused: vi.fn(), listNotAccepted: vi.fn(), listHeldDeletions: vi.fn(), resolveHeldDeletions: vi.fn() },
+  api: { syncNow: vi.fn(), setSyncPaused: vi.fn(), listNotAccepted: vi.fn(), listHeldDeletions: vi.fn(), resolveHeldDeletions: vi.fn(), listUnreadableCentral: vi.fn() },
 }));
 
 import { api } from "../lib/api";
@@ -20,6 +20,7 @@ const base: SyncStatus = {
   error_message: null,
   not_accepted: 0,
   held_deletions: 0,
+  unreadable_central: 0,
 };
 
 const YESTERDAY =
@@ -225,6 +226,25 @@ describe("SyncIndicator", () => {
       expect((await screen.findByTestId("held-deletion-item")).textContent).toContain("deleted on this device, still on the server");
       fireEvent.click(screen.getByTestId("held-delete"));
       await waitFor(() => expect(mocked.resolveHeldDeletions).toHaveBeenCalledWith("memory_cards", "delete"));
+    });
+  });
+
+  describe("central rows the Noesis server cannot read", () => {
+    const online: SyncStatus = { ...base, state: "online", last_sync: null };
+
+    it("says so instead of a plain Synced, and names each row with why", async () => {
+      expect(syncSummary({ ...online, unreadable_central: 2 })).toBe("2 server rows the Noesis server cannot read");
+      expect(syncSummary({ ...online, unreadable_central: 2, pending: 1 })).toBe("1 change pending");
+      mocked.listUnreadableCentral.mockReset().mockResolvedValue([
+        { table: "memory_cards", row_id: "typed-in-psql", reason: "category \"fact\" is not one of MemoryCategory's values" },
+      ]);
+      render(<SyncIndicator status={{ ...online, unreadable_central: 1 }} />);
+      expect(screen.getByTestId("unreadable-badge").textContent).toBe("1");
+      fireEvent.click(screen.getByTestId("sync-indicator"));
+      const item = await screen.findByTestId("unreadable-item");
+      expect(item.textContent).toContain("Memory card");
+      expect(item.textContent).toContain("typed-in-psql");
+      expect(item.textContent).toContain("MemoryCategory");
     });
   });
 });

@@ -34,6 +34,7 @@ export function syncSummary(status: SyncStatus): string {
   if (status.held_deletions > 0) return `${plural(status.held_deletions, "deletion")} held`;
   if (status.not_accepted > 0) return `${plural(status.not_accepted, "change")} not accepted`;
   if (status.pending > 0) return `${plural(status.pending, "change")} pending`;
+  if (status.unreadable_central > 0) return `${plural(status.unreadable_central, "server row")} the Noesis server cannot read`;
   if (status.state === "local_only") return "No server configured";
   if (status.last_sync) return `Last sync ${formatRelative(status.last_sync)}`;
   return "All changes saved";
@@ -68,6 +69,36 @@ export function NotAcceptedList({ count }: { count: number }) {
       </ul>
       <p class="muted not-accepted-hint">
         These edits are kept on this device only. Editing the row sends it again.
+      </p>
+    </div>
+  );
+}
+
+/** Rows on the central server that the Noesis server cannot read: one of
+ *  them stops its listing and its start-up, so each is named with why, to be
+ *  corrected on the server (or by editing it here, which syncs). */
+export function UnreadableCentralList({ count }: { count: number }) {
+  const [list, reload] = useAsync(() => api.listUnreadableCentral(), [count]);
+  if (list.state === "loading") return <Loading label="Loading unreadable server rows…" />;
+  if (list.state === "error") return <ErrorState message={list.message} onRetry={reload} />;
+  return (
+    <div class="not-accepted">
+      <ul class="not-accepted-list" data-testid="unreadable-list" aria-label="Server rows the Noesis server cannot read" tabIndex={0}>
+        {list.value.map((r) => (
+          <li key={`${r.table}/${r.row_id}`} data-testid="unreadable-item">
+            <div class="not-accepted-head">
+              <span class="not-accepted-table">{tableLabel(r.table)}</span>
+              <code class="not-accepted-id" title={r.row_id}>
+                {r.row_id}
+              </code>
+            </div>
+            <p class="not-accepted-reason">{r.reason}</p>
+          </li>
+        ))}
+      </ul>
+      <p class="muted not-accepted-hint">
+        The Noesis server stops listing these tables, and may not start, until each row is corrected (in psql, or by
+        editing it here).
       </p>
     </div>
   );
@@ -225,6 +256,15 @@ export function SyncIndicator({
             {status.not_accepted}
           </span>
         )}
+        {status.unreadable_central > 0 && (
+          <span
+            class="badge danger"
+            data-testid="unreadable-badge"
+            title={`${plural(status.unreadable_central, "server row")} the Noesis server cannot read`}
+          >
+            {status.unreadable_central}
+          </span>
+        )}
         {status.conflicts > 0 && (
           <span class="badge warn" title={plural(status.conflicts, "open conflict")}>
             {status.conflicts}
@@ -252,6 +292,7 @@ export function SyncIndicator({
           )}
           {status.held_deletions > 0 && <HeldDeletionsList count={status.held_deletions} onDone={setMessage} />}
           {status.not_accepted > 0 && <NotAcceptedList count={status.not_accepted} />}
+          {status.unreadable_central > 0 && <UnreadableCentralList count={status.unreadable_central} />}
           {hasServer ? (
             <div class="sync-actions">
               <button

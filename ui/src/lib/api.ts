@@ -51,6 +51,7 @@ export const api = {
   setSyncPaused: (paused: boolean) => unwrap(commands.setSyncPaused(paused)),
   listNotAccepted: () => unwrap(commands.listNotAccepted()),
   listHeldDeletions: () => unwrap(commands.listHeldDeletions()),
+  listUnreadableCentral: () => unwrap(commands.listUnreadableCentral()),
   resolveHeldDeletions: (...a: Parameters<typeof commands.resolveHeldDeletions>) =>
     unwrap(commands.resolveHeldDeletions(...a)),
   listConflicts: () => unwrap(commands.listConflicts()),
