@@ -339,7 +339,8 @@ async fn rows_read_for_a_pull_have_the_canonical_form_of_to_jsonb_rows() {
     for (table, ids) in [("memory_cards", vec!["m1", "m2", "m3", "absent"]), ("documents", vec!["d1", "d2"]), ("chat_sessions", vec!["s1"]), ("embeddings", vec!["e1"])] {
         let spec = noesis_engine::tables::by_name(table).unwrap();
         let ids: Vec<String> = ids.into_iter().map(String::from).collect();
-        let typed = central::fetch_canonical_rows(&mut conn, spec, &ids).await.unwrap();
+        let (typed, unreadable) = central::fetch_canonical_rows(&mut conn, spec, &ids).await.unwrap();
+        assert!(unreadable.is_empty(), "{unreadable:?}");
         let via_json: std::collections::HashMap<String, Vec<serde_json::Value>> = central::fetch_rows(&mut conn, spec, &ids)
             .await
             .unwrap()

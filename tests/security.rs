@@ -156,3 +156,45 @@ async fn row_ids_with_terminal_escapes_are_printed_escaped() {
     assert!(text.contains("evil\\u{1b}[2J"), "the id is shown escaped: {text}");
     assert!(!text.contains('\u{1b}'), "no raw escape reaches the terminal");
 }
+
+#[tokio::test]
+async fn one_laptops_device_role_cannot_rewrite_another_laptops_sync_rows() {
+    use sqlx::{Connection, Executor};
+    let db = TestDb::with_schema().await;
+    let suffix = &uuid::Uuid::new_v4().simple().to_string()[..8];
+    let (role_a, role_b) = (format!("laptop_a_{suffix}"), format!("laptop_b_{suffix}"));
+    let admin = noesis_engine::central::ServerTarget::exact(noesis_engine::DatabaseUrl::parse(&db.url).unwrap());
+    for role in [&role_a, &role_b] {
+        noesis_engine::central::create_device_role(&admin, role, &noesis_engine::Secret::new("laptop-password-123")).await.unwrap();
+    }
+    let a = Device::new(&db.url_as(&role_a, "laptop-password-123"));
+    a.sync();
+    a.sqlite(&support::device::card_sql("c1", "written on laptop A"));
+    a.sync();
+    let victim = a.status()["device"]["id"].as_str().unwrap().to_string();
+
+    // Laptop B's role tries what made A's next sync revert its edits.
+    let mut b = sqlx::PgConnection::connect(&db.url_as(&role_b, "laptop-password-123")).await.unwrap();
+    let moved = b
+        .execute(sqlx::AssertSqlSafe(format!("UPDATE noesis_sync.devices SET last_op_id = 9223372036854775807, last_seen = 'infinity' WHERE device_id = '{victim}'")))
+        .await
+        .unwrap();
+    assert_eq!(moved.rows_affected(), 0, "another device's row cannot be updated");
+    let claimed = b
+        .execute(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO noesis_sync.devices (device_id, name) VALUES ('{victim}', 'impostor') ON CONFLICT (device_id) DO UPDATE SET last_op_id = 9223372036854775807"
+        )))
+        .await;
+    assert!(claimed.is_err(), "nor claimed through an upsert");
+    let receipts = b.execute(sqlx::AssertSqlSafe(format!("DELETE FROM noesis_sync.push_receipts WHERE device_id = '{victim}'"))).await.unwrap();
+    assert_eq!(receipts.rows_affected(), 0, "its receipts are not B's to delete");
+    b.execute("INSERT INTO noesis_sync.devices (device_id, name, last_seen) VALUES ('b-own', 'B', 'infinity')").await.expect("B registers itself");
+    let future = support::run_psql(&db.url, "SELECT last_seen > now() + interval '1 hour' FROM noesis_sync.devices WHERE device_id = 'b-own'");
+    assert_eq!(future.trim(), "f", "no device can hold back pruning with a last_seen in the future");
+
+    // A's edits after the attempt arrive, and nothing of A's is reverted.
+    a.sqlite("UPDATE memory_cards SET text = 'edited after the attempt' WHERE id = 'c1'");
+    a.sqlite(&support::device::card_sql("c2", "new after the attempt"));
+    a.sync();
+    assert_eq!(support::run_psql(&db.url, "SELECT string_agg(id || '=' || text, ',' ORDER BY id) FROM memory_cards").trim(), "c1=edited after the attempt,c2=new after the attempt");
+}

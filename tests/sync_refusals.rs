@@ -30,27 +30,64 @@ async fn a_row_the_server_refuses_is_kept_locally_with_the_reason_and_does_not_b
 }
 
 #[tokio::test]
-async fn a_server_value_the_engine_cannot_read_is_named_with_its_row_and_column() {
+async fn a_server_value_the_engine_cannot_read_is_set_aside_named_and_the_pull_goes_on() {
     let db = TestDb::with_schema().await;
     let a = Device::new(&db.url);
     a.sync();
-    // psql takes any JSON number; 1e400 is beyond a 64-bit float.
+    // psql takes any JSON number (1e400 is beyond a 64-bit float) and JSON
+    // nested deeper than this app parses (128 levels).
+    let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
     run_psql(
         &db.url,
-        "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
-         VALUES ('huge', now(), 'preferences', 'global', 'a huge number', 'pending', '{\"n\": 1e400}')",
+        &format!(
+            "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance) VALUES
+               ('huge', now(), 'preferences', 'global', 'a huge number', 'pending', '{{\"n\": 1e400}}'),
+               ('deep', now(), 'preferences', 'global', 'deeply nested', 'pending', '{{\"reason\": \"x\", \"n\": {deep}}}');
+             {}",
+            card_sql("fine", "an ordinary card")
+        ),
     );
-    let out = a.cli().args(["sync", "--wait", "120"]).output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "the row cannot be held as it is, so the sync cannot finish");
-    assert!(
-        stderr.contains(r#"provenance of memory_cards row "huge""#) && stderr.contains("correct it on the server"),
-        "the error names the table, the row, the column and what to do: {stderr}"
-    );
-    // Corrected on the server, the next sync brings it.
-    run_psql(&db.url, "UPDATE memory_cards SET provenance = '{\"n\": 1}' WHERE id = 'huge'");
+    let report = a.sync();
+    assert_eq!(report["pull"]["unreadable"], 2, "both rows are set aside, the sync finishes: {report}");
+    assert_eq!(a.sqlite("SELECT id FROM memory_cards WHERE id IN ('fine', 'huge', 'deep') ORDER BY id").trim(), "fine", "the rest arrives");
+    let status = a.status();
+    let listed = serde_json::to_string(&status["unreadable_central"]).unwrap();
+    assert!(listed.contains("huge") && listed.contains("deep") && listed.contains("provenance"), "status names the rows and the column: {listed}");
+    assert!(listed.contains("correct it on the server"), "and what to do: {listed}");
+
+    // A new device's first sync (a snapshot) is not stopped either.
+    let b = Device::new(&db.url);
+    let first = b.sync();
+    assert_eq!(first["pull"]["unreadable"], 2, "{first}");
+    assert_eq!(b.sqlite("SELECT count(*) FROM memory_cards WHERE id = 'fine'").trim(), "1");
+
+    // Corrected on the server, the next sync brings them and clears the notes.
+    run_psql(&db.url, "UPDATE memory_cards SET provenance = '{\"n\": 1, \"reason\": \"fixed\"}' WHERE id IN ('huge', 'deep')");
     a.sync();
-    assert_eq!(a.sqlite("SELECT provenance FROM memory_cards WHERE id = 'huge'").trim(), r#"{"n":1}"#);
+    assert_eq!(a.sqlite("SELECT provenance FROM memory_cards WHERE id = 'huge'").trim(), r#"{"n":1,"reason":"fixed"}"#);
+    assert_eq!(a.status()["unreadable_central_rows"], 0);
+}
+
+#[tokio::test]
+async fn a_local_row_whose_id_cannot_reach_the_server_is_set_aside_and_the_rest_goes() {
+    let db = TestDb::with_schema().await;
+    let a = Device::new(&db.url);
+    a.sync();
+    // Another program writes ids PostgreSQL text cannot hold: a BLOB, a NUL.
+    a.sqlite(
+        "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance) VALUES
+           (x'c0ffee', '2025-01-01T00:00:00Z', 'preferences', 'global', 'blob id', 'pending', '{\"reason\": \"written by a test\"}'),
+           ('a' || char(0) || 'b', '2025-01-01T00:00:00Z', 'preferences', 'global', 'nul in id', 'pending', '{\"reason\": \"written by a test\"}');",
+    );
+    a.sqlite(&card_sql("good", "goes through"));
+    let report = a.sync();
+    assert_eq!(report["push"]["rejected"], 2, "{report}");
+    assert_eq!(run_psql(&db.url, "SELECT string_agg(id, ',') FROM memory_cards").trim(), "good", "the other row is pushed");
+    let out = a.cli().args(["status"]).output().unwrap();
+    let rejected = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(rejected.contains("hex:C0FFEE") && rejected.contains("not text"), "named by its bytes, with why: {rejected}");
+    assert!(rejected.contains("hex:610062") && rejected.contains("NUL"), "{rejected}");
+    assert_eq!(a.sync()["push"]["rejected"], 0, "set aside once, not at every sync");
 }
 
 #[tokio::test]

@@ -132,6 +132,11 @@ impl Drop for Proxy {
 
 /// Forwards both ways until either side closes or a COMMIT cut happens.
 async fn relay(client: TcpStream, server: TcpStream, armed: Arc<AtomicU8>, stalled: Arc<AtomicBool>) {
+    // What one read brought goes out in one write, without Nagle's delay: a
+    // proxy that split a device's pipelined messages into small writes would
+    // add a delayed-ACK wait (about 40 ms) to every round trip.
+    let _ = client.set_nodelay(true);
+    let _ = server.set_nodelay(true);
     let (mut client_rx, mut client_tx) = client.into_split();
     let (mut server_rx, mut server_tx) = server.into_split();
     let answers_withheld = Arc::new(AtomicBool::new(false));
@@ -162,13 +167,18 @@ async fn relay(client: TcpStream, server: TcpStream, armed: Arc<AtomicU8>, stall
                 Ok(n) => n,
             };
             hold_while(&stalled_up).await;
+            let mut out: Vec<u8> = Vec::with_capacity(n);
             for message in framing.feed(&buf[..n]) {
                 if framing.typed && is_commit(&message) {
                     match armed.swap(DISARMED, Ordering::SeqCst) {
-                        CUT_BEFORE_COMMIT => return,
+                        CUT_BEFORE_COMMIT => {
+                            let _ = server_tx.write_all(&out).await;
+                            return;
+                        }
                         CUT_AFTER_COMMIT => {
                             answers_withheld.store(true, Ordering::SeqCst);
-                            let _ = server_tx.write_all(&message).await;
+                            out.extend_from_slice(&message);
+                            let _ = server_tx.write_all(&out).await;
                             // Give the server the time to run it before the
                             // connection goes (a disconnect does not undo a
                             // COMMIT it has read).
@@ -178,9 +188,10 @@ async fn relay(client: TcpStream, server: TcpStream, armed: Arc<AtomicU8>, stall
                         _ => {}
                     }
                 }
-                if server_tx.write_all(&message).await.is_err() {
-                    return;
-                }
+                out.extend_from_slice(&message);
+            }
+            if !out.is_empty() && server_tx.write_all(&out).await.is_err() {
+                return;
             }
         }
     };

@@ -100,6 +100,35 @@ impl Cache {
             .map_err(|e| self.error("queueing again the changes that waited for another row", e))
     }
 
+    /// Moves the queued changes whose row id cannot reach the server (a BLOB
+    /// written by another program, or text holding a NUL, which PostgreSQL
+    /// text cannot hold) to `sync_rejected`, named by the id's bytes in hex,
+    /// with the reason; returns how many. Without this, reading the queue
+    /// failed on such a row at every sync and nothing else was pushed.
+    pub fn set_aside_unpushable_ids(&self) -> Result<usize> {
+        const UNPUSHABLE: &str = "(typeof(row_id) <> 'text' OR instr(CAST(row_id AS BLOB), x'00') > 0)";
+        let run = || -> rusqlite::Result<usize> {
+            let moved = self.conn.execute(
+                &format!(
+                    "INSERT INTO sync_rejected (table_name, row_id, op_id, reason)
+                     SELECT table_name, 'hex:' || hex(row_id), max(op_id),
+                            CASE WHEN typeof(row_id) <> 'text'
+                                 THEN 'its id is not text (a ' || typeof(row_id) || ' written by another program): the server''s ids are text; give the row a text id or delete it'
+                                 ELSE 'its id holds a NUL character, which PostgreSQL text cannot hold: give the row another id or delete it' END
+                     FROM sync_outbox WHERE {UNPUSHABLE} GROUP BY table_name, hex(row_id)
+                     ON CONFLICT (table_name, row_id) DO UPDATE SET op_id = excluded.op_id, reason = excluded.reason,
+                         rejected_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+                ),
+                [],
+            )?;
+            if moved > 0 {
+                self.conn.execute(&format!("DELETE FROM sync_outbox WHERE {UNPUSHABLE}"), [])?;
+            }
+            Ok(moved)
+        };
+        run().map_err(|e| self.error("setting aside changes whose id cannot be sent", e))
+    }
+
     /// The oldest `limit` pending changes, in order.
     pub fn outbox(&self, limit: usize) -> Result<Vec<OutboxEntry>> {
         let mut stmt = self

@@ -16,7 +16,7 @@ mod rows;
 mod setup;
 
 pub use changelog::{fetch_changed_rows, fetch_changes, Change, ChangedRow, Cursor};
-pub use pull_rows::{decode_row, fetch_canonical_rows, key_of, select_list, values_of, CanonicalValues};
+pub use pull_rows::{decode_row, fetch_canonical_rows, key_of, select_list, unreadable_value, values_of, CanonicalValues};
 pub use connect::{ServerTarget, CONNECT_TIMEOUT};
 pub use diagnose::{diagnose, server_too_old, unencrypted_warning, Diagnosis, Finding, Problem, PROBE_TIMEOUT};
 pub use plan::{schema_plan, PlannedChange, SchemaPlan};

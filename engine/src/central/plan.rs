@@ -54,6 +54,7 @@ const SUMMARIES: &[(i64, &str)] = &[
     (20261202000012, "Per-field clocks: table noesis_sync.field_clocks and an UPDATE/DELETE trigger on the four merged tables, so the later edit of each field wins; the Python server's writes are recorded, not changed."),
     (20261203000013, "A random identity for this database, so a device that used to sync with another server reads this one whole instead of missing its older rows."),
     (20261203000014, "Only the database owner may attach the sync's capture functions to a table, so no other login can forge another device's changes."),
+    (20261203000015, "Each device's bookkeeping rows belong to the login that wrote them, so one laptop's login cannot rewrite another laptop's sync position or receipts."),
 ];
 
 /// Reads the schema's state without changing anything.

@@ -45,9 +45,19 @@ pub fn decode_row(spec: &TableSpec, row: &PgRow) -> sqlx::Result<Option<Canonica
     decode_values(spec, row).map_err(|e| naming_the_row(spec, row, e))
 }
 
+/// Why a row cannot be read by this app, when `e` (from [`decode_row`]) is
+/// about one of its values rather than the connection: such a row is set
+/// aside (noted with this reason, see `cache::note_central`) and the pull
+/// goes on, instead of one value stopping every device's pull.
+pub fn unreadable_value(e: &sqlx::Error) -> Option<String> {
+    match e {
+        sqlx::Error::ColumnDecode { index, source } => Some(format!("this app cannot read its {index}: {source}")),
+        _ => None,
+    }
+}
+
 /// A decoding error that says which table, row and column it met, and what
-/// to do: one unreadable value stops every pull of every device until it is
-/// corrected on the server, so the user must be able to find it.
+/// to do, so the user can find the value and correct it on the server.
 fn naming_the_row(spec: &TableSpec, row: &PgRow, e: sqlx::Error) -> sqlx::Error {
     let sqlx::Error::ColumnDecode { index, source } = e else { return e };
     let column = index.parse::<usize>().ok().and_then(|i| spec.columns.get(i)).map_or(index.as_str(), |c| c.name);
@@ -110,22 +120,30 @@ pub fn values_of(spec: &TableSpec, mut row: crate::sync::Row) -> CanonicalValues
     spec.columns.iter().map(|c| row.remove(c.name).unwrap_or(Value::Null)).collect()
 }
 
-/// The current rows with these keys, by key (absent keys: no such row).
+/// The current rows with these keys, by key (absent keys: no such row), and
+/// the rows this app cannot read, by key, with why (see [`unreadable_value`]).
 pub async fn fetch_canonical_rows(
     conn: &mut PgConnection,
     spec: &TableSpec,
     ids: &[String],
-) -> sqlx::Result<HashMap<String, CanonicalValues>> {
+) -> sqlx::Result<(HashMap<String, CanonicalValues>, HashMap<String, String>)> {
     let sql = format!("SELECT {} FROM {} t WHERE t.{} = ANY($1)", select_list(spec), spec.name, spec.key);
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ids).fetch_all(&mut *conn).await?;
     let mut found = HashMap::with_capacity(rows.len());
+    let mut unreadable = HashMap::new();
     let mut unusual = Vec::new();
     for row in &rows {
-        match decode_row(spec, row)? {
-            Some(values) => {
+        match decode_row(spec, row) {
+            Ok(Some(values)) => {
                 found.insert(key_of(spec, &values), values);
             }
-            None => unusual.push(row.try_get::<String, _>(spec.key)?),
+            Ok(None) => unusual.push(row.try_get::<String, _>(spec.key)?),
+            Err(e) => match unreadable_value(&e) {
+                Some(reason) => {
+                    unreadable.insert(row.try_get::<String, _>(spec.key)?, reason);
+                }
+                None => return Err(e),
+            },
         }
     }
     drop(rows);
@@ -134,5 +152,5 @@ pub async fn fetch_canonical_rows(
             found.insert(id, values_of(spec, row));
         }
     }
-    Ok(found)
+    Ok((found, unreadable))
 }

@@ -13,7 +13,14 @@ use crate::tables::TableSpec;
 pub async fn fetch_rows(conn: &mut PgConnection, spec: &TableSpec, ids: &[String]) -> sqlx::Result<HashMap<String, Row>> {
     let sql = format!("SELECT to_jsonb(t) FROM {} t WHERE t.{} = ANY($1)", spec.name, spec.key);
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ids).fetch_all(&mut *conn).await?;
-    Ok(rows.into_iter().filter_map(|r| row_from_json(spec, r.get(0))).map(|row| (key_of(spec, &row), row)).collect())
+    let mut out = HashMap::with_capacity(rows.len());
+    for r in rows {
+        // try_get: a value the driver cannot decode is an error, not a panic.
+        if let Some(row) = row_from_json(spec, r.try_get(0)?) {
+            out.insert(key_of(spec, &row), row);
+        }
+    }
+    Ok(out)
 }
 
 /// The current row with this key, locked until the transaction ends so no other
@@ -21,7 +28,10 @@ pub async fn fetch_rows(conn: &mut PgConnection, spec: &TableSpec, ids: &[String
 pub async fn fetch_row_for_update(conn: &mut PgConnection, spec: &TableSpec, id: &str) -> sqlx::Result<Option<Row>> {
     let sql = format!("SELECT to_jsonb(t) FROM {} t WHERE t.{} = $1 FOR UPDATE", spec.name, spec.key);
     let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *conn).await?;
-    Ok(row.and_then(|r| row_from_json(spec, r.get(0))))
+    match row {
+        Some(r) => Ok(row_from_json(spec, r.try_get(0)?)),
+        None => Ok(None),
+    }
 }
 
 /// Inserts or updates a row. Only the columns we know are written, so columns a

@@ -36,6 +36,7 @@ impl SyncReport {
         p.deferred += q.deferred;
         p.acknowledged += q.acknowledged;
         p.held += q.held;
+        p.unreadable += q.unreadable;
         p.snapshot |= q.snapshot;
         p.resynced |= q.resynced;
         p.waiting = q.waiting;

@@ -129,6 +129,11 @@ pub async fn push(
     let mut report = PushReport::default();
     let mut device = device.clone();
     report.held = cache.hold_local_mass_deletions()?;
+    let unpushable = cache.set_aside_unpushable_ids()?;
+    if unpushable > 0 {
+        tracing::warn!(rows = unpushable, "set aside local changes whose id cannot be sent (see status)");
+        report.rejected += unpushable as u64;
+    }
     cache.requeue_waiting()?;
     let mut requeued_at_end = false;
     while !cancel.is_cancelled() {
@@ -207,7 +212,21 @@ async fn push_batch(
 
     let mut settled = Vec::with_capacity(pending.len());
     for p in pending {
-        let remote = central::fetch_row_for_update(&mut tx, p.spec, &p.row_id).await.map_err(classify)?;
+        let remote = match central::fetch_row_for_update(&mut tx, p.spec, &p.row_id).await {
+            Ok(remote) => remote,
+            Err(e) => match central::unreadable_value(&e) {
+                // The server's version cannot be read here: this change waits,
+                // kept with the reason, and the rest of the batch goes on.
+                Some(reason) => {
+                    report.rejected += 1;
+                    let local = cache.read_row(p.spec, &p.row_id)?;
+                    let reason = format!("the server's version of this row cannot be merged: {reason}; correct it on the server, then edit the row here");
+                    settled.push(Settled::refused(p, None, Rejection { reason, local, waits_for: None }));
+                    continue;
+                }
+                None => return Err(classify(e)),
+            },
+        };
         if let Some(sent) = sent_before.get(&p.last_op_id) {
             // Sent before, answer lost: the server has it (or its merge), and
             // the receipt says what was sent, for a newer edit's next merge.

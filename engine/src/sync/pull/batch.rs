@@ -48,6 +48,9 @@ pub(super) struct TableRows {
     pub(super) ids: Vec<String>,
     /// The server's version of those that still exist.
     pub(super) rows: HashMap<String, PulledRow>,
+    /// Those whose server version this app cannot read, with why: set aside
+    /// (the local copy stays as it was), noted, and the pull goes on.
+    pub(super) unreadable: HashMap<String, String>,
 }
 
 /// A batch: changed rows by table and, for changelog batches, the cursor to
@@ -113,9 +116,12 @@ pub(super) async fn fetch_batch(
         row_ids.sort();
         row_ids.dedup();
         let spec = tables::by_name(table).expect("filtered above");
-        let found = central::fetch_canonical_rows(conn, spec, &row_ids).await.map_err(|e| target.classify(e))?;
+        let (found, unreadable) = central::fetch_canonical_rows(conn, spec, &row_ids).await.map_err(|e| target.classify(e))?;
+        for (id, reason) in &unreadable {
+            tracing::warn!(table = spec.name, id = %id.escape_debug(), "set aside a server row this app cannot read: {reason}");
+        }
         let rows = found.into_iter().map(|(id, values)| (id, PulledRow::new(spec, values))).collect();
-        batch.tables.push((spec, TableRows { ids: row_ids, rows }));
+        batch.tables.push((spec, TableRows { ids: row_ids, rows, unreadable }));
     }
     Ok(Some(batch))
 }
@@ -132,6 +138,11 @@ pub(super) fn apply_batch(cache: &mut Cache, batch: &Batch, report: &mut PullRep
         for (spec, table) in &batch.tables {
             let mut staged = cache::stage_begin(tx, spec)?;
             for id in &table.ids {
+                if let Some(reason) = table.unreadable.get(id) {
+                    cache::note_central(tx, spec.name, id, Some(reason))?;
+                    counts.unreadable += 1;
+                    continue;
+                }
                 let is_pending = !pending.is_empty() && pending.contains(&(spec.name.to_string(), id.clone()));
                 let remote = table.rows.get(id);
                 let remote_text = remote.map(|r| r.text.as_str());

@@ -67,6 +67,11 @@ pub struct PullReport {
     /// Whether changes exist that cannot be read yet because an older
     /// transaction on the server is still running; pull again soon.
     pub waiting: bool,
+    /// Server rows this app cannot read (a JSON value nested deeper than it
+    /// parses, a number beyond a 64-bit float): set aside with the reason in
+    /// the cache's `central_unreadable` (which `status` lists) while the pull
+    /// goes on; the local copy stays as it was.
+    pub unreadable: u64,
 }
 
 impl PullReport {
@@ -77,6 +82,7 @@ impl PullReport {
         self.deferred += other.deferred;
         self.acknowledged += other.acknowledged;
         self.held += other.held;
+        self.unreadable += other.unreadable;
     }
 }
 

@@ -43,14 +43,23 @@ pub(super) async fn snapshot(
         {
             let mut stream = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch(&mut *tx);
             while let Some(r) = stream.try_next().await.map_err(classify)? {
-                match central::decode_row(spec, &r).map_err(classify)? {
-                    Some(values) => {
+                match central::decode_row(spec, &r) {
+                    Ok(Some(values)) => {
                         let id = central::key_of(spec, &values);
                         seen.insert(id.clone());
                         rows.rows.insert(id.clone(), PulledRow::new(spec, values));
                         rows.ids.push(id);
                     }
-                    None => unusual.push(r.try_get(spec.key).map_err(classify)?),
+                    Ok(None) => unusual.push(r.try_get(spec.key).map_err(classify)?),
+                    Err(e) => {
+                        // Set aside, not a reason to stop: see central::unreadable_value.
+                        let reason = central::unreadable_value(&e).ok_or_else(|| classify(e))?;
+                        let id: String = r.try_get(spec.key).map_err(classify)?;
+                        tracing::warn!(table = spec.name, id = %id.escape_debug(), "set aside a server row this app cannot read: {reason}");
+                        seen.insert(id.clone());
+                        rows.unreadable.insert(id.clone(), reason);
+                        rows.ids.push(id);
+                    }
                 }
                 if rows.ids.len() as i64 >= PULL_BATCH {
                     let applying = match &applier {
@@ -109,7 +118,7 @@ fn remove_absent(cache: &mut Cache, spec: &'static TableSpec, seen: &HashSet<Str
         tracing::warn!(table = spec.name, rows = gone.len(), of = rows_here, "the server lacks most of this table's rows: holding their deletion");
     }
     for chunk in gone.chunks(PULL_BATCH as usize) {
-        let mut batch = batch_of(spec, TableRows { ids: chunk.to_vec(), rows: Default::default() });
+        let mut batch = batch_of(spec, TableRows { ids: chunk.to_vec(), ..TableRows::default() });
         if hold {
             batch.hold_deletions.insert(spec.name);
         }
