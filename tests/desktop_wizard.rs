@@ -23,7 +23,7 @@ fn a_new_device_gets_the_wizard_with_the_home_server_defaults_until_it_skips() {
     let app = app();
     let start = app.ok("wizard_start", json!({}));
     assert_eq!(start["show"], true, "a device with no server opens the wizard");
-    assert_eq!(start["form"], json!({"host": "192.168.4.25", "port": 5433, "database": "noesis", "user": "noesis_user", "tls_mode": "prefer", "ca_file": null}));
+    assert_eq!(start["form"], json!({"host": "192.168.4.25", "port": 5433, "database": "noesis", "user": "noesis_user", "tls_mode": "require", "ca_file": null}));
     app.ok("wizard_dismiss", json!({}));
     assert_eq!(app.ok("wizard_start", json!({}))["show"], false, "'Skip for now' is remembered: the app opens on the cache");
     assert_eq!(app.ok("sync_status", json!({}))["state"], "local_only");
