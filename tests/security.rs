@@ -198,3 +198,59 @@ async fn one_laptops_device_role_cannot_rewrite_another_laptops_sync_rows() {
     a.sync();
     assert_eq!(support::run_psql(&db.url, "SELECT string_agg(id || '=' || text, ',' ORDER BY id) FROM memory_cards").trim(), "c1=edited after the attempt,c2=new after the attempt");
 }
+
+/// A fake PostgreSQL that asks every client for its password in clear text
+/// and keeps what it is sent.
+fn cleartext_asking_server() -> (u16, Arc<std::sync::Mutex<Vec<u8>>>) {
+    use std::io::Write;
+    let socket = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = socket.local_addr().unwrap().port();
+    let received = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = received.clone();
+    std::thread::spawn(move || {
+        for stream in socket.incoming().map_while(Result::ok) {
+            let keep = keep.clone();
+            std::thread::spawn(move || {
+                let mut s = stream;
+                let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+                let mut first = [0u8; 8];
+                if s.read_exact(&mut first).is_err() {
+                    return;
+                }
+                if first[4..8] == [0x04, 0xd2, 0x16, 0x2f] {
+                    let _ = s.write_all(b"N");
+                    let mut len = [0u8; 4];
+                    if s.read_exact(&mut len).is_err() {
+                        return;
+                    }
+                    let mut rest = vec![0u8; u32::from_be_bytes(len) as usize - 4];
+                    let _ = s.read_exact(&mut rest);
+                } else {
+                    let mut rest = vec![0u8; u32::from_be_bytes(first[0..4].try_into().unwrap()) as usize - 8];
+                    let _ = s.read_exact(&mut rest);
+                }
+                let _ = s.write_all(&[b'R', 0, 0, 0, 8, 0, 0, 0, 3]);
+                let mut buf = [0u8; 256];
+                if let Ok(n) = s.read(&mut buf) {
+                    keep.lock().unwrap().extend_from_slice(&buf[..n]);
+                }
+            });
+        }
+    });
+    (port, received)
+}
+
+#[test]
+fn a_server_that_asks_for_the_password_in_clear_text_does_not_get_it() {
+    let (port, received) = cleartext_asking_server();
+    let dir = data_dir();
+    for mode in ["prefer", "disable"] {
+        let url = format!("postgres://noesis_device@127.0.0.1:{port}/noesis?sslmode={mode}");
+        let out = cli(dir.path()).args(["status", "--json", "--database-url", &url]).env("PGPASSWORD", "Stored-Password-Canary").output().unwrap();
+        let text = all_output(&out);
+        assert!(text.contains("clear text") && text.contains("was not sent"), "{mode}: {text}");
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let got = received.lock().unwrap().clone();
+    assert!(!String::from_utf8_lossy(&got).contains("Stored-Password-Canary"), "the password reached the fake server");
+}

@@ -77,8 +77,23 @@ impl ServerTarget {
             .log_statements(tracing::log::LevelFilter::Trace))
     }
 
+    /// Refuses to log in where the password would travel in clear text (see
+    /// [`super::cleartext_probe`]).
+    async fn check_no_cleartext_password(&self) -> Result<()> {
+        if self.url.password().is_none() {
+            return Ok(());
+        }
+        let url = &self.url;
+        let why = super::cleartext_probe::cleartext_requested(url.host(), url.port(), &url.user(), &url.database(), url.sslmode(), self.connect_timeout()).await;
+        match why {
+            Some(detail) => Err(Error::Tls { host: url.host().to_string(), port: url.port(), detail }),
+            None => Ok(()),
+        }
+    }
+
     /// Opens one connection (setup, status, tests).
     pub async fn connect(&self) -> Result<PgConnection> {
+        self.check_no_cleartext_password().await?;
         let options = self.options()?;
         match tokio::time::timeout(self.connect_timeout(), options.connect()).await {
             Ok(Ok(conn)) => Ok(conn),
@@ -89,6 +104,7 @@ impl ServerTarget {
 
     /// Opens a small pool (sync, migration).
     pub async fn pool(&self) -> Result<PgPool> {
+        self.check_no_cleartext_password().await?;
         let options = self.options()?;
         PgPoolOptions::new()
             .max_connections(POOL_SIZE)

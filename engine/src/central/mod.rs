@@ -4,6 +4,7 @@
 //! diagnosis and schema preview.
 
 mod changelog;
+mod cleartext_probe;
 mod connect;
 mod device_role;
 mod diagnose;
