@@ -296,9 +296,12 @@ fn a_central_row_the_noesis_server_cannot_read_is_counted_and_listed() {
     let list = app.ok("list_unreadable_central", json!({}));
     assert_eq!((list[0]["table"].clone(), list[0]["row_id"].clone()), (json!("memory_cards"), json!("typed-in-psql")), "{list}");
     assert!(list[0]["reason"].as_str().unwrap_or_default().contains("category"), "the reason names the field: {list}");
+    let marker = app.ok("central_problem", json!({"table": "memory_cards", "id": "typed-in-psql"}));
+    assert!(marker.as_str().unwrap_or_default().contains("category"), "the card's own view is marked: {marker}");
     // Corrected on the server, the mark goes.
     desktop_support::psql(&db, "UPDATE memory_cards SET category = 'preferences' WHERE id = 'typed-in-psql'");
     assert!(eventually(30, || status(&app)["unreadable_central"] == 0), "{}", status(&app));
+    assert_eq!(app.ok("central_problem", json!({"table": "memory_cards", "id": "typed-in-psql"})), Value::Null);
     drop_synced(app, &db, &form);
 }
 

@@ -61,6 +61,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             sync::list_not_accepted,
             sync::list_held_deletions,
             sync::list_unreadable_central,
+            sync::central_problem,
             sync::resolve_held_deletions,
             sync::list_conflicts,
             sync::resolve_conflict,

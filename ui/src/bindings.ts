@@ -80,6 +80,12 @@ export const commands = {
 	 */
 	listUnreadableCentral: () => typedError<UnreadableCentralRow[], CommandError>(__TAURI_INVOKE("list_unreadable_central")),
 	/**
+	 *  Why the Noesis server cannot read the central version of this row, if it
+	 *  cannot (as this device last pulled or pushed it): the row's view shows it,
+	 *  so damage done on the server is seen where the row is.
+	 */
+	centralProblem: (table: string, id: string) => typedError<string | null, CommandError>(__TAURI_INVOKE("central_problem", { table, id })),
+	/**
 	 *  Carries out the user's choice on one table's held deletions; the result
 	 *  syncs at once.
 	 */

@@ -210,6 +210,15 @@ pub async fn list_unreadable_central(state: State<'_, AppState>) -> CommandResul
     Ok(rows.into_iter().map(|r| UnreadableCentralRow { table: r.table_name, row_id: r.row_id, reason: r.reason }).collect())
 }
 
+/// Why the Noesis server cannot read the central version of this row, if it
+/// cannot (as this device last pulled or pushed it): the row's view shows it,
+/// so damage done on the server is seen where the row is.
+#[tauri::command]
+#[specta::specta]
+pub async fn central_problem(state: State<'_, AppState>, table: String, id: String) -> CommandResult<Option<String>> {
+    Ok(state.cache().unreadable_reason(&table, &id)?)
+}
+
 /// One table's deletions held by the mass-deletion guard, as the sync details
 /// list them: what would go, so the user can decide.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]

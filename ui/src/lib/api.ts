@@ -52,6 +52,7 @@ export const api = {
   listNotAccepted: () => unwrap(commands.listNotAccepted()),
   listHeldDeletions: () => unwrap(commands.listHeldDeletions()),
   listUnreadableCentral: () => unwrap(commands.listUnreadableCentral()),
+  centralProblem: (table: string, id: string) => unwrap(commands.centralProblem(table, id)),
   resolveHeldDeletions: (...a: Parameters<typeof commands.resolveHeldDeletions>) =>
     unwrap(commands.resolveHeldDeletions(...a)),
   listConflicts: () => unwrap(commands.listConflicts()),

@@ -11,6 +11,7 @@ import { useAsync } from "../lib/useAsync";
 import { useCacheRevision, useHeldRevision } from "../lib/useCacheRevision";
 import { ErrorState, Loading } from "../components/States";
 import { Related } from "../components/Related";
+import { ServerCannotRead } from "../components/ServerProblem";
 import { VOCABULARIES } from "../bindings";
 
 /**
@@ -168,9 +169,10 @@ export function CardDetail(props: { id: string; onChanged: (c: MemoryCard) => vo
 
   return (
     <article class="detail" data-testid="card-detail" data-card-id={c.id}>
+      <ServerCannotRead table="memory_cards" id={c.id} what="card" />
       <div class="detail-head">
         <span class={`pill ${c.approval}`} data-testid="card-approval">
-          {c.approval}
+          {labelOf(VOCABULARIES.MemoryApproval, c.approval)}
         </span>
         <span class="muted">
           {labelOf(CATEGORIES, c.category)} · {labelOf(SCOPES, c.scope)}

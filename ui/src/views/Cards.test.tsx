@@ -21,6 +21,7 @@ vi.mock("../lib/api", async () => {
       setCardApproval: vi.fn(),
       deleteCard: vi.fn(),
       relatedItems: vi.fn(() => new Promise(() => {})),
+      centralProblem: vi.fn(),
     },
   };
 });
@@ -107,8 +108,13 @@ describe("CardsView", () => {
     mocked.listCards.mockResolvedValue({ cards: [typedInPsql], next: null });
     mocked.countCards.mockResolvedValue(1);
     mocked.getCard.mockResolvedValue(typedInPsql);
+    mocked.centralProblem.mockResolvedValue('category "fact" is not one of MemoryCategory\'s values');
     render(<CardsView />);
     fireEvent.mouseDown(await screen.findByText("Miso is the cat"));
+    const marker = await screen.findByTestId("server-cannot-read");
+    expect(marker.textContent).toContain("The Noesis server cannot read this card");
+    expect(marker.textContent).toContain('category "fact"');
+    expect(mocked.centralProblem).toHaveBeenCalledWith("memory_cards", typedInPsql.id);
     fireEvent.click(await screen.findByTestId("card-edit"));
     const category = screen.getByTestId("card-category") as HTMLSelectElement;
     expect(category.value).toBe("fact");

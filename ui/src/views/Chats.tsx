@@ -2,6 +2,7 @@
 // messages, rename in place, delete with confirmation. Both reload in place
 // when the cache changes underneath (a pull, another program).
 import { useState } from "preact/hooks";
+import { ServerCannotRead } from "../components/ServerProblem";
 import { api, messageOf } from "../lib/api";
 import type { ChatSessionSummary } from "../lib/api";
 import { formatRelative, plural } from "../lib/format";
@@ -107,6 +108,7 @@ function ChatDetail(props: { id: string; onRenamed: (s: ChatSessionSummary) => v
 
   return (
     <article class="detail chat" data-testid="chat-detail">
+      <ServerCannotRead table="chat_sessions" id={props.id} what="chat session" />
       <div class="detail-head">
         {title === null ? (
           <>

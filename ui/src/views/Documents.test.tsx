@@ -5,7 +5,7 @@ import type { Document, DocumentChunk } from "../lib/api";
 vi.mock("../lib/api", async () => ({
   onCacheChanged: (await import("../lib/cacheEvents.testing")).onCacheChanged,
   messageOf: (e: unknown) => (e instanceof Error ? e.message : String(e)),
-  api: { listDocuments: vi.fn(), documentChunks: vi.fn(), updateDocument: vi.fn(), relatedItems: vi.fn() },
+  api: { listDocuments: vi.fn(), documentChunks: vi.fn(), updateDocument: vi.fn(), relatedItems: vi.fn(), centralProblem: vi.fn() },
 }));
 
 import { api } from "../lib/api";

@@ -6,6 +6,7 @@
 import { useState } from "preact/hooks";
 import { VOCABULARIES } from "../bindings";
 import { labelOf } from "./CardDetail";
+import { ServerCannotRead } from "../components/ServerProblem";
 import { api, messageOf } from "../lib/api";
 import type { Document, DocumentChunk } from "../lib/api";
 import { formatBytes, formatDate, parseTags, plural } from "../lib/format";
@@ -108,6 +109,7 @@ function DocumentDetail({ doc, onSaved }: { doc: Document; onSaved: (d: Document
 
   return (
     <article class="detail" data-testid="document-detail">
+      <ServerCannotRead table="documents" id={doc.id} what="document" />
       <h1 class="ellipsis">{doc.filename}</h1>
       <dl class="meta">
         <dt>Status</dt>
