@@ -362,7 +362,10 @@ fn a_pull_tells_the_window_the_cache_changed() {
     );
     assert!(
         eventually(30, || desktop_support::sqlite(app.dir.path(), "SELECT count(*) FROM memory_cards WHERE id = 'studio'") == "1"),
-        "the agent pulls the card"
+        "the agent pulls the card: {} {} {:?}",
+        app.ok("sync_status", json!({})),
+        desktop_support::sqlite(app.dir.path(), "SELECT group_concat(key || '=' || value, ' | ') FROM sync_state"),
+        changes.lock().unwrap()
     );
     assert!(
         eventually(10, || !changes.lock().unwrap().is_empty()),

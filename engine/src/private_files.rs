@@ -25,14 +25,26 @@ pub fn create_dir(dir: &Path) -> io::Result<()> {
 
 /// Creates `path` empty if it does not exist, 0600, so that a database
 /// opened there next (SQLite gives its -wal and -shm files the database
-/// file's mode) starts private; an existing file is tightened.
+/// file's mode) starts private; an existing file is tightened by path only.
+///
+/// An existing file is never opened here: closing any descriptor of a file
+/// drops every POSIX lock this process holds on it, so opening the cache
+/// file beside SQLite's own connections (the app opens several) would
+/// silently release their locks.
 pub fn create_file(path: &Path) -> io::Result<()> {
+    if path.exists() {
+        return set_mode(path, false);
+    }
     let mut options = OpenOptions::new();
-    options.write(true).create(true).truncate(false);
+    options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, FILE_MODE);
-    options.open(path)?;
-    set_mode(path, false)
+    match options.open(path) {
+        Ok(_) => set_mode(path, false),
+        // Created meanwhile by another connection: only tighten it.
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => set_mode(path, false),
+        Err(e) => Err(e),
+    }
 }
 
 /// Opens `path` for appending (a log), created 0600.
