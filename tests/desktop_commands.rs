@@ -296,6 +296,10 @@ fn a_central_row_the_noesis_server_cannot_read_is_counted_and_listed() {
     let list = app.ok("list_unreadable_central", json!({}));
     assert_eq!((list[0]["table"].clone(), list[0]["row_id"].clone()), (json!("memory_cards"), json!("typed-in-psql")), "{list}");
     assert!(list[0]["reason"].as_str().unwrap_or_default().contains("category"), "the reason names the field: {list}");
+    assert!(
+        eventually(10, || app.events.lock().unwrap().iter().any(|e| e["unreadable_central"] == 1)),
+        "the agent's own report (sync://status) carries the count, not only the window's next poll"
+    );
     let marker = app.ok("central_problem", json!({"table": "memory_cards", "id": "typed-in-psql"}));
     assert!(marker.as_str().unwrap_or_default().contains("category"), "the card's own view is marked: {marker}");
     // Corrected on the server, the mark goes.

@@ -84,6 +84,13 @@ pub fn restart<R: Runtime>(app: &tauri::AppHandle<R>) {
             if state.agent_generation() != generation {
                 break;
             }
+            // The counts only the cache knows (held deletions, unreadable
+            // server rows, pending edits): a pull that held deletions must say
+            // so in this very report, not at the window's next poll.
+            let report = {
+                let cache = state.cache();
+                report.clone().with_pending(&cache).unwrap_or(report)
+            };
             state.publish_agent_status(generation, report);
             // A cycle that pulled has written the cache on the agent's connection.
             state.check_cache_changed();
