@@ -254,3 +254,46 @@ fn a_server_that_asks_for_the_password_in_clear_text_does_not_get_it() {
     let got = received.lock().unwrap().clone();
     assert!(!String::from_utf8_lossy(&got).contains("Stored-Password-Canary"), "the password reached the fake server");
 }
+
+#[tokio::test]
+async fn a_device_role_cannot_write_as_another_device_or_from_the_far_future() {
+    use sqlx::{Connection, Executor};
+    let db = TestDb::with_schema().await;
+    let suffix = &uuid::Uuid::new_v4().simple().to_string()[..8];
+    let (role_a, role_b) = (format!("laptop_a_{suffix}"), format!("laptop_b_{suffix}"));
+    let admin = noesis_engine::central::ServerTarget::exact(noesis_engine::DatabaseUrl::parse(&db.url).unwrap());
+    for role in [&role_a, &role_b] {
+        noesis_engine::central::create_device_role(&admin, role, &noesis_engine::Secret::new("laptop-password-123")).await.unwrap();
+    }
+    let a = Device::new(&db.url_as(&role_a, "laptop-password-123"));
+    a.sync();
+    let victim = a.status()["device"]["id"].as_str().unwrap().to_string();
+
+    let mut b = sqlx::PgConnection::connect(&db.url_as(&role_b, "laptop-password-123")).await.unwrap();
+    let card = |id: &str| {
+        format!(
+            "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance) VALUES ('{id}', now(), 'preferences', 'global', 'x', 'pending', '{{\"reason\": \"t\"}}')"
+        )
+    };
+    // Claiming laptop A's id for its own writes is refused.
+    let forged = b.execute(sqlx::AssertSqlSafe(format!("BEGIN; SELECT set_config('noesis.device_id', '{victim}', true); {}; COMMIT;", card("forged")))).await;
+    let code = forged.as_ref().err().and_then(|e| e.as_database_error()).and_then(|e| e.code()).map(|c| c.to_string());
+    assert_eq!(code.as_deref(), Some("42501"), "{forged:?}");
+    let _ = b.execute("ROLLBACK").await;
+    assert_eq!(support::run_psql(&db.url, "SELECT count(*) FROM memory_cards WHERE id = 'forged'").trim(), "0");
+
+    // A far-future clock is brought back to a few minutes past the server's.
+    b.execute(sqlx::AssertSqlSafe(format!("BEGIN; SELECT set_config('noesis.hlc', '999999999999999-000000-b', true); {}; COMMIT;", card("future"))))
+        .await
+        .unwrap();
+    let ahead = support::run_psql(
+        &db.url,
+        "SELECT substr(hlc, 1, 15)::bigint <= (extract(epoch FROM now()) * 1000)::bigint + 300000 FROM noesis_sync.changelog WHERE row_id = 'future'",
+    );
+    assert_eq!(ahead.trim(), "t", "the clock is bounded");
+    // A's own sync is unaffected.
+    a.sqlite(&support::device::card_sql("c1", "from laptop A"));
+    a.sync();
+    let origin = support::run_psql(&db.url, &format!("SELECT device_id = '{victim}' FROM noesis_sync.changelog WHERE row_id = 'c1'"));
+    assert_eq!(origin.trim(), "t", "A's own changes still carry its id");
+}
