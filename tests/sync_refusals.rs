@@ -16,7 +16,12 @@ async fn a_row_the_server_refuses_is_kept_locally_with_the_reason_and_does_not_b
     a.sqlite("INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
               VALUES ('bad', 'the day after tomorrow', 'preferences', 'global', 'kept anyway', 'pending', '{\"reason\": \"written by a test\"}');");
     a.sqlite(&card_sql("good", "goes through"));
-    let report = a.sync();
+    let out = a.cli().args(["sync", "--json", "--wait", "120"]).env("NOESIS_LOG", "debug").output().unwrap();
+    assert!(out.status.success(), "{}", all_output(&out));
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("bad"), "the log names the row: {log}");
+    assert!(!log.contains("the day after tomorrow") && !log.contains("kept anyway"), "the log holds no row content: {log}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!((report["push"]["rejected"].as_u64(), report["push"]["written"].as_u64()), (Some(1), Some(1)), "{report}");
     assert_eq!(run_psql(&db.url, "SELECT string_agg(id, ',') FROM memory_cards").trim(), "good");
     let kept = a.sqlite("SELECT row_id || '|' || reason FROM sync_rejected");

@@ -140,7 +140,8 @@ pub async fn migrate_table(
             }
             Err(LoadFailure::Refused(reason)) => match refused_row(&path, importer, &batch).await {
                 Ok(row) => {
-                    tracing::warn!(table = spec.name, row = %row.key(), %reason, "Postgres refused a legacy row; kept in the rejects");
+                    // The reason quotes the row's values: kept in the rejects, not the log.
+                    tracing::warn!(table = spec.name, row = %row.key().escape_debug(), "Postgres refused a legacy row; kept in the rejects");
                     pending.push(batch.refuse_only_row(format!("Postgres refused the row: {reason}"), &row));
                 }
                 Err(e) => {

@@ -239,7 +239,9 @@ async fn push_batch(
         let unfit = if local.is_some() { cache.unfit_value(p.spec, &p.row_id)? } else { None };
         if let Some(reason) = unfit {
             report.rejected += 1;
-            tracing::warn!(table = p.spec.name, "a local change was not pushed: {reason}");
+            // Logs name tables, ids and columns, never values: the reason
+            // (which quotes the value) is kept in sync_rejected for `status`.
+            tracing::warn!(table = p.spec.name, id = %p.row_id.escape_debug(), "a local change was held back (see `noesis-sync status`)");
             settled.push(Settled::refused(p, remote, Rejection { reason, local, waits_for: None }));
             continue;
         }
@@ -290,13 +292,14 @@ async fn push_batch(
                             ),
                             None => target.classify(e).to_string(),
                         };
-                        tracing::info!(table = p.spec.name, "a local change waits for a row it names: {reason}");
+                        tracing::info!(table = p.spec.name, id = %p.row_id.escape_debug(), waits_for = ?waits_for, "a local change waits for a row it names");
                         Rejection { reason, local, waits_for }
                     }
                     WriteFailure::Refused => {
                         report.rejected += 1;
+                        let code = e.as_database_error().and_then(|d| d.code()).map(|c| c.to_string()).unwrap_or_default();
                         let reason = target.classify(e).to_string();
-                        tracing::warn!(table = p.spec.name, "the server refused a local change: {reason}");
+                        tracing::warn!(table = p.spec.name, id = %p.row_id.escape_debug(), sqlstate = %code, "the server refused a local change (see `noesis-sync status`)");
                         Rejection { reason, local, waits_for: None }
                     }
                 };
