@@ -233,3 +233,25 @@ async fn a_server_row_the_noesis_server_cannot_read_arrives_is_listed_and_clears
     a.sync();
     assert_eq!(a.status()["unreadable_central_rows"], 0);
 }
+
+#[tokio::test]
+async fn a_value_the_server_would_store_changed_is_held_back_not_converted() {
+    let db = TestDb::with_schema().await;
+    let a = Device::new(&db.url);
+    a.sync();
+    // Another program writes a BLOB where the card's text goes (pushed as
+    // is, the server would get its hex digits) and a document size of 2.5
+    // (the server's whole-number column would cut it).
+    a.sqlite(
+        "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance) VALUES
+           ('blob-text', '2025-01-01T00:00:00Z', 'preferences', 'global', x'68656c6c6f', 'pending', '{\"reason\": \"written by a test\"}');
+         INSERT INTO documents (id, created_at, filename, filepath, file_type, file_size, file_hash, status, chunk_count, error_message, tags, notes)
+         VALUES ('d1', '2025-01-01T00:00:00Z', 'a.md', '/a.md', 'md', 2.5, 'h', 'indexed', 0, '', '[]', '');",
+    );
+    let report = a.sync();
+    assert_eq!(report["push"]["rejected"], 2, "{report}");
+    assert_eq!(run_psql(&db.url, "SELECT count(*) FROM memory_cards WHERE id = 'blob-text'").trim(), "0", "no hex text reached the server");
+    let reasons = a.sqlite("SELECT row_id || ': ' || reason FROM sync_rejected ORDER BY row_id");
+    assert!(reasons.contains("blob-text: memory_cards.text holds a BLOB of 5 bytes"), "{reasons}");
+    assert!(reasons.contains("d1: documents.file_size holds the number 2.5"), "{reasons}");
+}

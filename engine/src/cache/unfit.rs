@@ -64,8 +64,18 @@ fn contract_breach(conn: &Connection, spec: &TableSpec, id: &str) -> rusqlite::R
 pub(crate) fn misfit(kind: ColumnKind, value: ValueRef<'_>) -> Option<String> {
     let text = match value {
         ValueRef::Text(bytes) => String::from_utf8_lossy(bytes),
-        // Numbers: SQLite's own types, each read as the column says (epoch
-        // seconds for a timestamp). Blobs: only vectors hold them, never pushed.
+        // A BLOB in a column the server holds as text or JSON would reach it
+        // as the blob's hex digits: a silent change, so it waits instead.
+        ValueRef::Blob(bytes) if kind != ColumnKind::Vector => {
+            return Some(format!("holds a BLOB of {} bytes (written by another program), which the server would receive as hex digits; write it as text", bytes.len()));
+        }
+        // A fraction, or -0.0, in a whole-number column would reach the server
+        // changed (cut, or as 0).
+        ValueRef::Real(r) if kind == ColumnKind::Integer && (r.fract() != 0.0 || (r == 0.0 && r.is_sign_negative()) || !r.is_finite()) => {
+            return Some(format!("holds the number {r:?}, which is not a whole number; the server would store it changed"));
+        }
+        // Other numbers: SQLite's own types, each read as the column says
+        // (epoch seconds for a timestamp).
         _ => return None,
     };
     if text.contains('\0') {
@@ -114,6 +124,18 @@ mod tests {
         assert!(check(ColumnKind::Integer, "twelve").is_some());
         let nul = check(ColumnKind::Text, "a\0b").unwrap();
         assert!(nul.contains("\"a\\0b\"") && nul.contains("NUL"), "{nul}");
+    }
+
+    #[test]
+    fn values_the_server_would_store_changed_do_not_fit() {
+        let blob = misfit(ColumnKind::Text, ValueRef::Blob(b"\xc0\xff\xee")).unwrap();
+        assert!(blob.contains("BLOB of 3 bytes") && blob.contains("hex"), "{blob}");
+        assert!(misfit(ColumnKind::Json, ValueRef::Blob(b"{}")).is_some());
+        assert_eq!(misfit(ColumnKind::Vector, ValueRef::Blob(&[0, 0, 128, 62])), None, "vectors are blobs");
+        assert!(misfit(ColumnKind::Integer, ValueRef::Real(-0.0)).unwrap().contains("-0.0"));
+        assert!(misfit(ColumnKind::Integer, ValueRef::Real(2.5)).is_some());
+        assert_eq!(misfit(ColumnKind::Integer, ValueRef::Real(3.0)), None, "a whole number stored as REAL is sent as it is");
+        assert_eq!(misfit(ColumnKind::Timestamp, ValueRef::Real(1735689600.5)), None, "epoch seconds");
     }
 
     #[test]
