@@ -189,6 +189,11 @@ async fn one_laptops_device_role_cannot_rewrite_another_laptops_sync_rows() {
     let receipts = b.execute(sqlx::AssertSqlSafe(format!("DELETE FROM noesis_sync.push_receipts WHERE device_id = '{victim}'"))).await.unwrap();
     assert_eq!(receipts.rows_affected(), 0, "its receipts are not B's to delete");
     b.execute("INSERT INTO noesis_sync.devices (device_id, name, last_seen) VALUES ('b-own', 'B', 'infinity')").await.expect("B registers itself");
+    // A conflict's kept versions are a record: a device may resolve it, not rewrite it.
+    support::run_psql(&db.url, "INSERT INTO noesis_sync.conflicts (table_name, row_id, reason, losing_version) VALUES ('memory_cards', 'c1', 'concurrent_edit', '{\"text\": \"the losing text\"}')");
+    let rewrite = b.execute("UPDATE noesis_sync.conflicts SET losing_version = '{}'").await;
+    assert!(rewrite.is_err(), "the losing version cannot be rewritten");
+    b.execute("UPDATE noesis_sync.conflicts SET resolution = 'keep_winning', resolved_at = now(), resolved_by = 'b-own'").await.expect("a device resolves conflicts");
     let future = support::run_psql(&db.url, "SELECT last_seen > now() + interval '1 hour' FROM noesis_sync.devices WHERE device_id = 'b-own'");
     assert_eq!(future.trim(), "f", "no device can hold back pruning with a last_seen in the future");
 

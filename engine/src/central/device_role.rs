@@ -104,7 +104,10 @@ pub async fn create_device_role(target: &ServerTarget, name: &str, password: &Se
         "SELECT format('GRANT CONNECT ON DATABASE %I TO %I; GRANT USAGE ON SCHEMA public, noesis_sync TO %I; ', current_database(), $1::text, $1::text)
              || format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO %I; ', (SELECT string_agg(format('public.%I', t), ', ') FROM unnest($2::text[]) t), $1::text)
              || format('GRANT SELECT ON noesis_sync.changelog, noesis_sync.server_info, noesis_sync.field_clocks TO %I; ', $1::text)
-             || format('GRANT SELECT, INSERT, UPDATE ON noesis_sync.devices, noesis_sync.conflicts TO %I; GRANT SELECT, INSERT, UPDATE, DELETE ON noesis_sync.push_receipts TO %I; ', $1::text, $1::text)
+             || format('GRANT SELECT, INSERT, UPDATE ON noesis_sync.devices TO %I; GRANT SELECT, INSERT, UPDATE, DELETE ON noesis_sync.push_receipts TO %I; ', $1::text, $1::text)
+             -- A conflict's versions are a record: a device adds conflicts and
+             -- resolves them, and may change nothing else of one.
+             || format('REVOKE UPDATE ON noesis_sync.conflicts FROM %I; GRANT SELECT, INSERT, UPDATE (resolution, resolved_at, resolved_by) ON noesis_sync.conflicts TO %I; ', $1::text, $1::text)
              || format('GRANT SELECT, INSERT, UPDATE ON noesis_sync.legacy_runs, noesis_sync.legacy_high_water, noesis_sync.legacy_rejects TO %I; ', $1::text)",
     )
     .bind(name)
