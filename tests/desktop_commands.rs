@@ -29,6 +29,21 @@ fn a_fresh_data_folder_opens_empty_and_local_only() {
     assert_eq!(settings["server_url"], Value::Null);
     assert_eq!(settings["app_version"], env!("CARGO_PKG_VERSION"));
     assert!(settings["device_id"].as_str().unwrap().len() == 36, "the device id is a UUID");
+    assert_eq!(settings["server_warning"], Value::Null);
+}
+
+#[test]
+fn settings_warn_about_a_server_reached_without_tls_or_a_saved_url_edited_to_redirect() {
+    let app = app();
+    let save = |url: &str| desktop_support::sqlite(app.dir.path(), &format!("INSERT OR REPLACE INTO sync_state (key, value) VALUES ('server_url', '{url}')"));
+    save("postgres://noesis_user@192.168.4.25:5433/noesis?sslmode=prefer");
+    let warning = app.ok("get_settings", json!({}))["server_warning"].as_str().unwrap_or_default().to_string();
+    assert!(warning.contains("without TLS"), "{warning}");
+    save("postgres://noesis_user@192.168.4.25:5433/noesis");
+    assert_eq!(app.ok("get_settings", json!({}))["server_warning"], Value::Null, "the default (require) is fine");
+    save("postgres://noesis_user@192.168.4.25:5433/noesis?host=10.0.0.9");
+    let refused = app.ok("get_settings", json!({}))["server_warning"].as_str().unwrap_or_default().to_string();
+    assert!(refused.contains("cannot be used") && refused.contains("`host`"), "{refused}");
 }
 
 #[test]

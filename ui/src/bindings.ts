@@ -721,6 +721,12 @@ export type Settings = {
 	server_url: string | null,
 	/**  This app's version. */
 	app_version: string,
+	/**
+	 *  What is wrong with the saved server's security, in words: a connection
+	 *  that may carry the password to another machine without TLS, or a
+	 *  saved URL the app refuses (edited by another program).
+	 */
+	server_warning: string | null,
 };
 
 /**  The state of sync as the user sees it. */

@@ -22,6 +22,10 @@ pub struct Settings {
     pub server_url: Option<String>,
     /// This app's version.
     pub app_version: String,
+    /// What is wrong with the saved server's security, in words: a connection
+    /// that may carry the password to another machine without TLS, or a
+    /// saved URL the app refuses (edited by another program).
+    pub server_warning: Option<String>,
 }
 
 fn settings(state: &AppState) -> CommandResult<Settings> {
@@ -32,6 +36,10 @@ fn settings(state: &AppState) -> CommandResult<Settings> {
         device_name: device.name,
         data_dir: state.data_dir().display().to_string(),
         cache_path: cache.path().display().to_string(),
+        server_warning: cache.server_url()?.and_then(|text| match noesis_engine::DatabaseUrl::parse(&text) {
+            Ok(url) => noesis_engine::central::unencrypted_warning(&url),
+            Err(e) => Some(format!("The saved server cannot be used: {e}. Choose the server again.")),
+        }),
         server_url: cache.server_url()?,
         app_version: env!("CARGO_PKG_VERSION").to_string(),
     })

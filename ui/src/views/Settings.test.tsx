@@ -17,6 +17,7 @@ const settings: Settings = {
   data_dir: "/home/me/.local/share/Noesis",
   cache_path: "/home/me/.local/share/Noesis/cache.sqlite3",
   server_url: null,
+  server_warning: null,
   app_version: "0.1.0",
 };
 
@@ -38,6 +39,13 @@ describe("SettingsView", () => {
     mocked.getSettings.mockResolvedValue({ ...settings, server_url: "postgres://noesis_user@192.168.4.25:5433/noesis" });
     render(<SettingsView sync={null} />);
     expect((await screen.findByTestId("server-url")).textContent).toBe("postgres://noesis_user@192.168.4.25:5433/noesis");
+  });
+
+  it("warns when the saved server may get the password without TLS", async () => {
+    const warning = "The connection to 192.168.4.25 may go without TLS (sslmode=prefer): anyone on the network path can read the data";
+    mocked.getSettings.mockResolvedValue({ ...settings, server_url: "postgres://noesis_user@192.168.4.25:5433/noesis?sslmode=prefer", server_warning: warning });
+    render(<SettingsView sync={null} />);
+    expect((await screen.findByTestId("server-warning")).textContent).toBe(warning);
   });
 
   it("renames the device", async () => {

@@ -71,6 +71,11 @@ function SettingsForm({ settings, sync, onSaved }: { settings: Settings; sync: S
             {settings.server_url ? "Change…" : "Set up…"}
           </button>
         </div>
+        {settings.server_warning && (
+          <p class="server-problem" role="alert" data-testid="server-warning">
+            {settings.server_warning}
+          </p>
+        )}
         <div class="setting-row">
           <span class="setting-label">Status</span>
           <span>{sync ? syncSummary(sync) : "—"}</span>
