@@ -47,6 +47,21 @@ fn settings_warn_about_a_server_reached_without_tls_or_a_saved_url_edited_to_red
 }
 
 #[test]
+fn an_approved_card_is_added_to_the_mind_file_with_its_category_and_a_link_to_it() {
+    let app = app();
+    let card = app.ok("create_card", json!({"draft": {"category": "principles_values", "scope": "global", "text": "Allergic to penicillin"}}));
+    let id = card["id"].as_str().unwrap().to_string();
+    let refused = app.call("add_card_to_mindfile", json!({"cardId": id})).unwrap_err();
+    assert!(refused["message"].as_str().unwrap_or_default().contains("approve it first"), "{refused}");
+    app.ok("set_card_approval", json!({"id": id, "approval": "approved"}));
+    let entry = app.ok("add_card_to_mindfile", json!({"cardId": id}));
+    assert_eq!((entry["category"].clone(), entry["source_memory_card_id"].clone()), (json!("principles_values"), json!(id)));
+    let listed = app.ok("list_mindfile_entries", json!({"category": null}));
+    assert_eq!(listed.as_array().map(|a| a.len()), Some(1), "{listed}");
+    assert_eq!(app.ok("sync_status", json!({}))["pending"], 3, "the card, its approval and the new entry wait to sync");
+}
+
+#[test]
 fn creating_editing_and_searching_a_card_round_trips_through_ipc() {
     let app = app();
     let card = app.ok(

@@ -49,6 +49,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             mindfile::mindfile_categories,
             mindfile::list_mindfile_entries,
             mindfile::set_mindfile_note,
+            mindfile::add_card_to_mindfile,
             documents::list_documents,
             documents::update_document,
             documents::document_chunks,

@@ -40,6 +40,11 @@ export const commands = {
 	listMindfileEntries: (category: string | null) => typedError<MindfileEntry[], CommandError>(__TAURI_INVOKE("list_mindfile_entries", { category })),
 	/**  Saves the note on an entry. */
 	setMindfileNote: (id: string, note: string) => typedError<MindfileEntry, CommandError>(__TAURI_INVOKE("set_mindfile_note", { id, note })),
+	/**
+	 *  "Add to mind file" on an approved card: a new entry with the card's
+	 *  category and text, linked to it (the one entry if it is there already).
+	 */
+	addCardToMindfile: (cardId: string) => typedError<MindfileEntry, CommandError>(__TAURI_INVOKE("add_card_to_mindfile", { cardId })),
 	/**  Documents, newest first. */
 	listDocuments: () => typedError<Document[], CommandError>(__TAURI_INVOKE("list_documents")),
 	/**  Saves a document's tags and notes. */

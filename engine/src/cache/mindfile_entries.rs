@@ -90,6 +90,38 @@ impl Cache {
             .map_err(|e| self.error("reading a mind-file entry", e))
     }
 
+    /// Adds an approved card to the mind file, as the Noesis server does:
+    /// the card's category and text, `source_memory_card_id` set to it. The
+    /// server makes entries only from approved cards, so another card is
+    /// refused with why; `None` if the card no longer exists. A card already
+    /// in the mind file gives its existing entry (never two of one card).
+    pub fn add_card_to_mindfile(&self, card_id: &str) -> Result<Option<MindfileEntry>> {
+        let Some(card) = self.card(card_id)? else { return Ok(None) };
+        if card.approval != super::memory_cards::Approval::Approved.as_str() {
+            return Err(crate::error::Error::Invalid {
+                detail: format!("Only an approved card goes into the mind file; this one is {}: approve it first.", card.approval),
+            });
+        }
+        let existing: Option<String> = self
+            .conn
+            .query_row("SELECT id FROM mindfile_entries WHERE source_memory_card_id = ?1 LIMIT 1", [card_id], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.error("reading the mind file", e))?;
+        if let Some(id) = existing {
+            return self.mindfile_entry(&id);
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        let now = timestamp::now();
+        self.conn
+            .execute(
+                "INSERT INTO mindfile_entries (id, created_at, updated_at, category, text, source_memory_card_id, note)
+                 VALUES (?1, ?2, ?2, ?3, ?4, ?5, NULL)",
+                params![id, now, card.category, card.text, card.id],
+            )
+            .map_err(|e| self.error("adding to the mind file", e))?;
+        self.mindfile_entry(&id)
+    }
+
     /// Sets the user's note on an entry; `None` if it no longer exists.
     pub fn set_mindfile_note(&self, id: &str, note: &str) -> Result<Option<MindfileEntry>> {
         self.conn
@@ -105,6 +137,21 @@ impl Cache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_an_approved_card_is_added_to_the_mind_file_and_only_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path()).unwrap();
+        let draft = crate::cache::CardDraft { category: "principles_values".into(), scope: "global".into(), text: "Allergic to penicillin".into() };
+        let card = cache.create_card(&draft).unwrap();
+        let refused = cache.add_card_to_mindfile(&card.id).unwrap_err();
+        assert!(refused.to_string().contains("approve it first"), "{refused}");
+        cache.set_card_approval(&card.id, crate::cache::Approval::Approved).unwrap();
+        let entry = cache.add_card_to_mindfile(&card.id).unwrap().unwrap();
+        assert_eq!((entry.category.as_str(), entry.text.as_str(), entry.source_memory_card_id.as_str()), ("principles_values", "Allergic to penicillin", card.id.as_str()));
+        assert_eq!(cache.add_card_to_mindfile(&card.id).unwrap().unwrap().id, entry.id, "a second add gives the same entry");
+        assert_eq!(cache.add_card_to_mindfile("no-such-card").unwrap(), None);
+    }
 
     #[test]
     fn entries_group_by_category_link_their_card_and_take_notes() {

@@ -36,3 +36,14 @@ pub async fn set_mindfile_note(state: State<'_, AppState>,
     state.publish_sync_status(&cache);
     Ok(entry)
 }
+
+/// "Add to mind file" on an approved card: a new entry with the card's
+/// category and text, linked to it (the one entry if it is there already).
+#[tauri::command]
+#[specta::specta]
+pub async fn add_card_to_mindfile(state: State<'_, AppState>, card_id: String) -> CommandResult<MindfileEntry> {
+    let cache = state.cache();
+    let entry = found("card", cache.add_card_to_mindfile(&card_id)?)?;
+    state.publish_sync_status(&cache);
+    Ok(entry)
+}

@@ -41,6 +41,7 @@ export const api = {
   mindfileCategories: () => unwrap(commands.mindfileCategories()),
   listMindfileEntries: (category: string | null) => unwrap(commands.listMindfileEntries(category)),
   setMindfileNote: (id: string, note: string) => unwrap(commands.setMindfileNote(id, note)),
+  addCardToMindfile: (cardId: string) => unwrap(commands.addCardToMindfile(cardId)),
   listDocuments: () => unwrap(commands.listDocuments()),
   updateDocument: (...a: Parameters<typeof commands.updateDocument>) => unwrap(commands.updateDocument(...a)),
   documentChunks: (...a: Parameters<typeof commands.documentChunks>) => unwrap(commands.documentChunks(...a)),

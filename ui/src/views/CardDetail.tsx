@@ -148,6 +148,7 @@ export function CardDetail(props: { id: string; onChanged: (c: MemoryCard) => vo
   const [card, reload, setCard] = useAsync(() => api.getCard(props.id), [props.id, revision]);
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [inMindfile, setInMindfile] = useState<string | null>(null);
 
   if (card.state === "loading") return <Loading label="Loading card…" />;
   if (card.state === "error") return <ErrorState message={card.message} onRetry={reload} />;
@@ -220,6 +221,26 @@ export function CardDetail(props: { id: string; onChanged: (c: MemoryCard) => vo
             >
               Reject
             </button>
+            {c.approval === "approved" && (
+              <button
+                type="button"
+                data-testid="card-add-to-mindfile"
+                title="The Noesis server makes mind-file entries from approved cards"
+                onClick={() =>
+                  act(async () => {
+                    const entry = await api.addCardToMindfile(c.id);
+                    setInMindfile(`In the mind file under ${labelOf(CATEGORIES, entry.category)}`);
+                  })
+                }
+              >
+                Add to mind file
+              </button>
+            )}
+            {inMindfile && (
+              <span class="muted" role="status" data-testid="card-mindfile-status">
+                {inMindfile}
+              </span>
+            )}
             <span class="spacer" />
             {confirmDelete ? (
               <span class="confirm" role="group" aria-label="Confirm delete">

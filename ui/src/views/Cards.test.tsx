@@ -22,6 +22,7 @@ vi.mock("../lib/api", async () => {
       deleteCard: vi.fn(),
       relatedItems: vi.fn(() => new Promise(() => {})),
       centralProblem: vi.fn(),
+      addCardToMindfile: vi.fn(),
     },
   };
 });
@@ -122,6 +123,22 @@ describe("CardsView", () => {
     expect((screen.getByTestId("card-save") as HTMLButtonElement).disabled).toBe(true);
     fireEvent.change(category, { target: { value: "vocabulary" } });
     expect((screen.getByTestId("card-save") as HTMLButtonElement).disabled).toBe(false);
+  });
+
+  it("adds an approved card to the mind file, and offers it only for approved cards", async () => {
+    const approved: MemoryCard = { ...card, approval: "approved", category: "principles_values" };
+    mocked.listCards.mockResolvedValue({ cards: [approved], next: null });
+    mocked.countCards.mockResolvedValue(1);
+    mocked.getCard.mockResolvedValue(approved);
+    mocked.addCardToMindfile.mockResolvedValue({
+      id: "m1", created_at: "t", updated_at: "t", category: "principles_values", text: approved.text,
+      source_memory_card_id: approved.id, source_card_text: approved.text, note: "",
+    });
+    render(<CardsView />);
+    fireEvent.mouseDown(await screen.findByText("Miso is the cat"));
+    fireEvent.click(await screen.findByTestId("card-add-to-mindfile"));
+    await waitFor(() => expect(mocked.addCardToMindfile).toHaveBeenCalledWith(approved.id));
+    expect((await screen.findByTestId("card-mindfile-status")).textContent).toBe("In the mind file under Principles & values");
   });
 
   it("searches as the user types", async () => {
