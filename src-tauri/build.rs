@@ -8,21 +8,11 @@
 fn main() {
     println!("cargo:rerun-if-changed=src/lib.rs");
     println!("cargo:rerun-if-changed=capabilities");
+    println!("cargo:rerun-if-changed=app_commands.rs");
     let source = std::fs::read_to_string("src/lib.rs").expect("src/lib.rs is readable");
     let commands: &'static [&'static str] = Box::leak(app_commands(&source).into_iter().map(|c| &*Box::leak(c.into_boxed_str())).collect::<Vec<&'static str>>().into_boxed_slice());
     let manifest = tauri_build::AppManifest::new().commands(commands);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest)).expect("the Tauri build step succeeds");
 }
 
-/// The command names inside `collect_commands![ ... ]` (`module::name,`).
-fn app_commands(source: &str) -> Vec<String> {
-    let start = source.find("collect_commands![").expect("src/lib.rs registers its commands with collect_commands!");
-    let block = &source[start + "collect_commands![".len()..];
-    let block = &block[..block.find(']').expect("collect_commands! is closed")];
-    block
-        .split(',')
-        .map(str::trim)
-        .filter(|item| !item.is_empty())
-        .map(|item| item.rsplit("::").next().unwrap_or(item).to_string())
-        .collect()
-}
+include!("app_commands.rs");

@@ -157,24 +157,35 @@ async fn row_ids_with_terminal_escapes_are_printed_escaped() {
     assert!(!text.contains('\u{1b}'), "no raw escape reaches the terminal");
 }
 
+/// A database with the central schema and a device role for each of two
+/// laptops (one role per laptop, as the README advises), with their URLs.
+async fn two_laptop_roles() -> (TestDb, String, String) {
+    let db = TestDb::with_schema().await;
+    let suffix = &uuid::Uuid::new_v4().simple().to_string()[..8];
+    let admin = noesis_engine::central::ServerTarget::exact(noesis_engine::DatabaseUrl::parse(&db.url).unwrap());
+    let mut urls = Vec::new();
+    for laptop in ["a", "b"] {
+        let role = format!("laptop_{laptop}_{suffix}");
+        noesis_engine::central::create_device_role(&admin, &role, &noesis_engine::Secret::new("laptop-password-123")).await.unwrap();
+        urls.push(db.url_as(&role, "laptop-password-123"));
+    }
+    let b = urls.pop().unwrap();
+    let a = urls.pop().unwrap();
+    (db, a, b)
+}
+
 #[tokio::test]
 async fn one_laptops_device_role_cannot_rewrite_another_laptops_sync_rows() {
     use sqlx::{Connection, Executor};
-    let db = TestDb::with_schema().await;
-    let suffix = &uuid::Uuid::new_v4().simple().to_string()[..8];
-    let (role_a, role_b) = (format!("laptop_a_{suffix}"), format!("laptop_b_{suffix}"));
-    let admin = noesis_engine::central::ServerTarget::exact(noesis_engine::DatabaseUrl::parse(&db.url).unwrap());
-    for role in [&role_a, &role_b] {
-        noesis_engine::central::create_device_role(&admin, role, &noesis_engine::Secret::new("laptop-password-123")).await.unwrap();
-    }
-    let a = Device::new(&db.url_as(&role_a, "laptop-password-123"));
+    let (db, a_url, b_url) = two_laptop_roles().await;
+    let a = Device::new(&a_url);
     a.sync();
     a.sqlite(&support::device::card_sql("c1", "written on laptop A"));
     a.sync();
     let victim = a.status()["device"]["id"].as_str().unwrap().to_string();
 
     // Laptop B's role tries what made A's next sync revert its edits.
-    let mut b = sqlx::PgConnection::connect(&db.url_as(&role_b, "laptop-password-123")).await.unwrap();
+    let mut b = sqlx::PgConnection::connect(&b_url).await.unwrap();
     let moved = b
         .execute(sqlx::AssertSqlSafe(format!("UPDATE noesis_sync.devices SET last_op_id = 9223372036854775807, last_seen = 'infinity' WHERE device_id = '{victim}'")))
         .await
@@ -263,18 +274,12 @@ fn a_server_that_asks_for_the_password_in_clear_text_does_not_get_it() {
 #[tokio::test]
 async fn a_device_role_cannot_write_as_another_device_or_from_the_far_future() {
     use sqlx::{Connection, Executor};
-    let db = TestDb::with_schema().await;
-    let suffix = &uuid::Uuid::new_v4().simple().to_string()[..8];
-    let (role_a, role_b) = (format!("laptop_a_{suffix}"), format!("laptop_b_{suffix}"));
-    let admin = noesis_engine::central::ServerTarget::exact(noesis_engine::DatabaseUrl::parse(&db.url).unwrap());
-    for role in [&role_a, &role_b] {
-        noesis_engine::central::create_device_role(&admin, role, &noesis_engine::Secret::new("laptop-password-123")).await.unwrap();
-    }
-    let a = Device::new(&db.url_as(&role_a, "laptop-password-123"));
+    let (db, a_url, b_url) = two_laptop_roles().await;
+    let a = Device::new(&a_url);
     a.sync();
     let victim = a.status()["device"]["id"].as_str().unwrap().to_string();
 
-    let mut b = sqlx::PgConnection::connect(&db.url_as(&role_b, "laptop-password-123")).await.unwrap();
+    let mut b = sqlx::PgConnection::connect(&b_url).await.unwrap();
     let card = |id: &str| {
         format!(
             "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance) VALUES ('{id}', now(), 'preferences', 'global', 'x', 'pending', '{{\"reason\": \"t\"}}')"

@@ -43,21 +43,15 @@ mod tests {
 
 #[cfg(test)]
 mod capability_tests {
+    include!("../app_commands.rs");
+
     /// The main window's capability grants each registered app command by
     /// name, and nothing that is not one (build.rs declares a permission per
     /// command in `collect_commands!`; without a grant a command cannot be
     /// called from the webview, with an extra one the file is stale).
     #[test]
     fn the_webview_is_granted_exactly_the_registered_commands() {
-        let source = include_str!("lib.rs");
-        let start = source.find("collect_commands![").unwrap() + "collect_commands![".len();
-        let block = &source[start..start + source[start..].find(']').unwrap()];
-        let mut commands: Vec<String> = block
-            .split(',')
-            .map(str::trim)
-            .filter(|i| !i.is_empty())
-            .map(|i| format!("allow-{}", i.rsplit("::").next().unwrap().replace('_', "-")))
-            .collect();
+        let mut commands: Vec<String> = app_commands(include_str!("lib.rs")).into_iter().map(|c| format!("allow-{}", c.replace('_', "-"))).collect();
         commands.sort();
         let capability: serde_json::Value = serde_json::from_str(include_str!("../capabilities/default.json")).unwrap();
         let mut granted: Vec<String> = capability["permissions"]
