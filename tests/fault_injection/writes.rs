@@ -41,7 +41,7 @@ pub(crate) fn sqlite_write(cache: &Path, sql: &str) -> bool {
 /// Runs one statement in `psql`; whether it succeeded (PostgreSQL may pick
 /// it as a deadlock's victim and roll it back, as it would the Python server's).
 pub(crate) fn psql_write(url: &str, sql: &str) -> bool {
-    let out = Command::new(support::psql()).args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql]).output().expect("run psql");
+    let out = Command::new(crate::support::psql()).args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql]).output().expect("run psql");
     if !out.status.success() {
         eprintln!("psql write failed (not counted): {}", String::from_utf8_lossy(&out.stderr).trim());
     }
