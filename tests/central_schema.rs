@@ -293,6 +293,51 @@ async fn a_device_role_can_sync_data_but_not_change_the_schema() {
 }
 
 #[tokio::test]
+async fn capture_attached_to_a_table_that_is_not_synced_refuses_to_record() {
+    // The second lock after EXECUTE: even the owner, attaching the SECURITY
+    // DEFINER capture by mistake to a TEMP table named like a synced one or
+    // to another table, gets no forged changelog row, field clock or resync.
+    let db = TestDb::with_schema().await;
+    let mut owner = db.connect().await;
+    let before = count(&mut owner, "SELECT count(*) FROM noesis_sync.changelog").await;
+    let pruned_before: String = sqlx::query_scalar("SELECT pruned_xid::text FROM noesis_sync.server_info").fetch_one(&mut owner).await.unwrap();
+    owner
+        .execute(
+            "CREATE TEMP TABLE memory_cards (id text, text text);
+             CREATE TABLE public.notes (id text, text text);
+             SELECT noesis_sync.install_statement_capture('pg_temp.memory_cards', 'id');
+             DELETE FROM noesis_sync.captured_tables WHERE table_oid = 'pg_temp.memory_cards'::regclass;
+             CREATE TRIGGER forged AFTER INSERT ON public.notes REFERENCING NEW TABLE AS new_rows
+                 FOR EACH STATEMENT EXECUTE FUNCTION noesis_sync.capture_inserted('id');
+             CREATE TRIGGER forged_clocks AFTER UPDATE ON public.notes REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+                 FOR EACH STATEMENT EXECUTE FUNCTION noesis_sync.record_field_clocks();",
+        )
+        .await
+        .unwrap();
+    for write in [
+        "INSERT INTO pg_temp.memory_cards VALUES ('victim', 'forged')",
+        "TRUNCATE pg_temp.memory_cards",
+        "INSERT INTO public.notes VALUES ('n1', 'forged')",
+    ] {
+        let err = owner.execute(write).await.expect_err(write);
+        assert!(err.to_string().contains("not a table Noesis sync captures"), "{write}: {err}");
+    }
+    owner.execute("ALTER TABLE public.notes DISABLE TRIGGER forged; INSERT INTO public.notes VALUES ('n1', 'x')").await.unwrap();
+    let err = owner.execute("UPDATE public.notes SET text = 'forged clock'").await.expect_err("field clocks of an unsynced table");
+    assert!(err.to_string().contains("not a table Noesis sync captures"), "{err}");
+
+    assert_eq!(count(&mut owner, "SELECT count(*) FROM noesis_sync.changelog").await, before, "nothing forged");
+    let pruned_after: String = sqlx::query_scalar("SELECT pruned_xid::text FROM noesis_sync.server_info").fetch_one(&mut owner).await.unwrap();
+    assert_eq!(pruned_after, pruned_before, "no device is forced into a full resync");
+    // The synced tables still record every write.
+    owner
+        .execute("INSERT INTO public.memory_cards VALUES ('c1', now(), 'preferences', 'global', 'real', 'pending', NULL, NULL, '{\"reason\": \"written by a test\"}'); TRUNCATE public.document_chunks")
+        .await
+        .unwrap();
+    assert_eq!(count(&mut owner, "SELECT count(*) FROM noesis_sync.changelog WHERE row_id = 'c1'").await, 1);
+}
+
+#[tokio::test]
 async fn without_pgvector_setup_explains_the_fix_and_everything_else_works() {
     let db = TestDb::new(Server::Plain).await;
     let report = db.setup().await;

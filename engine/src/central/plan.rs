@@ -56,6 +56,7 @@ const SUMMARIES: &[(i64, &str)] = &[
     (20261203000014, "Only the database owner may attach the sync's capture functions to a table, so no other login can forge another device's changes."),
     (20261203000015, "Each device's bookkeeping rows belong to the login that wrote them, so one laptop's login cannot rewrite another laptop's sync position or receipts."),
     (20261203000016, "Every recorded change names the device that really made it and a time no later than a few minutes past the server's clock."),
+    (20261203000017, "The capture functions record changes only for the tables setup attached them to, so a trigger on any other table cannot forge changes or a resync."),
 ];
 
 /// Reads the schema's state without changing anything.
