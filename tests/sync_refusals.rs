@@ -40,8 +40,8 @@ async fn a_server_value_the_engine_cannot_read_is_set_aside_named_and_the_pull_g
     let a = Device::new(&db.url);
     a.sync();
     // psql takes any JSON number (1e400 is beyond a 64-bit float) and JSON
-    // nested deeper than this app parses (128 levels).
-    let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+    // nested deeper than this app reads (1000 levels, SQLite's limit).
+    let deep = format!("{}1{}", "[".repeat(1500), "]".repeat(1500));
     run_psql(
         &db.url,
         &format!(
@@ -59,6 +59,7 @@ async fn a_server_value_the_engine_cannot_read_is_set_aside_named_and_the_pull_g
     let listed = serde_json::to_string(&status["unreadable_central"]).unwrap();
     assert!(listed.contains("huge") && listed.contains("deep") && listed.contains("provenance"), "status names the rows and the column: {listed}");
     assert!(listed.contains("correct it on the server"), "and what to do: {listed}");
+    assert!(listed.contains("1501 levels deep"), "the deep one says how deep: {listed}");
 
     // A new device's first sync (a snapshot) is not stopped either.
     let b = Device::new(&db.url);
@@ -71,6 +72,51 @@ async fn a_server_value_the_engine_cannot_read_is_set_aside_named_and_the_pull_g
     a.sync();
     assert_eq!(a.sqlite("SELECT provenance FROM memory_cards WHERE id = 'huge'").trim(), r#"{"n":1,"reason":"fixed"}"#);
     assert_eq!(a.status()["unreadable_central_rows"], 0);
+}
+
+#[tokio::test]
+async fn json_nested_hundreds_of_levels_deep_syncs_both_ways_unchanged() {
+    // 128 levels was serde_json's limit: such a value, valid for PostgreSQL
+    // and SQLite, was held back locally as "not valid JSON" and set aside
+    // when it came from the server.
+    let db = TestDb::with_schema().await;
+    let (a, b) = (Device::new(&db.url), Device::new(&db.url));
+    a.sync();
+    b.sync();
+    let nested = |levels: usize| format!("{}\"leaf\"{}", "[".repeat(levels), "]".repeat(levels));
+    let provenance = |levels: usize| format!(r#"{{"reason":"imported","sources":[{{"tree":{}}}]}}"#, nested(levels));
+    a.sqlite(&format!(
+        "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance) VALUES
+           ('local-deep', '2025-01-01T00:00:00Z', 'preferences', 'global', 'deep from a script', 'pending', '{}'),
+           ('too-deep', '2025-01-01T00:00:00Z', 'preferences', 'global', 'deeper than SQLite reads', 'pending', '{}')",
+        provenance(800),
+        provenance(1200)
+    ));
+    run_psql(
+        &db.url,
+        &format!(
+            "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
+             VALUES ('server-deep', now(), 'preferences', 'global', 'deep from psql', 'pending', '{}')",
+            provenance(900)
+        ),
+    );
+    let report = a.sync();
+    assert_eq!(report["push"]["rejected"], 1, "only the row deeper than 1000 levels is held back: {report}");
+    assert_eq!(report["pull"]["unreadable"], 0, "{report}");
+    let held = a.sqlite("SELECT row_id || ': ' || reason FROM sync_rejected");
+    assert!(held.starts_with("too-deep: ") && held.contains("levels deep") && held.contains("1000"), "{held}");
+
+    let on_server = |id: &str| run_psql(&db.url, &format!("SELECT provenance = '{}'::jsonb FROM memory_cards WHERE id = '{id}'", provenance(if id == "local-deep" { 800 } else { 900 })));
+    assert_eq!(on_server("local-deep").trim(), "t", "the server holds the local value unchanged");
+    let from_server = a.sqlite("SELECT provenance FROM memory_cards WHERE id = 'server-deep'");
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&from_server.trim().replace(&nested(900), "0")).unwrap()["sources"][0]["tree"], 0, "shape kept");
+    assert!(from_server.contains(&nested(900)), "the psql value arrived whole");
+
+    b.sync();
+    let on_b = b.sqlite("SELECT id FROM memory_cards WHERE id IN ('local-deep', 'server-deep') ORDER BY id");
+    assert_eq!(on_b.trim(), "local-deep\nserver-deep", "another device gets both");
+    assert!(b.sqlite("SELECT provenance FROM memory_cards WHERE id = 'local-deep'").contains(&nested(800)));
+    assert_eq!(b.status()["unreadable_central_rows"], 0);
 }
 
 #[tokio::test]
@@ -241,17 +287,20 @@ async fn a_value_the_server_would_store_changed_is_held_back_not_converted() {
     a.sync();
     // Another program writes a BLOB where the card's text goes (pushed as
     // is, the server would get its hex digits) and a document size of 2.5
-    // (the server's whole-number column would cut it).
+    // (the server's whole-number column would cut it), and a provenance
+    // holding -0.0 (jsonb's decimals have no negative zero: it would be 0.0).
     a.sqlite(
         "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance) VALUES
-           ('blob-text', '2025-01-01T00:00:00Z', 'preferences', 'global', x'68656c6c6f', 'pending', '{\"reason\": \"written by a test\"}');
+           ('blob-text', '2025-01-01T00:00:00Z', 'preferences', 'global', x'68656c6c6f', 'pending', '{\"reason\": \"written by a test\"}'),
+           ('minus-zero', '2025-01-01T00:00:00Z', 'preferences', 'global', 'scored', 'pending', '{\"reason\": \"t\", \"sources\": [{\"score\": -0.0}]}');
          INSERT INTO documents (id, created_at, filename, filepath, file_type, file_size, file_hash, status, chunk_count, error_message, tags, notes)
          VALUES ('d1', '2025-01-01T00:00:00Z', 'a.md', '/a.md', 'md', 2.5, 'h', 'indexed', 0, '', '[]', '');",
     );
     let report = a.sync();
-    assert_eq!(report["push"]["rejected"], 2, "{report}");
-    assert_eq!(run_psql(&db.url, "SELECT count(*) FROM memory_cards WHERE id = 'blob-text'").trim(), "0", "no hex text reached the server");
+    assert_eq!(report["push"]["rejected"], 3, "{report}");
+    assert_eq!(run_psql(&db.url, "SELECT count(*) FROM memory_cards WHERE id IN ('blob-text', 'minus-zero')").trim(), "0", "no changed value reached the server");
     let reasons = a.sqlite("SELECT row_id || ': ' || reason FROM sync_rejected ORDER BY row_id");
     assert!(reasons.contains("blob-text: memory_cards.text holds a BLOB of 5 bytes"), "{reasons}");
     assert!(reasons.contains("d1: documents.file_size holds the number 2.5"), "{reasons}");
+    assert!(reasons.contains("minus-zero: memory_cards.provenance holds") && reasons.contains("-0.0 that the server would store as 0.0"), "{reasons}");
 }

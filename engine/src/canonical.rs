@@ -30,7 +30,7 @@ pub fn value(kind: ColumnKind, raw: Value, from_text_column: bool) -> Value {
             None => Value::Number(n),
         },
         (ColumnKind::Json | ColumnKind::TextArray, Value::String(s)) if from_text_column => {
-            serde_json::from_str(&s).unwrap_or(Value::String(s))
+            crate::deep_json::parse(&s).unwrap_or(Value::String(s))
         }
         (ColumnKind::Integer, Value::String(s)) => s.trim().parse::<i64>().map(Value::from).unwrap_or(Value::String(s)),
         (ColumnKind::Integer, Value::Number(n)) => match n.as_f64() {

@@ -7,6 +7,7 @@ pub mod canonical;
 pub mod central;
 pub mod credentials;
 pub mod data_dir;
+pub mod deep_json;
 pub mod error;
 pub mod legacy;
 pub mod private_files;

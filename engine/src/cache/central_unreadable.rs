@@ -62,7 +62,7 @@ pub(super) fn scan_if_due(cache: &mut Cache) -> Result<()> {
             while let Some(r) = rows.next()? {
                 let (table, id, data): (String, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
                 let Some(spec) = tables::by_name(&table) else { continue };
-                let row = serde_json::from_str::<serde_json::Value>(&data).ok();
+                let row = crate::deep_json::parse_row(&data).ok();
                 if let Some(reason) = reason_of(spec, row.as_ref().and_then(|v| v.as_object())) {
                     found.push((table, id, reason));
                 }

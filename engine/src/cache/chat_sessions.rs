@@ -127,7 +127,7 @@ impl Cache {
             .conn
             .query_row(&format!("SELECT {MESSAGES} FROM chat_sessions WHERE id = ?1"), [id], |r| r.get(0))
             .map_err(|e| self.error(context, e))?;
-        let messages = match serde_json::from_str::<Value>(&raw) {
+        let messages = match crate::deep_json::parse(&raw) {
             Ok(Value::Array(items)) => items.iter().map(message).collect(),
             _ => Vec::new(),
         };

@@ -78,7 +78,7 @@ pub(crate) fn read_shadow(conn: &Connection, spec: &TableSpec, id: &str) -> rusq
         .prepare_cached("SELECT data FROM sync_shadow WHERE table_name = ?1 AND row_id = ?2")?
         .query_row([spec.name, id], |r| r.get(0))
         .optional()?;
-    Ok(text.and_then(|t| serde_json::from_str::<Value>(&t).ok()).and_then(|v| match v {
+    Ok(text.and_then(|t| crate::deep_json::parse_row(&t).ok()).and_then(|v| match v {
         Value::Object(m) => Some(m),
         _ => None,
     }))

@@ -19,6 +19,7 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension};
 
 use super::Cache;
+use crate::deep_json::{self, JsonProblem};
 use crate::error::Result;
 use crate::tables::{ColumnKind, TableSpec};
 use crate::timestamp;
@@ -86,14 +87,34 @@ pub(crate) fn misfit(kind: ColumnKind, value: ValueRef<'_>) -> Option<String> {
             Some(format!("holds {}, which is not a date and time (write it like 2025-01-31T12:00:00Z)", quoted(&text)))
         }
         ColumnKind::Integer if text.trim().parse::<i64>().is_err() => Some(format!("holds {}, which is not a whole number", quoted(&text))),
-        ColumnKind::Json if serde_json::from_str::<serde_json::Value>(&text).is_err() => {
-            Some(format!("holds {}, which is not valid JSON", quoted(&text)))
-        }
-        ColumnKind::TextArray => match serde_json::from_str::<serde_json::Value>(&text) {
+        ColumnKind::Json => match deep_json::parse(&text) {
+            Err(JsonProblem::TooDeep(depth)) => Some(format!("holds JSON nested {depth} levels deep; this app reads up to {} levels", deep_json::MAX_DEPTH)),
+            Err(JsonProblem::Invalid(_)) => Some(format!("holds {}, which is not valid JSON", quoted(&text))),
+            // PostgreSQL's jsonb keeps numbers as decimals, which have no
+            // negative zero: -0.0 would be stored as 0.0, a silent change.
+            Ok(value) if holds_negative_zero(&value) => Some(format!(
+                "holds {}, which has the number -0.0 that the server would store as 0.0; write 0.0 or 0",
+                quoted(&text)
+            )),
+            Ok(_) => None,
+        },
+        ColumnKind::TextArray => match deep_json::parse(&text) {
             Ok(serde_json::Value::Array(items)) if items.iter().all(|v| v.is_string()) => None,
             _ => Some(format!("holds {}, which is not a JSON list of strings", quoted(&text))),
         },
         _ => None,
+    }
+}
+
+/// Whether a JSON number anywhere in `value` is a negative zero (`-0`,
+/// `-0.0`, `-0e5`).
+fn holds_negative_zero(value: &serde_json::Value) -> bool {
+    match value {
+        // serde_json reads `-0` as the float -0.0 too.
+        serde_json::Value::Number(n) => n.as_f64().is_some_and(|f| f == 0.0 && f.is_sign_negative()),
+        serde_json::Value::Array(items) => items.iter().any(holds_negative_zero),
+        serde_json::Value::Object(fields) => fields.values().any(holds_negative_zero),
+        _ => false,
     }
 }
 
@@ -119,6 +140,10 @@ mod tests {
             assert!(why.contains(bad) && why.contains("date and time"), "{why}");
         }
         assert!(check(ColumnKind::Json, "{not json").unwrap().contains("not valid JSON"));
+        let zero = check(ColumnKind::Json, r#"{"reason": "x", "sources": [{"score": -0.0}]}"#).unwrap();
+        assert!(zero.contains("-0.0") && zero.contains("0.0"), "{zero}");
+        assert!(check(ColumnKind::Json, r#"{"n": -0}"#).is_some(), "an integer -0 is a negative zero too");
+        assert_eq!(check(ColumnKind::Json, r#"{"n": 0.0, "m": -1.5}"#), None);
         assert!(check(ColumnKind::TextArray, r#"["a", 1]"#).unwrap().contains("list of strings"));
         assert!(check(ColumnKind::TextArray, "a,b").is_some());
         assert!(check(ColumnKind::Integer, "twelve").is_some());

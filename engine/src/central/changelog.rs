@@ -94,7 +94,7 @@ pub async fn fetch_changes(
             op_id: r.get(6),
             hlc: r.get(7),
             changed_at: r.get(8),
-            tombstone: r.get(9),
+            tombstone: r.get::<Option<crate::deep_json::PgJson>, _>(9).map(|j| j.0),
         })
         .collect())
 }

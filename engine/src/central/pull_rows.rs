@@ -15,6 +15,7 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row as _};
 
 use crate::canonical;
+use crate::deep_json::PgJson;
 use crate::tables::{ColumnKind, TableSpec};
 use crate::timestamp;
 
@@ -76,7 +77,7 @@ fn decode_values(spec: &TableSpec, row: &PgRow) -> sqlx::Result<Option<Canonical
         let value = match column.kind {
             ColumnKind::Text => row.try_get::<Option<String>, _>(i)?.map_or(Value::Null, Value::String),
             ColumnKind::Integer => row.try_get::<Option<i64>, _>(i)?.map_or(Value::Null, Value::from),
-            ColumnKind::Json | ColumnKind::TextArray => row.try_get::<Option<Value>, _>(i)?.unwrap_or(Value::Null),
+            ColumnKind::Json | ColumnKind::TextArray => row.try_get::<Option<PgJson>, _>(i)?.map_or(Value::Null, |j| j.0),
             ColumnKind::Vector => row
                 .try_get::<Option<String>, _>(i)?
                 .map_or(Value::Null, |s| canonical::value(ColumnKind::Vector, Value::String(s), false)),

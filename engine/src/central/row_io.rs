@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use sqlx::{PgConnection, Row as _};
 
 use crate::canonical;
+use crate::deep_json::PgJson;
 use crate::sync::{Hlc, Row};
 use crate::tables::TableSpec;
 
@@ -16,7 +17,7 @@ pub async fn fetch_rows(conn: &mut PgConnection, spec: &TableSpec, ids: &[String
     let mut out = HashMap::with_capacity(rows.len());
     for r in rows {
         // try_get: a value the driver cannot decode is an error, not a panic.
-        if let Some(row) = row_from_json(spec, r.try_get(0)?) {
+        if let Some(row) = row_from_json(spec, r.try_get::<PgJson, _>(0)?.0) {
             out.insert(key_of(spec, &row), row);
         }
     }
@@ -29,7 +30,7 @@ pub async fn fetch_row_for_update(conn: &mut PgConnection, spec: &TableSpec, id:
     let sql = format!("SELECT to_jsonb(t) FROM {} t WHERE t.{} = $1 FOR UPDATE", spec.name, spec.key);
     let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *conn).await?;
     match row {
-        Some(r) => Ok(row_from_json(spec, r.try_get(0)?)),
+        Some(r) => Ok(row_from_json(spec, r.try_get::<PgJson, _>(0)?.0)),
         None => Ok(None),
     }
 }

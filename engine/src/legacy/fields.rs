@@ -100,7 +100,7 @@ pub fn cell_json(cell: &RawCell, column: &str, notes: &mut Notes) -> Result<Valu
         RawCell::Integer(_) | RawCell::Real(_) => return Err(format!("column `{column}` holds a number, not JSON")),
     };
     let mut value: Value =
-        serde_json::from_str(&text).map_err(|e| format!("column `{column}` is not valid JSON ({e})"))?;
+        crate::deep_json::parse(&text).map_err(|e| format!("column `{column}` is {e}"))?;
     if strip_nul_json(&mut value) {
         notes.push(Note::NulBytesRemoved);
     }

@@ -113,7 +113,7 @@ pub(super) async fn fetch(
     .await?;
     let mut found = HashMap::with_capacity(rows.len());
     for r in rows {
-        let sent = r.get::<Option<Value>, _>(5).map(|v| match v {
+        let sent = r.get::<Option<crate::deep_json::PgJson>, _>(5).map(|j| match j.0 {
             Value::Object(row) => Some(row),
             _ => None,
         });
