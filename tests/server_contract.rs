@@ -45,7 +45,7 @@ async fn the_server_loads_every_row_the_app_the_agent_and_the_migration_wrote() 
     device.sync();
 
     // What a user does in the app.
-    {
+    let approved_card = {
         let cache = Cache::open(device.dir.path()).unwrap();
         let kept = cache.create_card(&draft("preferences", "global", "Prefers answers with sources")).unwrap();
         let edited = cache.create_card(&draft("vocabulary", "project", "Calls the server Axiom Core")).unwrap();
@@ -53,7 +53,12 @@ async fn the_server_loads_every_row_the_app_the_agent_and_the_migration_wrote() 
         cache.set_card_approval(&kept.id, Approval::Approved).unwrap();
         cache.set_card_approval(&edited.id, Approval::Rejected).unwrap();
         assert!(cache.create_card(&draft("fact", "global", "refused by the form")).is_err());
-    }
+        // "Add to mind file" on the approved card, then a note on the entry.
+        let entry = cache.add_card_to_mindfile(&kept.id).unwrap().expect("the card exists");
+        cache.set_mindfile_note(&entry.id, "Said so in the planning chat").unwrap();
+        assert!(cache.add_card_to_mindfile(&edited.id).is_err(), "a rejected card is refused");
+        kept.id
+    };
     // The Noesis server's own ingestion writes a document and its chunks; the app then tags it.
     run_psql(
         &db.url,
@@ -87,6 +92,11 @@ async fn the_server_loads_every_row_the_app_the_agent_and_the_migration_wrote() 
 
     let (read, all_loaded) = read_like_the_server(&db.url);
     assert!(all_loaded, "the Noesis server cannot load these rows: {}", read["failures"]);
+    let app_entry = run_psql(
+        &db.url,
+        &format!("SELECT category || '|' || text || '|' || note FROM mindfile_entries WHERE source_memory_card_id = '{approved_card}'"),
+    );
+    assert_eq!(app_entry.trim(), "preferences|Prefers answers with sources|Said so in the planning chat", "the app's mind-file entry reached the server");
     for table in ["memory_cards", "mindfile_entries", "chat_sessions", "documents", "document_chunks"] {
         assert!(read["loaded"][table].as_u64().unwrap() > 0, "nothing of {table} was read: {read}");
     }

@@ -5,7 +5,7 @@ import type { MindfileEntry } from "../lib/api";
 vi.mock("../lib/api", async () => ({
   onCacheChanged: (await import("../lib/cacheEvents.testing")).onCacheChanged,
   messageOf: (e: unknown) => (e instanceof Error ? e.message : String(e)),
-  api: { mindfileCategories: vi.fn(), listMindfileEntries: vi.fn(), setMindfileNote: vi.fn() },
+  api: { mindfileCategories: vi.fn(), listMindfileEntries: vi.fn(), setMindfileNote: vi.fn(), listUnreadableCentral: vi.fn() },
 }));
 
 import { api } from "../lib/api";
@@ -29,6 +29,7 @@ beforeEach(() => {
   vi.resetAllMocks();
   mocked.mindfileCategories.mockResolvedValue([{ value: "principles_values", count: 2 }]);
   mocked.listMindfileEntries.mockResolvedValue([entry("e1", "Lives in Leeds"), entry("e2", "Has a cat")]);
+  mocked.listUnreadableCentral.mockResolvedValue([]);
 });
 
 describe("MindfileView", () => {
@@ -37,6 +38,31 @@ describe("MindfileView", () => {
     await screen.findByText("Lives in Leeds");
     expect(screen.getAllByText("Principles & values").length).toBe(2);
     expect(screen.queryByText("principles_values")).toBeNull();
+  });
+});
+
+describe("MindfileView and rows the Noesis server cannot read", () => {
+  it("marks only the entry whose central version the server cannot read, with the reason", async () => {
+    mocked.listUnreadableCentral.mockResolvedValue([
+      { table: "mindfile_entries", row_id: "e2", reason: "category \"fact\" is not one of the server's categories" },
+      { table: "memory_cards", row_id: "e1", reason: "a card with the same id, not an entry" },
+    ]);
+    render(<MindfileView onOpenCard={() => {}} />);
+    const marker = await screen.findByTestId("server-cannot-read");
+    expect(marker.textContent).toContain("cannot read this mind-file entry");
+    expect(marker.textContent).toContain("\"fact\" is not one of the server's categories");
+    const entries = screen.getAllByTestId("mindfile-entry");
+    expect(entries[1].contains(marker)).toBe(true);
+    expect(screen.getAllByTestId("server-cannot-read").length).toBe(1);
+  });
+
+  it("drops the marker once the row is corrected", async () => {
+    mocked.listUnreadableCentral.mockResolvedValue([{ table: "mindfile_entries", row_id: "e1", reason: "text is empty" }]);
+    render(<MindfileView onOpenCard={() => {}} />);
+    await screen.findByTestId("server-cannot-read");
+    mocked.listUnreadableCentral.mockResolvedValue([]);
+    fireCacheChanged();
+    await waitFor(() => expect(screen.queryByTestId("server-cannot-read")).toBeNull());
   });
 });
 

@@ -1,7 +1,8 @@
 // The mind file: categories on the left, their entries on the right, each
 // with the memory card it came from (click to open it) and an editable note.
 // Both reload in place when the cache changes underneath; a note being typed
-// is kept.
+// is kept. An entry whose central version the Noesis server cannot read is
+// marked, so damage done on the server is seen where the entry is.
 import { useState } from "preact/hooks";
 import { api, messageOf } from "../lib/api";
 import type { MindfileEntry } from "../lib/api";
@@ -9,6 +10,7 @@ import { formatRelative } from "../lib/format";
 import { useAsync } from "../lib/useAsync";
 import { useCacheRevision } from "../lib/useCacheRevision";
 import { Empty, ErrorState, Loading } from "../components/States";
+import { ServerCannotReadReason, useServerUnreadable } from "../components/ServerProblem";
 import { CATEGORIES, labelOf } from "./CardDetail";
 
 export function MindfileView({ onOpenCard }: { onOpenCard: (id: string) => void }) {
@@ -16,6 +18,7 @@ export function MindfileView({ onOpenCard }: { onOpenCard: (id: string) => void 
   const revision = useCacheRevision();
   const [categories, reloadCategories] = useAsync(() => api.mindfileCategories(), [revision]);
   const [entries, reloadEntries] = useAsync(() => api.listMindfileEntries(category), [category, revision]);
+  const unreadable = useServerUnreadable("mindfile_entries");
   const total = categories.state === "ready" ? categories.value.reduce((n, c) => n + c.count, 0) : 0;
 
   return (
@@ -57,7 +60,7 @@ export function MindfileView({ onOpenCard }: { onOpenCard: (id: string) => void 
             <div key={name} class="group">
               <h2 class="group-title">{labelOf(CATEGORIES, name)}</h2>
               {group.map((entry) => (
-                <MindfileItem key={entry.id} entry={entry} onOpenCard={onOpenCard} />
+                <MindfileItem key={entry.id} entry={entry} onOpenCard={onOpenCard} serverProblem={unreadable.get(entry.id)} />
               ))}
             </div>
           ))}
@@ -72,7 +75,12 @@ function groupByCategory(entries: MindfileEntry[]): [string, MindfileEntry[]][] 
   return [...groups.entries()];
 }
 
-function MindfileItem({ entry, onOpenCard }: { entry: MindfileEntry; onOpenCard: (id: string) => void }) {
+function MindfileItem({ entry, onOpenCard, serverProblem }: {
+  entry: MindfileEntry;
+  onOpenCard: (id: string) => void;
+  /** Why the Noesis server cannot read this entry's central version, if it cannot. */
+  serverProblem?: string;
+}) {
   const [current, setCurrent] = useState(entry);
   const [note, setNote] = useState(entry.note);
   const [error, setError] = useState<string | null>(null);
@@ -98,6 +106,7 @@ function MindfileItem({ entry, onOpenCard }: { entry: MindfileEntry; onOpenCard:
 
   return (
     <div class="entry" data-testid="mindfile-entry">
+      {serverProblem && <ServerCannotReadReason reason={serverProblem} what="mind-file entry" />}
       <p class="entry-text">{current.text}</p>
       <div class="entry-source small">
         {current.source_card_text !== null ? (
