@@ -292,6 +292,79 @@ async fn a_device_role_can_sync_data_but_not_change_the_schema() {
     assert!(sqlx::PgConnection::connect(&db.url_as(&role, "laptop-password-123")).await.is_err(), "the old password stops working");
 }
 
+/// A value of `column` a psql write could hold (a reference names row `door-1`).
+fn sample(column: &noesis_engine::tables::Column, n: u32) -> String {
+    use noesis_engine::tables::{ColumnKind::*, Rule};
+    match (column.kind, column.rule) {
+        (_, Rule::References(_)) => "'door-1'".into(),
+        (Text, _) => format!("'{}-{n}'", column.name),
+        (Integer, _) => n.to_string(),
+        (Timestamp, _) => format!("'2025-01-0{n}T00:00:00'"),
+        (Json, _) => format!("'{{\"reason\": \"r{n}\"}}'"),
+        (TextArray, _) => format!("'{{t{n}}}'"),
+        (Vector, _) => format!("array_fill({n}::real, ARRAY[768])::vector"),
+    }
+}
+
+/// An insert, an update of every column but the key and a delete of row
+/// `door-1` in each of `specs` (in order; deletes in reverse), as psql or
+/// the Python server would make them: each is in the changelog, and a
+/// field-merged table has a clock for every field the update changed.
+async fn each_door_is_recorded(db: &TestDb, specs: &[&noesis_engine::tables::TableSpec]) {
+    let mut conn = db.connect().await;
+    for spec in specs {
+        let values = spec.columns.iter().map(|c| if c.name == spec.key { "'door-1'".to_string() } else { sample(c, 1) }).collect::<Vec<_>>();
+        conn.execute(sqlx::AssertSqlSafe(format!("INSERT INTO {} ({}) VALUES ({})", spec.name, spec.column_list(), values.join(", ")))).await.unwrap();
+        let sets = spec.columns.iter().filter(|c| c.name != spec.key && !matches!(c.rule, noesis_engine::tables::Rule::References(_))).map(|c| format!("{} = {}", c.name, sample(c, 2))).collect::<Vec<_>>();
+        conn.execute(sqlx::AssertSqlSafe(format!("UPDATE {} SET {} WHERE {} = 'door-1'", spec.name, sets.join(", "), spec.key))).await.unwrap();
+        if spec.merges_by_field() {
+            let clocks: i64 = sqlx::query_scalar("SELECT count(*) FROM noesis_sync.field_clocks WHERE table_name = $1 AND row_id = 'door-1'").bind(spec.name).fetch_one(&mut conn).await.unwrap();
+            assert_eq!(clocks as usize, sets.len(), "{}: a clock for every field changed", spec.name);
+        }
+    }
+    for spec in specs.iter().rev() {
+        conn.execute(sqlx::AssertSqlSafe(format!("DELETE FROM {} WHERE {} = 'door-1'", spec.name, spec.key))).await.unwrap();
+        let ops: String = sqlx::query_scalar("SELECT string_agg(op::text, '' ORDER BY change_id) FROM noesis_sync.changelog WHERE table_name = $1 AND row_id = 'door-1'")
+            .bind(spec.name)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(ops, "IUD", "{}: insert, update and delete are recorded", spec.name);
+    }
+}
+
+#[tokio::test]
+async fn every_synced_table_records_writes_through_each_door() {
+    let db = TestDb::with_schema().await;
+    let specs: Vec<_> = noesis_engine::tables::EDITABLE.iter().copied().chain([noesis_engine::tables::EMBEDDINGS]).collect();
+    each_door_is_recorded(&db, &specs).await;
+}
+
+/// What adding a synced table takes on the server's side: its declaration and
+/// the migration that creates the table. `setup`'s capture install does the rest.
+#[tokio::test]
+async fn a_newly_declared_table_gets_its_capture_from_the_declaration() {
+    use noesis_engine::tables::{Column, ColumnKind::*, EditedAt, RowMerge, Rule, Search, TableSpec};
+    const fn col(name: &'static str, kind: noesis_engine::tables::ColumnKind) -> Column {
+        Column { name, kind, required: true, rule: Rule::Any }
+    }
+    static NOTES: TableSpec = TableSpec {
+        name: "notes",
+        key: "id",
+        pushed: true,
+        merge: RowMerge::FieldByField,
+        search: Search::Columns(&["body"]),
+        edited_at: EditedAt::Latest(&["updated_at"]),
+        columns: &[col("id", Text), col("body", Text), col("updated_at", Timestamp), col("tags", TextArray)],
+    };
+    let db = TestDb::with_schema().await;
+    let mut owner = db.connect().await;
+    owner.execute("CREATE TABLE public.notes (id text PRIMARY KEY, body text NOT NULL, updated_at timestamp NOT NULL, tags text[] NOT NULL)").await.unwrap();
+    let installed = central::install_capture(&mut owner, &target(&db.url), &[&NOTES]).await.unwrap();
+    assert_eq!(installed, ["notes"]);
+    each_door_is_recorded(&db, &[&NOTES]).await;
+}
+
 #[tokio::test]
 async fn capture_attached_to_a_table_that_is_not_synced_refuses_to_record() {
     // The second lock after EXECUTE: even the owner, attaching the SECURITY

@@ -22,6 +22,7 @@ mod pull_stage;
 mod row_io;
 mod rows;
 mod search;
+pub(crate) mod triggers;
 mod unfit;
 
 use std::path::{Path, PathBuf};
@@ -86,6 +87,7 @@ impl Cache {
         let mut cache = Self { conn, path };
         cache.configure()?;
         migrations::apply(&mut cache.conn, &cache.path)?;
+        triggers::install_all(&mut cache.conn).map_err(|e| cache_error(&cache.path, "installing its sync and search triggers", e))?;
         central_unreadable::scan_if_due(&mut cache)?;
         cache.device()?;
         Ok(cache)

@@ -1,7 +1,8 @@
 //! Full-text search over the cache (FTS5), for results as the user types.
 
-use super::Cache;
+use super::{triggers, Cache};
 use crate::error::Result;
+use crate::tables::{self, Search, TableSpec};
 
 /// One match.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -16,17 +17,11 @@ pub struct SearchHit {
     pub rank: f64,
 }
 
-/// Each searchable table and its index; the index rowid is the table's rowid.
-const INDEXES: &[(&str, &str)] = &[
-    ("memory_cards", "memory_cards_fts"),
-    ("chat_sessions", "chat_sessions_fts"),
-    ("mindfile_entries", "mindfile_entries_fts"),
-    ("documents", "documents_fts"),
-    ("document_chunks", "document_chunks_fts"),
-];
-
-/// The text of a session's messages, as the index triggers compute it.
-const CHAT_TEXT: &str = "(SELECT group_concat(json_extract(m.value, '$.text'), char(10)) FROM json_each(CASE WHEN json_valid(messages) AND json_type(messages) = 'array' THEN messages ELSE '[]' END) AS m)";
+/// Each searchable table (its declaration says what its index holds); the
+/// index rowid is the table's rowid.
+fn indexed_tables() -> impl Iterator<Item = &'static TableSpec> {
+    tables::EDITABLE.into_iter().filter(|spec| spec.search != Search::None)
+}
 
 /// Words of context around a match in a snippet.
 const SNIPPET_WORDS: i64 = 12;
@@ -35,15 +30,14 @@ impl Cache {
     /// Rebuilds every full-text index from its table: needed after a VACUUM,
     /// which may renumber the rowids the indexes point at.
     pub fn rebuild_search_index(&self) -> Result<()> {
-        let mut sql = String::new();
-        for (table, index) in INDEXES {
-            if *table == "chat_sessions" {
-                sql.push_str(&format!("DELETE FROM {index}; INSERT INTO {index} (rowid, title, messages) SELECT rowid, title, {CHAT_TEXT} FROM chat_sessions;"));
-            } else {
-                sql.push_str(&format!("INSERT INTO {index} ({index}) VALUES ('rebuild');"));
+        let rebuild = || -> rusqlite::Result<()> {
+            let tx = self.conn.unchecked_transaction()?;
+            for spec in indexed_tables() {
+                triggers::rebuild_index(&tx, spec)?;
             }
-        }
-        self.conn.execute_batch(&format!("BEGIN; {sql} COMMIT;")).map_err(|e| self.error("rebuilding the search index", e))
+            tx.commit()
+        };
+        rebuild().map_err(|e| self.error("rebuilding the search index", e))
     }
 
     /// Finds rows whose indexed text contains every word of `text` (the last word
@@ -51,7 +45,8 @@ impl Cache {
     pub fn search(&self, text: &str, limit: usize) -> Result<Vec<SearchHit>> {
         let Some(query) = fts_query(text) else { return Ok(Vec::new()) };
         let mut hits = Vec::new();
-        for (table, index) in INDEXES {
+        for spec in indexed_tables() {
+            let (table, index) = (spec.name, triggers::index_name(spec));
             let sql = format!(
                 "SELECT t.id, snippet({index}, -1, '[', ']', '…', {SNIPPET_WORDS}), bm25({index}) \
                  FROM {index} JOIN {table} t ON t.rowid = {index}.rowid \

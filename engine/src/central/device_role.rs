@@ -91,9 +91,10 @@ pub async fn create_device_role(target: &ServerTarget, name: &str, password: &Se
     let tables: Vec<String> = sqlx::query(
         "SELECT c.relname::text FROM pg_class c
          WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r'
-           AND c.relname IN ('memory_cards', 'chat_sessions', 'mindfile_entries', 'documents', 'document_chunks', 'embeddings')
+           AND c.relname = ANY($1::text[])
          ORDER BY 1",
     )
+    .bind(crate::tables::all_names())
     .fetch_all(&mut *tx)
     .await
     .map_err(|e| target.classify(e))?

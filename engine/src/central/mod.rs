@@ -3,6 +3,7 @@
 //! checksums for comparing with a device; the wizard's server form, connection
 //! diagnosis and schema preview.
 
+mod capture;
 mod changelog;
 mod cleartext_probe;
 mod connect;
@@ -16,6 +17,7 @@ mod row_io;
 mod rows;
 mod setup;
 
+pub use capture::install_capture;
 pub use changelog::{fetch_changed_rows, fetch_changes, Change, ChangedRow, Cursor};
 pub use pull_rows::{decode_row, fetch_canonical_rows, key_of, select_list, unreadable_value, values_of, CanonicalValues};
 pub use connect::{ServerTarget, CONNECT_TIMEOUT};

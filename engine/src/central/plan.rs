@@ -57,6 +57,7 @@ const SUMMARIES: &[(i64, &str)] = &[
     (20261203000015, "Each device's bookkeeping rows belong to the login that wrote them, so one laptop's login cannot rewrite another laptop's sync position or receipts."),
     (20261203000016, "Every recorded change names the device that really made it and a time no later than a few minutes past the server's clock."),
     (20261203000017, "The capture functions record changes only for the tables setup attached them to, so a trigger on any other table cannot forge changes or a resync."),
+    (20261203000018, "Per-field clocks are installed table by table by setup, like the change capture."),
 ];
 
 /// Reads the schema's state without changing anything.
@@ -74,9 +75,10 @@ pub async fn schema_plan(target: &ServerTarget) -> Result<SchemaPlan> {
         .collect();
     let existing_tables = sqlx::query(
         "SELECT relname::text FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r'
-           AND relname IN ('memory_cards', 'chat_sessions', 'mindfile_entries', 'documents', 'document_chunks', 'embeddings')
+           AND relname = ANY($1::text[])
          ORDER BY relname",
     )
+    .bind(crate::tables::all_names())
     .fetch_all(&mut conn)
     .await
     .map_err(|e| target.classify(e))?

@@ -5,6 +5,7 @@ use sqlx::{Connection, PgConnection, Row};
 
 use super::ServerTarget;
 use crate::error::{Error, Result};
+use crate::tables::{self, TableSpec};
 
 /// The highest `noesis_sync.server_info.schema_version` this build understands.
 pub const CLIENT_SCHEMA_VERSION: i64 = 5;
@@ -124,6 +125,8 @@ pub async fn setup(target: &ServerTarget) -> Result<SetupReport> {
         .await
         .map_err(|e| target.classify(e))?;
     let pgvector = ensure_pgvector(&mut conn, target).await?;
+    let synced: Vec<&TableSpec> = tables::EDITABLE.iter().copied().chain([tables::EMBEDDINGS]).collect();
+    super::install_capture(&mut conn, target, &synced).await?;
     let schema = schema_info(&mut conn, target).await?.expect("the migrations create server_info");
     let privileges = privileges(&mut conn, target).await?;
     let database: String = scalar(&mut conn, target, "SELECT current_database()").await?;
@@ -258,11 +261,12 @@ pub(crate) async fn privileges(conn: &mut PgConnection, target: &ServerTarget) -
                 coalesce(bool_and(has_table_privilege(c.oid, 'SELECT, INSERT, UPDATE, DELETE')), false)
          FROM pg_roles r
          LEFT JOIN pg_class c ON c.relnamespace = 'public'::regnamespace
-              AND c.relname IN ('memory_cards', 'chat_sessions', 'mindfile_entries', 'documents', 'document_chunks', 'embeddings')
+              AND c.relname = ANY($1::text[])
               AND c.relkind = 'r'
          WHERE r.rolname = current_user
          GROUP BY r.rolsuper",
     )
+    .bind(tables::all_names())
     .fetch_one(&mut *conn)
     .await
     .map_err(|e| target.classify(e))?;

@@ -13,16 +13,17 @@
 //! every value travels as a parameter or through COPY.
 
 use super::copy_format::CopyFormat;
-use crate::tables::TableSpec;
+use crate::tables::{EditedAt, TableSpec};
 
 /// The expression giving a row's "last edited" time, for deciding conflicts.
 fn newer_expression(spec: &TableSpec, alias: &str) -> String {
-    match spec.name {
-        "memory_cards" => format!("GREATEST({a}.created_at, {a}.approved_at, {a}.rejected_at)", a = alias),
-        "chat_sessions" | "mindfile_entries" => format!("{alias}.updated_at"),
-        "documents" => format!("{alias}.created_at"),
+    match spec.edited_at {
+        EditedAt::Latest([column]) => format!("{alias}.{column}"),
+        EditedAt::Latest(columns) => {
+            format!("GREATEST({})", columns.iter().map(|c| format!("{alias}.{c}")).collect::<Vec<_>>().join(", "))
+        }
         // Chunks carry no time of their own: the central one is kept.
-        _ => "NULL::timestamp".to_string(),
+        EditedAt::Unknown => "NULL::timestamp".to_string(),
     }
 }
 

@@ -1,12 +1,15 @@
 //! Chat sessions: a title and the whole message list as one JSON array.
 
-use super::{col, ColumnKind::*, Rule::*, TableSpec};
+use super::{col, ColumnKind::*, EditedAt, RowMerge, Search, Rule::*, TableSpec};
 
 /// Columns as the Python server declares them.
 pub const SPEC: TableSpec = TableSpec {
     name: "chat_sessions",
     key: "id",
     pushed: true,
+    merge: RowMerge::ChatAppend,
+    search: Search::ChatMessages,
+    edited_at: EditedAt::Latest(&["updated_at"]),
     columns: &[
         col("id", Text, true),
         col("title", Text, true),

@@ -1,12 +1,15 @@
 //! Document chunks: the text of a document cut into retrievable pieces.
 
-use super::{col, ColumnKind::*, Rule::*, TableSpec};
+use super::{col, ColumnKind::*, EditedAt, RowMerge, Search, Rule::*, TableSpec};
 
 /// Columns as the Python server declares them.
 pub const SPEC: TableSpec = TableSpec {
     name: "document_chunks",
     key: "id",
     pushed: true,
+    merge: RowMerge::WholeRow,
+    search: Search::Columns(&["text", "heading"]),
+    edited_at: EditedAt::Unknown,
     columns: &[
         col("id", Text, true),
         col("document_id", Text, true).with(References("documents")),

@@ -2,13 +2,16 @@
 //! their chunks.
 
 use super::contract::{DOCUMENT_STATUSES, FILE_TYPES};
-use super::{col, ColumnKind::*, Rule::*, TableSpec};
+use super::{col, ColumnKind::*, EditedAt, RowMerge, Search, Rule::*, TableSpec};
 
 /// Columns as the Python server declares them.
 pub const SPEC: TableSpec = TableSpec {
     name: "documents",
     key: "id",
     pushed: true,
+    merge: RowMerge::FieldByField,
+    search: Search::Columns(&["filename", "notes"]),
+    edited_at: EditedAt::Latest(&["created_at"]),
     columns: &[
         col("id", Text, true),
         col("created_at", Timestamp, true),

@@ -2,13 +2,16 @@
 //! approved or rejected.
 
 use super::contract::{APPROVALS, CATEGORIES, SCOPES};
-use super::{col, ColumnKind::*, Rule::*, TableSpec};
+use super::{col, ColumnKind::*, EditedAt, RowMerge, Search, Rule::*, TableSpec};
 
 /// Columns as the Python server declares them.
 pub const SPEC: TableSpec = TableSpec {
     name: "memory_cards",
     key: "id",
     pushed: true,
+    merge: RowMerge::FieldByField,
+    search: Search::Columns(&["text", "category"]),
+    edited_at: EditedAt::Latest(&["created_at", "approved_at", "rejected_at"]),
     columns: &[
         col("id", Text, true),
         col("created_at", Timestamp, true),

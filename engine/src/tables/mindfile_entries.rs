@@ -1,13 +1,16 @@
 //! Mind-file entries: curated statements, each derived from a memory card.
 
 use super::contract::CATEGORIES;
-use super::{col, ColumnKind::*, Rule::*, TableSpec};
+use super::{col, ColumnKind::*, EditedAt, RowMerge, Search, Rule::*, TableSpec};
 
 /// Columns as the Python server declares them.
 pub const SPEC: TableSpec = TableSpec {
     name: "mindfile_entries",
     key: "id",
     pushed: true,
+    merge: RowMerge::FieldByField,
+    search: Search::Columns(&["text", "note"]),
+    edited_at: EditedAt::Latest(&["updated_at"]),
     columns: &[
         col("id", Text, true),
         col("created_at", Timestamp, true),

@@ -58,9 +58,57 @@ pub struct TableSpec {
     /// Whether local edits are pushed. Embeddings are computed by the server and
     /// only pulled.
     pub pushed: bool,
+    /// How a row both sides changed is merged.
+    pub merge: RowMerge,
+    /// What the local full-text index covers.
+    pub search: Search,
+    /// The legacy migration's "last edited" time of a row, for deciding
+    /// between a legacy row and the central one with the same id.
+    pub edited_at: EditedAt,
+}
+
+/// How a table's rows merge when both sides changed one
+/// (`sync::policy::for_table`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowMerge {
+    /// Field by field, the later edit of each field winning (lists of
+    /// strings as sets: adds and removes of both sides kept). Keeps
+    /// per-field clocks in both stores.
+    FieldByField,
+    /// As [`RowMerge::FieldByField`], and the `messages` list keeps the
+    /// messages both sides appended.
+    ChatAppend,
+    /// The whole row, the later edit winning: derived data (chunks, embeddings).
+    WholeRow,
+}
+
+/// What a table's local full-text index (FTS5, `<table>_fts`) holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Search {
+    /// No index.
+    None,
+    /// These text columns, read from the table (an external-content index).
+    Columns(&'static [&'static str]),
+    /// The title and the texts of the messages inside the `messages` JSON
+    /// (an index of its own, keyed by the session's rowid).
+    ChatMessages,
+}
+
+/// Which columns say when a legacy row was last edited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EditedAt {
+    /// The latest of these timestamp columns.
+    Latest(&'static [&'static str]),
+    /// No time of its own: the central row is kept.
+    Unknown,
 }
 
 impl TableSpec {
+    /// Whether rows merge field by field (and so keep per-field clocks).
+    pub fn merges_by_field(&self) -> bool {
+        self.merge != RowMerge::WholeRow
+    }
+
     /// The column of that name.
     pub fn column(&self, name: &str) -> Option<&Column> {
         self.columns.iter().find(|c| c.name == name)
@@ -125,6 +173,12 @@ pub const EDITABLE: [&TableSpec; 5] = [
 
 /// The pgvector table, present only where the server has pgvector.
 pub const EMBEDDINGS: &TableSpec = &embeddings::SPEC;
+
+/// The names of every synced table, for SQL that lists them (bound as an
+/// array, never written out by hand).
+pub fn all_names() -> Vec<&'static str> {
+    EDITABLE.iter().copied().chain([EMBEDDINGS]).map(|t| t.name).collect()
+}
 
 /// Every synced table by name.
 pub fn by_name(name: &str) -> Option<&'static TableSpec> {
