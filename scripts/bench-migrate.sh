@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Runs `noesis-sync bench-migrate` against a throwaway PostgreSQL started with
+# Runs the migration benchmark (`cargo bench -p noesis-sync --bench migrate`,
+# cli/benches/migrate.rs) against a throwaway PostgreSQL started with
 # durable settings (fsync=on, synchronous_commit=on: a real server's defaults;
 # the test servers run with fsync=off, which flatters row-by-row INSERTs).
 #
-#   scripts/bench-migrate.sh [bench-migrate options, e.g. --scale 1.0 --json]
+#   scripts/bench-migrate.sh [benchmark options, e.g. --scale 1.0 --runs 2 --json]
 #
 # Needs PostgreSQL binaries in NOESIS_TEST_PG_BIN (or pg_config --bindir). As
 # root the server runs as the unprivileged user `noesis-test` (initdb refuses root).
@@ -24,7 +25,5 @@ stop() { as_server_user "$bin/pg_ctl" -D "$dir/data" -m fast stop >/dev/null 2>&
 trap stop EXIT
 as_server_user "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
   -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c fsync=on -c synchronous_commit=on -c shared_buffers=256MB -c max_wal_size=4GB" start >&2
-cargo build --release -p noesis-sync >&2
-target=${CARGO_TARGET_DIR:-target}
-PGPASSWORD=$pw "$target/release/noesis-sync" --database-url "postgres://postgres@127.0.0.1:$port/postgres" \
-  bench-migrate --psql "$bin/psql" "$@"
+PGPASSWORD=$pw cargo bench -q -p noesis-sync --bench migrate -- \
+  --database-url "postgres://postgres@127.0.0.1:$port/postgres" --psql "$bin/psql" "$@"

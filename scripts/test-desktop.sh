@@ -38,7 +38,7 @@ step "Tauri command tests (mock runtime) and bindings check"
 keyctl session - nice -n 10 cargo test -p noesis-desktop
 
 step "building the app and the CLI (debug)"
-nice -n 10 cargo build -p noesis-desktop -p noesis-sync
+nice -n 10 cargo build -p noesis-desktop -p noesis-sync -p noesis-test-support
 
 step "end to end: the real app under Xvfb over WebDriver"
 cd "$ROOT/ui"

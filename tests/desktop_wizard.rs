@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use desktop_support::{servers_up, app_connections, drop_database, eventually, fresh_database, fresh_database_named, psql, MockApp};
 use serde_json::{json, Value};
 
-use noesis_engine::legacy::generate::{generate, GenerateSpec};
+use noesis_test_support::generate::{generate, GenerateSpec};
 
 fn app() -> MockApp {
     MockApp::open("wizard://progress")

@@ -4,7 +4,7 @@
 
 mod support;
 
-use noesis_engine::legacy::generate::{Expect, GenerateSpec};
+use noesis_test_support::generate::{Expect, GenerateSpec};
 use support::legacy::{self, LegacyStore};
 use support::{data_dir, run_psql, stdout_json, all_output, Server, TestDb};
 

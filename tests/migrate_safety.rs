@@ -4,7 +4,7 @@
 
 mod support;
 
-use noesis_engine::legacy::generate::GenerateSpec;
+use noesis_test_support::generate::GenerateSpec;
 use support::legacy::{self, central_state, hash_tree, LegacyStore};
 use support::{all_output, data_dir, run_psql, stdout_json, Server, TestDb};
 

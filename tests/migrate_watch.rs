@@ -5,7 +5,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use noesis_engine::legacy::generate::GenerateSpec;
+use noesis_test_support::generate::GenerateSpec;
 use rusqlite::params;
 use support::legacy::{self, LegacyStore};
 use support::{run_psql, Server, TestDb};

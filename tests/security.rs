@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use noesis_engine::legacy::generate::GenerateSpec;
+use noesis_test_support::generate::GenerateSpec;
 use support::device::Device;
 use support::legacy::{self, LegacyStore};
 use support::{all_output, cli, data_dir, stdout_json, TestDb};

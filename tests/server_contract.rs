@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use noesis_engine::cache::{Approval, Cache, CardDraft};
-use noesis_engine::legacy::generate::GenerateSpec;
+use noesis_test_support::generate::GenerateSpec;
 use support::device::Device;
 use support::legacy::{self, LegacyStore};
 use support::{all_output, data_dir, run_psql, stdout_json, Server, TestDb};

@@ -10,7 +10,7 @@ use std::time::Duration;
 use noesis_engine::cache::Cache;
 use noesis_engine::central::{diagnose, schema_plan, Diagnosis, Problem, ServerTarget};
 use noesis_engine::legacy::discover::{recorded_runs, rejects};
-use noesis_engine::legacy::generate::GenerateSpec;
+use noesis_test_support::generate::GenerateSpec;
 use noesis_engine::legacy::{BatchLimits, MigrateOptions, MigrateReport, MigrationHandle, ProgressEvent};
 use noesis_engine::DatabaseUrl;
 use support::legacy::LegacyStore;

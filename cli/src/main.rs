@@ -82,9 +82,6 @@ enum Command {
     /// kept as a migration conflict, or kept in the rejects table. Exits 0 only
     /// if every row is accounted for.
     Verify(commands::verify::VerifyArgs),
-    /// Benchmark `migrate` against `psql \copy` and row-by-row INSERTs on a
-    /// generated legacy store (needs a user that may CREATE DATABASE).
-    BenchMigrate(commands::bench_migrate::BenchArgs),
 }
 
 fn main() -> ExitCode {

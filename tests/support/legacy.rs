@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use noesis_engine::legacy::generate::{generate, GenerateSpec, Generated};
+use noesis_test_support::generate::{generate, GenerateSpec, Generated};
 use noesis_engine::legacy::raw::verbatim_sha256;
 
 use super::{cli, run_psql};

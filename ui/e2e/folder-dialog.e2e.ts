@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, RunningApp, eventually, newDataDir } from "./harness";
+import { RunningApp, eventually, newDataDir, TESTDATA } from "./harness";
 import { sleep } from "./webdriver";
 
 const ADMIN = process.env.NOESIS_TEST_DATABASE_URL;
@@ -50,7 +50,7 @@ describe.skipIf(!ADMIN)("the legacy step's native folder dialog", () => {
   beforeAll(async () => {
     psql(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
     psql(`CREATE DATABASE ${DATABASE}`);
-    execFileSync(CLI, ["bench-migrate", "--generate-only", legacyDir, "--scale", "0.001"], { encoding: "utf8" });
+    execFileSync(TESTDATA, [legacyDir, "--scale", "0.001"], { encoding: "utf8" });
     mkdirSync(join(parent, "genai-agent-core-backup"));
     app = await RunningApp.launch(dataDir);
   });

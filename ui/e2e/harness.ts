@@ -12,6 +12,8 @@ export const ROOT = resolve(__dirname, "../..");
 const TARGET = process.env.CARGO_TARGET_DIR ?? join(ROOT, "target");
 export const APP = process.env.NOESIS_DESKTOP_APP ?? join(TARGET, "debug/noesis-desktop");
 export const CLI = process.env.NOESIS_SYNC_BIN ?? join(TARGET, "debug/noesis-sync");
+/** Writes generated legacy stores (the test-support crate's tool, never shipped). */
+export const TESTDATA = process.env.NOESIS_TESTDATA_BIN ?? join(TARGET, "debug/noesis-testdata");
 /** Where screenshots go: a scratch folder by default, so a test run leaves the
  *  working tree clean; scripts/test-desktop.sh --screenshots refreshes docs/screenshots. */
 export const SCREENSHOTS = process.env.NOESIS_SCREENSHOTS_DIR ?? join(TARGET, "e2e-screenshots");

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, RunningApp, appPids, newDataDir } from "./harness";
+import { RunningApp, appPids, newDataDir, TESTDATA } from "./harness";
 import { sleep } from "./webdriver";
 
 const ADMIN = process.env.NOESIS_TEST_DATABASE_URL;
@@ -39,7 +39,7 @@ describe.skipIf(!ADMIN)("quitting mid-migration and resuming after reopening", (
     psql(ADMIN!, `DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
     psql(ADMIN!, `CREATE DATABASE ${DATABASE}`);
     // As wizard.e2e.ts: 5,000 cards, 10,000 chunks… and one of every hostile row.
-    execFileSync(CLI, ["bench-migrate", "--generate-only", legacyDir, "--hostile", "--scale", "0.05"], { encoding: "utf8" });
+    execFileSync(TESTDATA, [legacyDir, "--hostile", "--scale", "0.05"], { encoding: "utf8" });
     app = await RunningApp.launch(dataDir);
   });
   afterAll(async () => {

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, RunningApp, newDataDir, sql } from "./harness";
+import { RunningApp, newDataDir, sql, TESTDATA } from "./harness";
 import { sleep } from "./webdriver";
 
 const ADMIN = process.env.NOESIS_TEST_DATABASE_URL;
@@ -33,7 +33,7 @@ describe.skipIf(!ADMIN)("the first-run wizard against a real server", () => {
     psql(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
     psql(`CREATE DATABASE ${DATABASE}`);
     // A twentieth of the benchmark store (5,000 cards, 10,000 chunks…) plus one of every hostile row.
-    execFileSync(CLI, ["bench-migrate", "--generate-only", legacyDir, "--hostile", "--scale", "0.05"], { encoding: "utf8" });
+    execFileSync(TESTDATA, [legacyDir, "--hostile", "--scale", "0.05"], { encoding: "utf8" });
     app = await RunningApp.launch(dataDir);
   });
   afterAll(async () => {

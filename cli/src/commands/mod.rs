@@ -1,7 +1,6 @@
 //! One module per subcommand.
 
 pub mod agent;
-pub mod bench_migrate;
 pub mod conflicts;
 pub mod embeddings;
 pub mod login;
@@ -28,6 +27,5 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Conflicts(args) => conflicts::run(&ctx, args).await,
         Command::Migrate(args) => migrate::run(&ctx, args).await,
         Command::Verify(args) => verify::run(&ctx, args).await,
-        Command::BenchMigrate(args) => bench_migrate::run(&ctx, args).await,
     }
 }

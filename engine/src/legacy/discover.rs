@@ -203,7 +203,7 @@ pub async fn rejects(target: &ServerTarget, device_id: &str) -> Result<Vec<Rejec
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::legacy::generate::{generate, GenerateSpec};
+    use noesis_test_support::generate::{generate, GenerateSpec};
 
     #[test]
     fn a_folder_inside_the_project_points_at_the_project_root() {

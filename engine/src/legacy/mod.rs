@@ -24,8 +24,6 @@ pub mod delta;
 pub mod discover;
 pub mod documents_store;
 pub mod fields;
-pub mod generate;
-pub mod generate_hostile;
 pub mod handle;
 pub mod importer;
 pub mod load;

@@ -135,7 +135,7 @@ pub(crate) fn io_error(context: &str, path: &Path, source: std::io::Error) -> Er
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::legacy::generate::{generate, GenerateSpec};
+    use noesis_test_support::generate::{generate, GenerateSpec};
 
     #[test]
     fn the_same_content_gives_the_same_fingerprint_and_a_change_another() {

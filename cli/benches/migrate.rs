@@ -1,5 +1,7 @@
-//! `noesis-sync bench-migrate`: measures `migrate` against two baselines on the
-//! same generated legacy store, on the same server, in one run:
+//! The migration benchmark (`cargo bench -p noesis-sync --bench migrate --
+//! --database-url URL [options]`, or `scripts/bench-migrate.sh`): measures the
+//! `noesis-sync migrate` binary against two baselines on the same generated
+//! legacy store, on the same server, in one run:
 //! - `psql \copy` of exactly the rows migrate produced (the practical limit);
 //! - row-by-row `INSERT ... ON CONFLICT DO NOTHING`, one transaction per row
 //!   (how the old migration scripts worked), run on a sample and extrapolated.
@@ -14,19 +16,26 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use anyhow::Context as _;
-use clap::Args;
+use clap::Parser;
 use noesis_engine::central::{self, ServerTarget};
-use noesis_engine::legacy::generate::{generate, GenerateSpec};
 use noesis_engine::tables;
-use noesis_engine::Error;
+use noesis_engine::DatabaseUrl;
+use noesis_test_support::generate::{generate, GenerateSpec};
 use sqlx::{Connection, Row};
 
-use crate::context::Context;
-use crate::output::print_json;
-
-/// Options of `bench-migrate`.
-#[derive(Args, Debug)]
-pub struct BenchArgs {
+/// The benchmark's options.
+#[derive(Parser, Debug)]
+#[command(name = "bench-migrate", about = "Benchmark noesis-sync migrate against psql \\copy and row-by-row INSERTs")]
+struct BenchArgs {
+    /// A server and user allowed to CREATE DATABASE (password from PGPASSWORD).
+    #[arg(long, env = "NOESIS_DATABASE_URL")]
+    database_url: String,
+    /// Print the comparison as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Passed by `cargo bench`; ignored.
+    #[arg(long, hide = true)]
+    bench: bool,
     /// Size of the store relative to issue 3's (1.0 = 100k cards, 10k sessions,
     /// 20k mind-file entries, 5k documents, 200k chunks).
     #[arg(long, default_value_t = 1.0)]
@@ -39,13 +48,6 @@ pub struct BenchArgs {
     /// a machine shared with other work.
     #[arg(long, default_value_t = 2)]
     runs: usize,
-    /// Only generate the store into this folder (and its hostile rows with
-    /// `--hostile`), then stop: for trying `migrate` by hand.
-    #[arg(long, value_name = "DIR")]
-    generate_only: Option<PathBuf>,
-    /// With --generate-only: add one of every hostile row.
-    #[arg(long)]
-    hostile: bool,
     /// The `psql` to use for the `\copy` baseline.
     #[arg(long, env = "NOESIS_PSQL", default_value = "psql")]
     psql: PathBuf,
@@ -57,24 +59,18 @@ struct Measured {
     stdout: String,
 }
 
-/// Runs the benchmark and prints the comparison.
-pub async fn run(ctx: &Context, args: BenchArgs) -> anyhow::Result<()> {
-    if let Some(dir) = &args.generate_only {
-        let spec = GenerateSpec { hostile: args.hostile, ..scaled(args.scale) };
-        let generated = generate(dir, &spec)?;
-        println!("generated {} and {}", generated.memory.display(), generated.documents.display());
-        return Ok(());
-    }
-    let url = ctx.server_url(None)?.ok_or(Error::NoServerConfigured)?;
-    let admin = ServerTarget::resolve(&url)?;
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = BenchArgs::parse();
+    let admin = ServerTarget::resolve(&DatabaseUrl::parse(&args.database_url)?)?;
     let work = std::env::temp_dir().join(format!("noesis-bench-{}", uuid::Uuid::new_v4().simple()));
-    let result = bench(ctx, &args, &admin, &work).await;
+    let result = bench(&args, &admin, &work).await;
     let _ = std::fs::remove_dir_all(&work);
     result
 }
 
-async fn bench(ctx: &Context, args: &BenchArgs, admin: &ServerTarget, work: &Path) -> anyhow::Result<()> {
-    let spec = scaled(args.scale);
+async fn bench(args: &BenchArgs, admin: &ServerTarget, work: &Path) -> anyhow::Result<()> {
+    let spec = GenerateSpec::scaled(args.scale);
     let legacy = work.join("legacy");
     let gen_started = Instant::now();
     {
@@ -95,7 +91,7 @@ async fn bench(ctx: &Context, args: &BenchArgs, admin: &ServerTarget, work: &Pat
     for name in &names {
         create_database(admin, name).await?;
     }
-    let outcome = compare(ctx, args, admin, work, &legacy, &names, total_rows, store_mb).await;
+    let outcome = compare(args, admin, work, &legacy, &names, total_rows, store_mb).await;
     for name in &names {
         let _ = drop_database(admin, name).await;
     }
@@ -104,7 +100,6 @@ async fn bench(ctx: &Context, args: &BenchArgs, admin: &ServerTarget, work: &Pat
 
 #[allow(clippy::too_many_arguments)]
 async fn compare(
-    ctx: &Context,
     args: &BenchArgs,
     admin: &ServerTarget,
     work: &Path,
@@ -124,7 +119,7 @@ async fn compare(
     // so it never appears on a command line.
     let full_url = |t: &ServerTarget| t.url().to_string().replace(":***@", "@");
     let password = admin.url().password().map(|p| p.expose().to_string()).unwrap_or_default();
-    let exe = std::env::current_exe()?;
+    let exe = PathBuf::from(env!("CARGO_BIN_EXE_noesis-sync"));
     let noesis = |t: &ServerTarget, device: &str, command: &[&str]| {
         let mut cmd = Command::new(&exe);
         cmd.args(["--json", "--database-url", &full_url(t), "--data-dir"]).arg(work.join(device)).args(command).arg(legacy);
@@ -183,8 +178,8 @@ async fn compare(
         "migrate_vs_copy_percent": 100.0 * migrate_rate / copy_rate,
         "migrate_vs_row_by_row_factor": migrate_rate / row_rate,
     });
-    if ctx.json {
-        print_json(&summary);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
         return Ok(());
     }
     println!("legacy store: {total_rows} rows, {store_mb:.0} MB (cards, sessions with messages, mind-file, documents, chunks)");
@@ -203,18 +198,6 @@ async fn compare(
     println!("best of {} interleaved runs each; row-by-row seconds are extrapolated from the {sampled}-row sample ({row_secs:.1} s)", migrates.len());
     println!("migrate reaches {:.0}% of the \\copy rate and {:.0}x the row-by-row rate", 100.0 * migrate_rate / copy_rate, migrate_rate / row_rate);
     Ok(())
-}
-
-/// The benchmark store, scaled.
-fn scaled(factor: f64) -> GenerateSpec {
-    let mut spec = GenerateSpec::benchmark();
-    let scale = |n: usize| ((n as f64 * factor).round() as usize).max(1);
-    spec.cards = scale(spec.cards);
-    spec.sessions = scale(spec.sessions);
-    spec.mindfile = scale(spec.mindfile);
-    spec.documents = scale(spec.documents);
-    spec.chunks = scale(spec.chunks);
-    spec
 }
 
 /// Copies a sample of rows from `from` to `to` one statement (and so one

@@ -4,8 +4,9 @@
 use rusqlite::{params, Transaction};
 use serde_json::json;
 
-use super::fields::Note;
-use super::generate::{Expect, HostileRow};
+use noesis_engine::legacy::fields::Note;
+
+use super::{Expect, HostileRow};
 
 fn row(table: &'static str, key: &str, what: &'static str, expect: Expect) -> HostileRow {
     HostileRow { table, key: key.to_string(), what, expect }

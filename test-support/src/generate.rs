@@ -12,8 +12,10 @@ use std::path::{Path, PathBuf};
 use rusqlite::{params, Connection};
 use serde_json::json;
 
-use super::fields::Note;
-use super::importer::Store;
+use noesis_engine::legacy::fields::Note;
+use noesis_engine::legacy::Store;
+
+mod hostile;
 
 /// What to generate.
 #[derive(Debug, Clone)]
@@ -39,6 +41,20 @@ pub struct GenerateSpec {
 }
 
 impl GenerateSpec {
+    /// The benchmark store (issue 3's: 100k cards, 10k sessions, 20k
+    /// mind-file entries, 5k documents, 200k chunks) times `factor`, at
+    /// least one row of each.
+    pub fn scaled(factor: f64) -> Self {
+        let mut spec = Self::benchmark();
+        let scale = |n: usize| ((n as f64 * factor).round() as usize).max(1);
+        spec.cards = scale(spec.cards);
+        spec.sessions = scale(spec.sessions);
+        spec.mindfile = scale(spec.mindfile);
+        spec.documents = scale(spec.documents);
+        spec.chunks = scale(spec.chunks);
+        spec
+    }
+
     /// A few rows of each kind plus every hostile row: fast enough for tests.
     pub fn small() -> Self {
         Self { cards: 60, sessions: 12, messages_per_session: 4, mindfile: 20, documents: 6, chunks: 30, hostile: true, with_mindfile_table: true, variant: 0 }
@@ -155,7 +171,7 @@ pub fn generate(legacy_dir: &Path, spec: &GenerateSpec) -> rusqlite::Result<Gene
             }
         }
         if spec.hostile {
-            hostile.extend(super::generate_hostile::memory(&tx, spec.with_mindfile_table)?);
+            hostile.extend(hostile::memory(&tx, spec.with_mindfile_table)?);
         }
     }
     tx.commit()?;
@@ -181,7 +197,7 @@ pub fn generate(legacy_dir: &Path, spec: &GenerateSpec) -> rusqlite::Result<Gene
             chunk.execute(params![format!("chunk-{i:07}"), format!("doc-{d:05}"), (i / spec.documents.max(1)) as i64, json.to_string()])?;
         }
         if spec.hostile {
-            hostile.extend(super::generate_hostile::documents(&tx)?);
+            hostile.extend(hostile::documents(&tx)?);
         }
     }
     tx.commit()?;
