@@ -14,6 +14,9 @@ use sha2::{Digest, Sha256};
 use crate::tables::{ColumnKind, TableSpec};
 use crate::timestamp;
 
+/// A row as a JSON object of canonical column values.
+pub type Row = serde_json::Map<String, Value>;
+
 /// Brings one value, as read from either store, to canonical form.
 ///
 /// `value` is what the store gave: for JSON and array columns of the local cache

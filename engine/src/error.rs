@@ -4,7 +4,6 @@
 
 use std::path::PathBuf;
 
-use crate::secret::DatabaseUrl;
 
 /// Everything the engine can fail with. Match on [`Error::code`], not on text.
 #[derive(Debug, thiserror::Error)]
@@ -23,8 +22,8 @@ pub enum Error {
     /// Neither the URL, the environment nor the keychain holds a password.
     #[error("no password for {user} on {url}: run `noesis-sync login --database-url {url}` to store one in the OS keychain, or set PGPASSWORD")]
     NoPassword {
-        /// The server, redacted.
-        url: DatabaseUrl,
+        /// The server's URL, printed redacted.
+        url: String,
         /// The user the password is for.
         user: String,
     },

@@ -9,7 +9,10 @@ pub mod credentials;
 pub mod data_dir;
 pub mod deep_json;
 pub mod error;
+pub mod hlc;
 pub mod legacy;
+#[cfg(test)]
+mod module_cycles;
 pub mod private_files;
 pub mod secret;
 pub mod status;

@@ -7,7 +7,7 @@ use rusqlite::Connection;
 
 use super::Cache;
 use crate::error::Result;
-use crate::sync::{FieldClocks, Hlc};
+use crate::hlc::{FieldClocks, Hlc};
 use crate::tables::TableSpec;
 use crate::timestamp;
 

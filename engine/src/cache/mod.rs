@@ -62,7 +62,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The folders the engine and the app keep in a data folder (the legacy
 /// snapshots, the app's logs), made private with it.
-pub const DATA_SUBFOLDERS: [&str; 2] = [crate::legacy::SNAPSHOT_FOLDER, "logs"];
+pub const DATA_SUBFOLDERS: [&str; 2] = [crate::data_dir::SNAPSHOT_FOLDER, "logs"];
 
 /// An open local cache.
 pub struct Cache {

@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::Cache;
 use crate::canonical;
 use crate::error::Result;
-use crate::sync::Row;
+use crate::canonical::Row;
 use crate::tables::{ColumnKind, TableSpec};
 
 impl Cache {

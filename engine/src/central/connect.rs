@@ -151,7 +151,7 @@ impl ServerTarget {
             sqlx::Error::Database(db) => {
                 let detail = self.scrub(db.message());
                 match db.code().as_deref() {
-                    Some("28P01") if self.url.password().is_none() => Error::NoPassword { url: self.url.clone(), user },
+                    Some("28P01") if self.url.password().is_none() => Error::NoPassword { url: self.url.to_string(), user },
                     Some("28P01") => Error::AuthenticationFailed { host, port, user },
                     Some("3D000") => Error::DatabaseMissing { host, port, database: self.url.database(), user },
                     Some("28000") => Error::HostNotAllowed { host, port, user, detail },
@@ -181,7 +181,7 @@ impl ServerTarget {
             sqlx::Error::Configuration(c) => {
                 let detail = self.scrub(&c.to_string());
                 if self.url.password().is_none() && detail.contains("password") {
-                    Error::NoPassword { url: self.url.clone(), user }
+                    Error::NoPassword { url: self.url.to_string(), user }
                 } else {
                     Error::InvalidDatabaseUrl { reason: detail }
                 }
@@ -189,7 +189,7 @@ impl ServerTarget {
             other => {
                 let detail = self.scrub(&other.to_string());
                 if self.url.password().is_none() && detail.contains("password") {
-                    Error::NoPassword { url: self.url.clone(), user }
+                    Error::NoPassword { url: self.url.to_string(), user }
                 } else {
                     Error::Postgres { context: format!("talking to {}", self.url), detail }
                 }

@@ -117,7 +117,7 @@ pub fn key_of(spec: &TableSpec, values: &[Value]) -> String {
 }
 
 /// A row read through `to_jsonb`, as canonical values in column order.
-pub fn values_of(spec: &TableSpec, mut row: crate::sync::Row) -> CanonicalValues {
+pub fn values_of(spec: &TableSpec, mut row: crate::canonical::Row) -> CanonicalValues {
     spec.columns.iter().map(|c| row.remove(c.name).unwrap_or(Value::Null)).collect()
 }
 

@@ -7,7 +7,8 @@ use sqlx::{PgConnection, Row as _};
 
 use crate::canonical;
 use crate::deep_json::PgJson;
-use crate::sync::{Hlc, Row};
+use crate::canonical::Row;
+use crate::hlc::Hlc;
 use crate::tables::TableSpec;
 
 /// The current rows with these keys (absent keys: no such row).
@@ -85,7 +86,7 @@ pub async fn last_clock(conn: &mut PgConnection, spec: &TableSpec, id: &str) -> 
 /// since the row was created (`noesis_sync.field_clocks`): the writing device's
 /// clock, else the server time of the write and the writer's device id (empty
 /// for the Python server and psql). A field missing here takes the row's clock.
-pub async fn field_clocks(conn: &mut PgConnection, spec: &TableSpec, id: &str) -> sqlx::Result<crate::sync::FieldClocks> {
+pub async fn field_clocks(conn: &mut PgConnection, spec: &TableSpec, id: &str) -> sqlx::Result<crate::hlc::FieldClocks> {
     let rows = sqlx::query(
         "SELECT field, hlc, (extract(epoch FROM changed_at) * 1000)::int8, device_id FROM noesis_sync.field_clocks
          WHERE table_name = $1 AND row_id = $2",

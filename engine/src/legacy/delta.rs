@@ -15,7 +15,6 @@ use std::path::Path;
 use rusqlite::Connection;
 use sha2::{Digest, Sha256};
 
-use super::importer;
 use super::snapshot::{self, sqlite_error, Snapshot};
 use crate::error::Result;
 
@@ -34,7 +33,7 @@ pub fn changed_rows(current: &Snapshot, base: &Path, into: &Path) -> Result<Snap
     conn.execute("ATTACH DATABASE ?1 AS base", [base.display().to_string()]).map_err(fail("attaching the last pass's snapshot"))?;
     // Only the tables the importers read (a store may also hold full-text
     // indexes and the like, whose shadow tables cannot be copied this way).
-    let wanted: Vec<&str> = importer::all().into_iter().filter(|i| i.store() == current.store).map(|i| i.spec().name).collect();
+    let wanted: Vec<&str> = super::importers().into_iter().filter(|i| i.store() == current.store).map(|i| i.spec().name).collect();
     let tables: Vec<(String, String)> = conn
         .prepare("SELECT name, sql FROM cur.sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE TABLE%' ORDER BY name")
         .and_then(|mut st| st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<Vec<(String, String)>>>())

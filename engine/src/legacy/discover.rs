@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use sqlx::Row;
 
-use super::importer::{self, Store};
+use super::importer::Store;
 use super::snapshot::{open_source, sqlite_error};
 use crate::central::ServerTarget;
 use crate::error::{Error, Result};
@@ -87,7 +87,7 @@ pub fn inspect(dir: &Path) -> Result<LegacyFolder> {
             continue;
         }
         let conn = open_source(&path)?;
-        for imp in importer::all().into_iter().filter(|i| i.store() == store) {
+        for imp in super::importers().into_iter().filter(|i| i.store() == store) {
             let name = imp.spec().name;
             let exists = conn
                 .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1", [name], |r| r.get::<_, i64>(0))

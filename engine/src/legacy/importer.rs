@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::fields::{Notes, Reason};
 use super::raw::RawRow;
-use super::{documents_store, memory_store, server_fit};
+use super::server_fit;
 use crate::tables::TableSpec;
 
 /// The two legacy SQLite files of the old server.
@@ -99,17 +99,6 @@ pub fn normalise_for_server(importer: &dyn Importer, row: &RawRow, refs: &Refs) 
         },
         reject => reject,
     }
-}
-
-/// Every importer, in the order tables are migrated (a chunk's document first).
-pub fn all() -> Vec<&'static dyn Importer> {
-    vec![
-        &memory_store::MemoryCards,
-        &memory_store::ChatSessions,
-        &memory_store::MindfileEntries,
-        &documents_store::Documents,
-        &documents_store::DocumentChunks,
-    ]
 }
 
 /// Wraps a normalising body that gathers notes and may fail.

@@ -52,6 +52,19 @@ pub use pipeline::{RefusedRow, TableReport};
 pub use progress::{ProgressEvent, ProgressSink};
 pub use reader::BatchLimits;
 pub use snapshot::Snapshot;
+
+/// Every importer, in the order tables are migrated (a chunk's document
+/// first). Declared here, the parent of the importer trait and the stores
+/// that implement it, so neither needs the other.
+pub fn importers() -> Vec<&'static dyn importer::Importer> {
+    vec![
+        &memory_store::MemoryCards,
+        &memory_store::ChatSessions,
+        &memory_store::MindfileEntries,
+        &documents_store::Documents,
+        &documents_store::DocumentChunks,
+    ]
+}
 pub use verify::{VerifyReport, VerifyTable};
 
 use crate::cache::DeviceIdentity;
@@ -67,8 +80,7 @@ pub const DEFAULT_BATCH_ROWS: u64 = 5_000;
 /// closed as soon as it passes this).
 pub const DEFAULT_BATCH_BYTES: usize = 8 << 20;
 
-/// Folder of the data dir that holds the snapshots.
-pub const SNAPSHOT_FOLDER: &str = "legacy-snapshot";
+pub use crate::data_dir::SNAPSHOT_FOLDER;
 
 /// What a migration run is asked to do.
 #[derive(Debug, Clone)]
@@ -263,7 +275,7 @@ async fn migrate_tables(
 ) -> Result<Vec<TableReport>> {
     let mut tables = Vec::new();
     let mut refs = None;
-    for imp in importer::all() {
+    for imp in importers() {
         let Some(snapshot) = snapshots.iter().find(|s| s.store == imp.store()) else { continue };
         if refs.is_none() && imp.spec().name == "document_chunks" {
             let documents = snapshots.iter().find(|s| s.store == Store::Documents);

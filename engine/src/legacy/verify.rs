@@ -84,7 +84,7 @@ pub async fn verify_snapshots(target: &ServerTarget, snapshots: &[Snapshot], pro
     let documents = snapshots.iter().find(|s| s.store == Store::Documents);
     let refs = Arc::new(refs::collect(&mut conn, target, documents).await?);
     let mut report = VerifyReport { ok: true, ..Default::default() };
-    for importer in importer::all() {
+    for importer in super::importers() {
         let Some(snapshot) = snapshots.iter().find(|s| s.store == importer.store()) else { continue };
         progress(ProgressEvent::Step { message: format!("verifying {}", importer.spec().name) });
         let table = verify_table(&mut conn, target, importer, snapshot, refs.clone()).await?;

@@ -68,7 +68,7 @@ pub struct TableSpec {
 }
 
 /// How a table's rows merge when both sides changed one
-/// (`sync::policy::for_table`).
+/// (`sync::merge::policy::for_table`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RowMerge {
     /// Field by field, the later edit of each field winning (lists of

@@ -8,18 +8,13 @@
 //!   remote  the server's row, `None` when absent there (deleted or never there).
 //!   clock   the hybrid logical clock of each side's last edit; the later wins.
 
-use serde_json::{Map, Value};
+pub mod policy;
 
 use super::hlc::Hlc;
-use super::policy;
 use crate::tables::TableSpec;
 
-/// A row as a JSON object of canonical column values (see [`crate::canonical`]).
-pub type Row = Map<String, Value>;
-
-/// The clock of each field's last edit on one side, for the fields that have
-/// one; a field without takes that side's row clock.
-pub type FieldClocks = std::collections::HashMap<String, Hlc>;
+pub use crate::canonical::Row;
+pub use crate::hlc::FieldClocks;
 
 /// Which side a version came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

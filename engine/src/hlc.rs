@@ -69,6 +69,10 @@ impl PartialOrd for Hlc {
     }
 }
 
+/// The clock of each field's last edit on one side, for the fields that have
+/// one; a field without takes that side's row clock.
+pub type FieldClocks = std::collections::HashMap<String, Hlc>;
+
 #[cfg(test)]
 mod tests {
     use super::*;

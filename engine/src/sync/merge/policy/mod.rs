@@ -4,7 +4,7 @@ mod chat_append;
 mod field_merge;
 mod whole_row;
 
-use super::merge::{Outcome, Row, Versions};
+use super::{Outcome, Row, Versions};
 use crate::tables::{RowMerge, TableSpec};
 
 /// How a table merges when both sides changed a row.
