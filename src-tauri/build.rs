@@ -10,7 +10,9 @@ fn main() {
     println!("cargo:rerun-if-changed=capabilities");
     println!("cargo:rerun-if-changed=app_commands.rs");
     let source = std::fs::read_to_string("src/lib.rs").expect("src/lib.rs is readable");
-    let commands: &'static [&'static str] = Box::leak(app_commands(&source).into_iter().map(|c| &*Box::leak(c.into_boxed_str())).collect::<Vec<&'static str>>().into_boxed_slice());
+    let commands: &'static [&'static str] = Box::leak(
+        app_commands(&source).into_iter().map(|c| &*Box::leak(c.into_boxed_str())).collect::<Vec<&'static str>>().into_boxed_slice(),
+    );
     let manifest = tauri_build::AppManifest::new().commands(commands);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest)).expect("the Tauri build step succeeds");
 }

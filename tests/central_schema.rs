@@ -32,10 +32,8 @@ async fn setup_on_an_empty_database_creates_every_table_and_is_idempotent() {
         let exists: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL").bind(table).fetch_one(&mut conn).await.unwrap();
         assert!(exists, "table {table} missing after setup");
     }
-    let hnsw: String = sqlx::query_scalar("SELECT indexdef FROM pg_indexes WHERE indexname = 'idx_embeddings_hnsw'")
-        .fetch_one(&mut conn)
-        .await
-        .unwrap();
+    let hnsw: String =
+        sqlx::query_scalar("SELECT indexdef FROM pg_indexes WHERE indexname = 'idx_embeddings_hnsw'").fetch_one(&mut conn).await.unwrap();
     assert!(hnsw.contains("hnsw") && hnsw.contains("vector_ip_ops"), "{hnsw}");
 
     let second = db.setup().await;
@@ -123,20 +121,13 @@ async fn changelog_records_psql_writes_with_their_transaction_and_device() {
          SELECT pg_current_xact_id();
          COMMIT;",
     );
-    let delete_xid = run_psql(
-        &db.url,
-        "BEGIN; DELETE FROM memory_cards WHERE id = 'c1'; SELECT pg_current_xact_id(); COMMIT;",
-    );
+    let delete_xid = run_psql(&db.url, "BEGIN; DELETE FROM memory_cards WHERE id = 'c1'; SELECT pg_current_xact_id(); COMMIT;");
     let log = run_psql(
         &db.url,
         "SELECT xid || '|' || op || '|' || device_id || '|' || coalesce(tombstone->>'text', '') FROM noesis_sync.changelog ORDER BY change_id",
     );
-    let expected = format!(
-        "{}|I||\n{}|U|laptop-42|\n{}|D||edited by a device\n",
-        anonymous_xid.trim(),
-        device_xid.trim(),
-        delete_xid.trim()
-    );
+    let expected =
+        format!("{}|I||\n{}|U|laptop-42|\n{}|D||edited by a device\n", anonymous_xid.trim(), device_xid.trim(), delete_xid.trim());
     assert_eq!(log, expected, "each change carries its writer's xid and device; the delete keeps the row");
 
     // An UPDATE that changes nothing is not a change.
@@ -235,8 +226,11 @@ async fn every_write_sends_a_notification_listeners_wake_up_on() {
     db.setup().await;
     let mut listener = sqlx::postgres::PgListener::connect(&db.url).await.unwrap();
     listener.listen("noesis_changes").await.unwrap();
-    run_psql(&db.url, "INSERT INTO documents (id, created_at, filename, filepath, file_type, file_size, file_hash, status)
-                       VALUES ('d1', now(), 'a.pdf', '/a.pdf', 'pdf', 1, 'h', 'indexed')");
+    run_psql(
+        &db.url,
+        "INSERT INTO documents (id, created_at, filename, filepath, file_type, file_size, file_hash, status)
+                       VALUES ('d1', now(), 'a.pdf', '/a.pdf', 'pdf', 1, 'h', 'indexed')",
+    );
     let note = tokio::time::timeout(std::time::Duration::from_secs(10), listener.recv())
         .await
         .expect("a NOTIFY within 10 s of the write")
@@ -257,14 +251,21 @@ async fn a_device_role_can_sync_data_but_not_change_the_schema() {
     assert!(report.created);
     assert!(report.tables.contains(&"memory_cards".to_string()) && report.tables.contains(&"embeddings".to_string()));
 
-    let mut device = sqlx::PgConnection::connect(&db.url_as(&role, "laptop-password-123")).await.expect("the role logs in with its password");
+    let mut device =
+        sqlx::PgConnection::connect(&db.url_as(&role, "laptop-password-123")).await.expect("the role logs in with its password");
     device
         .execute("INSERT INTO memory_cards VALUES ('c1', now(), 'preferences', 'global', 'from a laptop', 'pending', NULL, NULL, '{\"reason\": \"written by a test\"}')")
         .await
         .expect("the role writes synced tables");
     let n = count(&mut device, "SELECT count(*) FROM noesis_sync.changelog WHERE row_id = 'c1'").await;
     assert_eq!(n, 1, "its writes are captured and it can read the changelog");
-    for ddl in ["CREATE TABLE sneaky (x int)", "DROP TABLE memory_cards", "ALTER TABLE memory_cards ADD COLUMN x int", "DELETE FROM noesis_sync.changelog", "CREATE SCHEMA other"] {
+    for ddl in [
+        "CREATE TABLE sneaky (x int)",
+        "DROP TABLE memory_cards",
+        "ALTER TABLE memory_cards ADD COLUMN x int",
+        "DELETE FROM noesis_sync.changelog",
+        "CREATE SCHEMA other",
+    ] {
         let err = device.execute(ddl).await.expect_err(ddl);
         let code = err.as_database_error().and_then(|e| e.code()).map(|c| c.to_string());
         assert!(matches!(code.as_deref(), Some("42501") | Some("42P01")), "{ddl} must be refused for lack of privilege, got {err}");
@@ -272,8 +273,13 @@ async fn a_device_role_can_sync_data_but_not_change_the_schema() {
     // It cannot attach the SECURITY DEFINER capture functions to a table of
     // its own to forge changelog rows or a resync of every device.
     device.execute("CREATE TEMP TABLE memory_cards (id text)").await.expect("a device may make temp tables (the migration stages in them)");
-    for function in ["capture_deleted", "capture_inserted", "capture_updated", "capture_truncated", "record_field_clocks", "notify_change"] {
-        let timing = if function == "capture_truncated" { "AFTER TRUNCATE ON pg_temp.memory_cards FOR EACH STATEMENT" } else { "AFTER DELETE ON pg_temp.memory_cards FOR EACH ROW" };
+    for function in ["capture_deleted", "capture_inserted", "capture_updated", "capture_truncated", "record_field_clocks", "notify_change"]
+    {
+        let timing = if function == "capture_truncated" {
+            "AFTER TRUNCATE ON pg_temp.memory_cards FOR EACH STATEMENT"
+        } else {
+            "AFTER DELETE ON pg_temp.memory_cards FOR EACH ROW"
+        };
         let forged = format!("CREATE TRIGGER forged {timing} EXECUTE FUNCTION noesis_sync.{function}()");
         let err = device.execute(sqlx::AssertSqlSafe(forged)).await.expect_err(function);
         let code = err.as_database_error().and_then(|e| e.code()).map(|c| c.to_string());
@@ -283,7 +289,11 @@ async fn a_device_role_can_sync_data_but_not_change_the_schema() {
     assert!(pruned >= 0);
 
     // The verifier, not the password, is what the server stores.
-    let stored: String = sqlx::query_scalar("SELECT rolpassword FROM pg_authid WHERE rolname = $1").bind(&role).fetch_one(&mut db.connect().await).await.unwrap();
+    let stored: String = sqlx::query_scalar("SELECT rolpassword FROM pg_authid WHERE rolname = $1")
+        .bind(&role)
+        .fetch_one(&mut db.connect().await)
+        .await
+        .unwrap();
     assert!(stored.starts_with("SCRAM-SHA-256$4096:") && !stored.contains("laptop-password-123"));
 
     // Running it again renews the password instead of failing.
@@ -313,22 +323,39 @@ fn sample(column: &noesis_engine::tables::Column, n: u32) -> String {
 async fn each_door_is_recorded(db: &TestDb, specs: &[&noesis_engine::tables::TableSpec]) {
     let mut conn = db.connect().await;
     for spec in specs {
-        let values = spec.columns.iter().map(|c| if c.name == spec.key { "'door-1'".to_string() } else { sample(c, 1) }).collect::<Vec<_>>();
-        conn.execute(sqlx::AssertSqlSafe(format!("INSERT INTO {} ({}) VALUES ({})", spec.name, spec.column_list(), values.join(", ")))).await.unwrap();
-        let sets = spec.columns.iter().filter(|c| c.name != spec.key && !matches!(c.rule, noesis_engine::tables::Rule::References(_))).map(|c| format!("{} = {}", c.name, sample(c, 2))).collect::<Vec<_>>();
-        conn.execute(sqlx::AssertSqlSafe(format!("UPDATE {} SET {} WHERE {} = 'door-1'", spec.name, sets.join(", "), spec.key))).await.unwrap();
+        let values =
+            spec.columns.iter().map(|c| if c.name == spec.key { "'door-1'".to_string() } else { sample(c, 1) }).collect::<Vec<_>>();
+        conn.execute(sqlx::AssertSqlSafe(format!("INSERT INTO {} ({}) VALUES ({})", spec.name, spec.column_list(), values.join(", "))))
+            .await
+            .unwrap();
+        let sets = spec
+            .columns
+            .iter()
+            .filter(|c| c.name != spec.key && !matches!(c.rule, noesis_engine::tables::Rule::References(_)))
+            .map(|c| format!("{} = {}", c.name, sample(c, 2)))
+            .collect::<Vec<_>>();
+        conn.execute(sqlx::AssertSqlSafe(format!("UPDATE {} SET {} WHERE {} = 'door-1'", spec.name, sets.join(", "), spec.key)))
+            .await
+            .unwrap();
         if spec.merges_by_field() {
-            let clocks: i64 = sqlx::query_scalar("SELECT count(*) FROM noesis_sync.field_clocks WHERE table_name = $1 AND row_id = 'door-1'").bind(spec.name).fetch_one(&mut conn).await.unwrap();
+            let clocks: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM noesis_sync.field_clocks WHERE table_name = $1 AND row_id = 'door-1'")
+                    .bind(spec.name)
+                    .fetch_one(&mut conn)
+                    .await
+                    .unwrap();
             assert_eq!(clocks as usize, sets.len(), "{}: a clock for every field changed", spec.name);
         }
     }
     for spec in specs.iter().rev() {
         conn.execute(sqlx::AssertSqlSafe(format!("DELETE FROM {} WHERE {} = 'door-1'", spec.name, spec.key))).await.unwrap();
-        let ops: String = sqlx::query_scalar("SELECT string_agg(op::text, '' ORDER BY change_id) FROM noesis_sync.changelog WHERE table_name = $1 AND row_id = 'door-1'")
-            .bind(spec.name)
-            .fetch_one(&mut conn)
-            .await
-            .unwrap();
+        let ops: String = sqlx::query_scalar(
+            "SELECT string_agg(op::text, '' ORDER BY change_id) FROM noesis_sync.changelog WHERE table_name = $1 AND row_id = 'door-1'",
+        )
+        .bind(spec.name)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
         assert_eq!(ops, "IUD", "{}: insert, update and delete are recorded", spec.name);
     }
 }
@@ -359,7 +386,10 @@ async fn a_newly_declared_table_gets_its_capture_from_the_declaration() {
     };
     let db = TestDb::with_schema().await;
     let mut owner = db.connect().await;
-    owner.execute("CREATE TABLE public.notes (id text PRIMARY KEY, body text NOT NULL, updated_at timestamp NOT NULL, tags text[] NOT NULL)").await.unwrap();
+    owner
+        .execute("CREATE TABLE public.notes (id text PRIMARY KEY, body text NOT NULL, updated_at timestamp NOT NULL, tags text[] NOT NULL)")
+        .await
+        .unwrap();
     let installed = central::install_capture(&mut owner, &target(&db.url), &[&NOTES]).await.unwrap();
     assert_eq!(installed, ["notes"]);
     each_door_is_recorded(&db, &[&NOTES]).await;
@@ -373,7 +403,8 @@ async fn capture_attached_to_a_table_that_is_not_synced_refuses_to_record() {
     let db = TestDb::with_schema().await;
     let mut owner = db.connect().await;
     let before = count(&mut owner, "SELECT count(*) FROM noesis_sync.changelog").await;
-    let pruned_before: String = sqlx::query_scalar("SELECT pruned_xid::text FROM noesis_sync.server_info").fetch_one(&mut owner).await.unwrap();
+    let pruned_before: String =
+        sqlx::query_scalar("SELECT pruned_xid::text FROM noesis_sync.server_info").fetch_one(&mut owner).await.unwrap();
     owner
         .execute(
             "CREATE TEMP TABLE memory_cards (id text, text text);
@@ -400,7 +431,8 @@ async fn capture_attached_to_a_table_that_is_not_synced_refuses_to_record() {
     assert!(err.to_string().contains("not a table Noesis sync captures"), "{err}");
 
     assert_eq!(count(&mut owner, "SELECT count(*) FROM noesis_sync.changelog").await, before, "nothing forged");
-    let pruned_after: String = sqlx::query_scalar("SELECT pruned_xid::text FROM noesis_sync.server_info").fetch_one(&mut owner).await.unwrap();
+    let pruned_after: String =
+        sqlx::query_scalar("SELECT pruned_xid::text FROM noesis_sync.server_info").fetch_one(&mut owner).await.unwrap();
     assert_eq!(pruned_after, pruned_before, "no device is forced into a full resync");
     // The synced tables still record every write.
     owner
@@ -454,7 +486,12 @@ async fn rows_read_for_a_pull_have_the_canonical_form_of_to_jsonb_rows() {
         ),
     );
     let mut conn = db.connect().await;
-    for (table, ids) in [("memory_cards", vec!["m1", "m2", "m3", "absent"]), ("documents", vec!["d1", "d2"]), ("chat_sessions", vec!["s1"]), ("embeddings", vec!["e1"])] {
+    for (table, ids) in [
+        ("memory_cards", vec!["m1", "m2", "m3", "absent"]),
+        ("documents", vec!["d1", "d2"]),
+        ("chat_sessions", vec!["s1"]),
+        ("embeddings", vec!["e1"]),
+    ] {
         let spec = noesis_engine::tables::by_name(table).unwrap();
         let ids: Vec<String> = ids.into_iter().map(String::from).collect();
         let (typed, unreadable) = central::fetch_canonical_rows(&mut conn, spec, &ids).await.unwrap();
@@ -482,7 +519,9 @@ async fn the_database_owner_with_createrole_renews_a_device_password_without_bei
     let as_owner = target(&db.url_as(&owner, "owner-password-123"));
     central::setup(&as_owner).await.expect("the owner sets up the schema");
     central::create_device_role(&as_owner, &role, &noesis_engine::Secret::new("laptop-password-123")).await.expect("created");
-    let renewed = central::create_device_role(&as_owner, &role, &noesis_engine::Secret::new("another-password-456")).await.expect("renewed without SUPERUSER");
+    let renewed = central::create_device_role(&as_owner, &role, &noesis_engine::Secret::new("another-password-456"))
+        .await
+        .expect("renewed without SUPERUSER");
     assert!(!renewed.created);
     assert!(sqlx::PgConnection::connect(&db.url_as(&role, "another-password-456")).await.is_ok(), "the new password works");
     assert!(sqlx::PgConnection::connect(&db.url_as(&role, "laptop-password-123")).await.is_err(), "the old one does not");

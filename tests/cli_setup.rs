@@ -53,7 +53,10 @@ async fn setup_of_a_missing_database_says_how_to_create_it() {
     let out = cli(dir.path()).args(["setup", "--json", "--database-url", &url]).output().unwrap();
     assert!(!out.status.success());
     let text = all_output(&out);
-    assert!(text.contains("database `no_such_noesis_db` does not exist") && text.contains("createdb -O postgres no_such_noesis_db"), "{text}");
+    assert!(
+        text.contains("database `no_such_noesis_db` does not exist") && text.contains("createdb -O postgres no_such_noesis_db"),
+        "{text}"
+    );
     assert_eq!(stdout_json(&out)["error"]["code"], "database_missing");
     assert!(!text.contains(&db.password()));
 }

@@ -35,7 +35,9 @@ fn a_fresh_data_folder_opens_empty_and_local_only() {
 #[test]
 fn settings_warn_about_a_server_reached_without_tls_or_a_saved_url_edited_to_redirect() {
     let app = app();
-    let save = |url: &str| desktop_support::sqlite(app.dir.path(), &format!("INSERT OR REPLACE INTO sync_state (key, value) VALUES ('server_url', '{url}')"));
+    let save = |url: &str| {
+        desktop_support::sqlite(app.dir.path(), &format!("INSERT OR REPLACE INTO sync_state (key, value) VALUES ('server_url', '{url}')"))
+    };
     save("postgres://noesis_user@192.168.4.25:5433/noesis?sslmode=prefer");
     let warning = app.ok("get_settings", json!({}))["server_warning"].as_str().unwrap_or_default().to_string();
     assert!(warning.contains("without TLS"), "{warning}");
@@ -49,7 +51,8 @@ fn settings_warn_about_a_server_reached_without_tls_or_a_saved_url_edited_to_red
 #[test]
 fn an_approved_card_is_added_to_the_mind_file_with_its_category_and_a_link_to_it() {
     let app = app();
-    let card = app.ok("create_card", json!({"draft": {"category": "principles_values", "scope": "global", "text": "Allergic to penicillin"}}));
+    let card =
+        app.ok("create_card", json!({"draft": {"category": "principles_values", "scope": "global", "text": "Allergic to penicillin"}}));
     let id = card["id"].as_str().unwrap().to_string();
     let refused = app.call("add_card_to_mindfile", json!({"cardId": id})).unwrap_err();
     assert!(refused["message"].as_str().unwrap_or_default().contains("approve it first"), "{refused}");
@@ -64,17 +67,12 @@ fn an_approved_card_is_added_to_the_mind_file_with_its_category_and_a_link_to_it
 #[test]
 fn creating_editing_and_searching_a_card_round_trips_through_ipc() {
     let app = app();
-    let card = app.ok(
-        "create_card",
-        json!({"draft": {"category": "preferences", "scope": "global", "text": "Miso is the cat"}}),
-    );
+    let card = app.ok("create_card", json!({"draft": {"category": "preferences", "scope": "global", "text": "Miso is the cat"}}));
     let id = card["id"].as_str().unwrap().to_string();
     assert_eq!(card["approval"], "pending");
 
-    let edited = app.ok(
-        "update_card",
-        json!({"id": id, "draft": {"category": "preferences", "scope": "project", "text": "Miso is the grey cat"}}),
-    );
+    let edited =
+        app.ok("update_card", json!({"id": id, "draft": {"category": "preferences", "scope": "project", "text": "Miso is the grey cat"}}));
     assert_eq!(edited["text"], "Miso is the grey cat");
     let found = app.ok("search_cards", json!({"text": "gre", "filter": no_filter(), "limit": 10}));
     assert_eq!(found.as_array().unwrap().len(), 1, "typing a prefix finds the edited card");
@@ -240,13 +238,23 @@ fn synced_app(prefix: &str) -> Option<(MockApp, String, serde_json::Value)> {
     tauri::async_runtime::block_on(noesis_engine::central::setup(&target)).unwrap();
     let app = app();
     app.ok("wizard_save_server", json!({"form": form, "password": password}));
-    assert!(eventually(30, || app.ok("sync_status", json!({}))["state"] == "online"), "the agent syncs: {}", app.ok("sync_status", json!({})));
+    assert!(
+        eventually(30, || app.ok("sync_status", json!({}))["state"] == "online"),
+        "the agent syncs: {}",
+        app.ok("sync_status", json!({}))
+    );
     Some((app, db, form))
 }
 
 /// Forgets the keychain entry and the database of [`synced_app`].
 fn drop_synced(app: MockApp, db: &str, form: &serde_json::Value) {
-    let url = format!("postgres://{}@{}:{}/{}", form["user"].as_str().unwrap(), form["host"].as_str().unwrap(), form["port"], form["database"].as_str().unwrap());
+    let url = format!(
+        "postgres://{}@{}:{}/{}",
+        form["user"].as_str().unwrap(),
+        form["host"].as_str().unwrap(),
+        form["port"],
+        form["database"].as_str().unwrap()
+    );
     let _ = noesis_engine::credentials::forget_password(&noesis_engine::DatabaseUrl::parse(&url).unwrap());
     drop(app);
     desktop_support::drop_database(db);

@@ -9,7 +9,7 @@ mod desktop_support;
 
 use std::time::{Duration, Instant};
 
-use desktop_support::{servers_up, app_connections, drop_database, eventually, fresh_database, fresh_database_named, psql, MockApp};
+use desktop_support::{app_connections, drop_database, eventually, fresh_database, fresh_database_named, psql, servers_up, MockApp};
 use serde_json::{json, Value};
 
 use noesis_test_support::generate::{generate, GenerateSpec};
@@ -23,7 +23,10 @@ fn a_new_device_gets_the_wizard_with_the_home_server_defaults_until_it_skips() {
     let app = app();
     let start = app.ok("wizard_start", json!({}));
     assert_eq!(start["show"], true, "a device with no server opens the wizard");
-    assert_eq!(start["form"], json!({"host": "192.168.4.25", "port": 5433, "database": "noesis", "user": "noesis_user", "tls_mode": "require", "ca_file": null}));
+    assert_eq!(
+        start["form"],
+        json!({"host": "192.168.4.25", "port": 5433, "database": "noesis", "user": "noesis_user", "tls_mode": "require", "ca_file": null})
+    );
     app.ok("wizard_dismiss", json!({}));
     assert_eq!(app.ok("wizard_start", json!({}))["show"], false, "'Skip for now' is remembered: the app opens on the cache");
     assert_eq!(app.ok("sync_status", json!({}))["state"], "local_only");
@@ -87,7 +90,10 @@ fn dirs_home() -> Option<std::path::PathBuf> {
 #[test]
 fn the_whole_wizard_runs_against_a_real_server() {
     let Some((form, password, db_url)) = fresh_database() else {
-        assert!(std::env::var_os("NOESIS_TEST_REQUIRE_SERVER").is_none(), "NOESIS_TEST_DATABASE_URL is not set but scripts/test.sh requires the server tests to run");
+        assert!(
+            std::env::var_os("NOESIS_TEST_REQUIRE_SERVER").is_none(),
+            "NOESIS_TEST_DATABASE_URL is not set but scripts/test.sh requires the server tests to run"
+        );
         eprintln!("skipped: NOESIS_TEST_DATABASE_URL is not set (run under scripts/with-test-postgres.sh)");
         return;
     };
@@ -98,7 +104,11 @@ fn the_whole_wizard_runs_against_a_real_server() {
     assert_eq!(wrong["findings"][0]["problem"], "wrong_password", "{wrong}");
 
     let saved = app.ok("wizard_save_server", json!({"form": form, "password": password}));
-    assert!(saved["password_stored_in"].as_str().unwrap().contains("keyring") || saved["password_stored_in"].as_str().unwrap().contains("keychain"), "{saved}");
+    assert!(
+        saved["password_stored_in"].as_str().unwrap().contains("keyring")
+            || saved["password_stored_in"].as_str().unwrap().contains("keychain"),
+        "{saved}"
+    );
     let url = noesis_engine::DatabaseUrl::parse(saved["server_url"].as_str().unwrap()).unwrap();
     assert!(!saved["server_url"].as_str().unwrap().contains(&password), "the saved URL has no password");
     assert_eq!(app.ok("wizard_start", json!({}))["show"], true, "until finished, the wizard reopens (to resume a migration)");
@@ -134,7 +144,10 @@ fn the_whole_wizard_runs_against_a_real_server() {
     assert_eq!(outcome["kind"], "finished", "{outcome}");
     assert_eq!(outcome["outcome"]["verified"], true, "{outcome}");
     let events = app.events.lock().unwrap().clone();
-    assert!(events.iter().any(|e| e["kind"] == "rows" && e["table"] == "memory_cards" && e["rows_per_sec"].as_f64().is_some()), "per-table progress reached the window");
+    assert!(
+        events.iter().any(|e| e["kind"] == "rows" && e["table"] == "memory_cards" && e["rows_per_sec"].as_f64().is_some()),
+        "per-table progress reached the window"
+    );
 
     let rejects = app.ok("wizard_rejects", json!({}));
     assert!(!rejects.as_array().unwrap().is_empty(), "the hostile rows are listed with their reasons");
@@ -153,7 +166,11 @@ fn saving_another_server_moves_the_running_agent_to_it() {
     if !servers_up() {
         return;
     }
-    let (Some((form_a, password, db_a)), Some((form_b, _, db_b))) = (fresh_database_named("noesis_switch_a"), fresh_database_named("noesis_switch_b")) else { unreachable!() };
+    let (Some((form_a, password, db_a)), Some((form_b, _, db_b))) =
+        (fresh_database_named("noesis_switch_a"), fresh_database_named("noesis_switch_b"))
+    else {
+        unreachable!()
+    };
     for db in [&db_a, &db_b] {
         let target = noesis_engine::central::ServerTarget::exact(noesis_engine::DatabaseUrl::parse(db).unwrap());
         tauri::async_runtime::block_on(noesis_engine::central::setup(&target)).unwrap();
@@ -171,7 +188,11 @@ fn saving_another_server_moves_the_running_agent_to_it() {
     assert!(eventually(30, || count(&db_a, "made while on A") == "1"), "an edit reaches A while A is the server");
 
     app.ok("wizard_save_server", json!({"form": form_b, "password": password}));
-    assert!(eventually(30, || app_connections(&db_a) == 0), "the agent of A stopped and closed its connections: {} left", app_connections(&db_a));
+    assert!(
+        eventually(30, || app_connections(&db_a) == 0),
+        "the agent of A stopped and closed its connections: {} left",
+        app_connections(&db_a)
+    );
     assert!(online(&app), "the new agent syncs with B: {}", app.ok("sync_status", json!({})));
     assert!(
         eventually(30, || app.call("get_card", json!({"id": "on-b-before"})).is_ok()),
@@ -184,7 +205,13 @@ fn saving_another_server_moves_the_running_agent_to_it() {
     assert!(app_connections(&db_b) > 0, "the agent of B is connected");
 
     for form in [&form_a, &form_b] {
-        let url = format!("postgres://{}@{}:{}/{}", form["user"].as_str().unwrap(), form["host"].as_str().unwrap(), form["port"], form["database"].as_str().unwrap());
+        let url = format!(
+            "postgres://{}@{}:{}/{}",
+            form["user"].as_str().unwrap(),
+            form["host"].as_str().unwrap(),
+            form["port"],
+            form["database"].as_str().unwrap()
+        );
         let _ = noesis_engine::credentials::forget_password(&noesis_engine::DatabaseUrl::parse(&url).unwrap());
     }
     drop(app);

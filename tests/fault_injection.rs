@@ -86,7 +86,6 @@ fn owner(card: usize, field: usize) -> usize {
     (card + field) % WRITERS
 }
 
-
 fn env_u64(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }

@@ -128,9 +128,7 @@ fn full_text_search_covers_every_kind_of_text_and_follows_edits() {
            INSERT INTO documents (id, created_at, filename, filepath, file_type, file_size, file_hash, status, notes) VALUES ('d1', 't', 'quarterly-report.pdf', '/r.pdf', 'pdf', 1, 'h', 'indexed', 'read later');
            INSERT INTO document_chunks (id, document_id, chunk_index, text, heading) VALUES ('k1', 'd1', 0, 'Revenue grew by eleven percent', 'Summary');"#,
     );
-    let found = |q: &str| -> Vec<(String, String)> {
-        cache.search(q, 10).unwrap().into_iter().map(|h| (h.table, h.row_id)).collect()
-    };
+    let found = |q: &str| -> Vec<(String, String)> { cache.search(q, 10).unwrap().into_iter().map(|h| (h.table, h.row_id)).collect() };
     let pair = |t: &str, id: &str| (t.to_string(), id.to_string());
     assert_eq!(found("cafe"), [pair("memory_cards", "c1")], "accents do not matter");
     assert_eq!(found("naxos"), [pair("chat_sessions", "s1")], "message texts inside the JSON are indexed");
@@ -141,7 +139,10 @@ fn full_text_search_covers_every_kind_of_text_and_follows_edits() {
     assert_eq!(found("broken"), [pair("chat_sessions", "s2")], "a session with malformed messages is still found by title");
     assert!(found("\"unbalanced ( OR").is_empty(), "odd input is a search, not an error");
 
-    sqlite3(cache.path(), "UPDATE memory_cards SET text = 'The user drinks green tea' WHERE id = 'c1'; DELETE FROM chat_sessions WHERE id = 's1';");
+    sqlite3(
+        cache.path(),
+        "UPDATE memory_cards SET text = 'The user drinks green tea' WHERE id = 'c1'; DELETE FROM chat_sessions WHERE id = 's1';",
+    );
     assert!(found("cafe").is_empty(), "an edit removes the old words");
     assert_eq!(found("green tea"), [pair("memory_cards", "c1")]);
     assert!(found("naxos").is_empty(), "a delete removes the row from the index");

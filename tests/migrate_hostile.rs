@@ -6,7 +6,7 @@ mod support;
 
 use noesis_test_support::generate::{Expect, GenerateSpec};
 use support::legacy::{self, LegacyStore};
-use support::{data_dir, run_psql, stdout_json, all_output, Server, TestDb};
+use support::{all_output, data_dir, run_psql, stdout_json, Server, TestDb};
 
 #[tokio::test]
 async fn every_hostile_row_is_imported_with_its_change_reported_or_kept_verbatim() {
@@ -28,7 +28,12 @@ async fn every_hostile_row_is_imported_with_its_change_reported_or_kept_verbatim
                     &format!("SELECT reason || '|' || refused_by_server FROM noesis_sync.legacy_rejects WHERE table_name = '{}' AND row_key = '{key}'", row.table),
                 );
                 assert!(!kept.trim().is_empty(), "{} ({}) was dropped: it is neither imported nor in the rejects table", row.key, row.what);
-                assert!(kept.trim().ends_with("|false"), "{} ({}) was rejected by the migration's own checks, not by the server: {kept}", row.key, row.what);
+                assert!(
+                    kept.trim().ends_with("|false"),
+                    "{} ({}) was rejected by the migration's own checks, not by the server: {kept}",
+                    row.key,
+                    row.what
+                );
                 let present = run_psql(&db.url, &format!("SELECT count(*) FROM {} WHERE id = '{key}'", row.table));
                 assert_eq!(present.trim(), "0", "{} ({}) should not have been imported", row.key, row.what);
             }
@@ -38,9 +43,18 @@ async fn every_hostile_row_is_imported_with_its_change_reported_or_kept_verbatim
                 if let Some(note) = note {
                     let name = serde_json::to_value(note).unwrap();
                     let changes = &legacy::table(&report, row.table)["changes"];
-                    assert!(changes[name.as_str().unwrap()].as_u64().unwrap_or(0) >= 1, "the change made to {} ({}) is not reported: {changes}", row.key, row.what);
+                    assert!(
+                        changes[name.as_str().unwrap()].as_u64().unwrap_or(0) >= 1,
+                        "the change made to {} ({}) is not reported: {changes}",
+                        row.key,
+                        row.what
+                    );
                     let samples = &legacy::table(&report, row.table)["change_samples"][name.as_str().unwrap()];
-                    assert!(samples.as_array().unwrap().iter().any(|id| id == row.key.as_str()), "{} is not named as an example of its change: {samples}", row.key);
+                    assert!(
+                        samples.as_array().unwrap().iter().any(|id| id == row.key.as_str()),
+                        "{} is not named as an example of its change: {samples}",
+                        row.key
+                    );
                 }
             }
         }
@@ -78,7 +92,11 @@ async fn every_hostile_row_is_imported_with_its_change_reported_or_kept_verbatim
         "SELECT cell_types[i] || '|' || encode(cells[i], 'hex') FROM noesis_sync.legacy_rejects,
                 LATERAL array_position(cell_columns, 'json') AS i WHERE row_key = 'h-card-malformed-binary'",
     );
-    assert_eq!(cell, format!("text|{}", b"{\"text\": \"nul \x00 and \xff\xfe".iter().map(|b| format!("{b:02x}")).collect::<String>()), "the rejected cell is not byte for byte");
+    assert_eq!(
+        cell,
+        format!("text|{}", b"{\"text\": \"nul \x00 and \xff\xfe".iter().map(|b| format!("{b:02x}")).collect::<String>()),
+        "the rejected cell is not byte for byte"
+    );
 
     // Every source row is accounted for, table by table.
     let verification = &report["verification"]["tables"];
@@ -122,7 +140,8 @@ async fn a_row_postgres_refuses_is_kept_in_the_rejects_and_the_rest_of_its_batch
     run_psql(&db.url, "UPDATE noesis_sync.legacy_rejects SET refused_by_server = true WHERE row_key = 'h-card-huge'");
     assert_eq!(text("SELECT count(*) FROM memory_cards WHERE id = 'h-card-huge'"), "0");
     let cards = legacy::table(&report, "memory_cards");
-    let rejected_by_parsing = store.generated.hostile.iter().filter(|r| r.table == "memory_cards" && matches!(r.expect, Expect::Rejected)).count() as u64;
+    let rejected_by_parsing =
+        store.generated.hostile.iter().filter(|r| r.table == "memory_cards" && matches!(r.expect, Expect::Rejected)).count() as u64;
     assert_eq!(cards["rejected"].as_u64().unwrap(), rejected_by_parsing + 1, "{cards}");
     assert_eq!(cards["inserted"].as_u64().unwrap() + cards["rejected"].as_u64().unwrap(), cards["read"].as_u64().unwrap(), "{cards}");
     assert_eq!(text("SELECT count(*)::text FROM memory_cards"), cards["inserted"].to_string(), "every other card loaded");
@@ -152,8 +171,13 @@ async fn rejects_kept_before_the_refused_by_server_column_are_marked_by_their_re
              ('d', 'f', 'memory_cards', 'malformed', 'malformed JSON in column json', '\\x7b7d', 'b')",
     );
     run_psql(&db.url, include_str!("../migrations/20261122000009_legacy_reject_refused_by_server.sql"));
-    let marked = run_psql(&db.url, "SELECT string_agg(row_key || '=' || refused_by_server, ',' ORDER BY row_key) FROM noesis_sync.legacy_rejects");
-    assert_eq!(marked.trim(), "malformed=false,refused=true", "verify would count an old refused row as missing, or a parse reject as refused");
+    let marked =
+        run_psql(&db.url, "SELECT string_agg(row_key || '=' || refused_by_server, ',' ORDER BY row_key) FROM noesis_sync.legacy_rejects");
+    assert_eq!(
+        marked.trim(),
+        "malformed=false,refused=true",
+        "verify would count an old refused row as missing, or a parse reject as refused"
+    );
 }
 
 #[tokio::test]

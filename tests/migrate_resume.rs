@@ -59,7 +59,10 @@ async fn killed_runs_resume_to_exactly_the_state_of_an_uninterrupted_run() {
     };
     let mut kills = 0;
     // While snapshotting (right after start).
-    kills += kill_when(&db.url, device.path(), store.path(), &|| { std::thread::sleep(Duration::from_millis(150)); true }) as i32;
+    kills += kill_when(&db.url, device.path(), store.path(), &|| {
+        std::thread::sleep(Duration::from_millis(150));
+        true
+    }) as i32;
     // In the middle of the cards, twice.
     kills += kill_when(&db.url, device.path(), store.path(), &|| mark("memory_cards") >= 1000) as i32;
     kills += kill_when(&db.url, device.path(), store.path(), &|| mark("memory_cards") >= 3000) as i32;
@@ -76,7 +79,8 @@ async fn killed_runs_resume_to_exactly_the_state_of_an_uninterrupted_run() {
     assert_eq!(central_state(&db.url), expected, "interrupted-then-resumed differs from an uninterrupted run");
     let resumed = legacy::table(&report, "memory_cards")["resumed_after"].as_i64().unwrap();
     assert!(resumed > 0, "the last run must resume from the high-water mark, not start over");
-    let interrupted = run_psql(&db.url, "SELECT count(*) FROM noesis_sync.legacy_runs WHERE status = 'interrupted' AND finished_at IS NOT NULL");
+    let interrupted =
+        run_psql(&db.url, "SELECT count(*) FROM noesis_sync.legacy_runs WHERE status = 'interrupted' AND finished_at IS NOT NULL");
     assert!(interrupted.trim().parse::<i32>().unwrap() >= 1, "killed runs are recorded as interrupted");
     let running = run_psql(&db.url, "SELECT count(*) FROM noesis_sync.legacy_runs WHERE status = 'running'");
     assert_eq!(running.trim(), "0", "no run is left looking as if it were still going");

@@ -31,7 +31,10 @@ async fn sources_stay_byte_identical_and_a_rerun_changes_nothing() {
     assert_eq!(central_state(&db.url), state, "a rerun changed central data, conflicts, rejects or the changelog");
     assert_eq!(hash_tree(store.path()), before);
 
-    let runs = run_psql(&db.url, "SELECT count(*) || ' ' || bool_and(verified) || ' ' || bool_and(status = 'completed') FROM noesis_sync.legacy_runs");
+    let runs = run_psql(
+        &db.url,
+        "SELECT count(*) || ' ' || bool_and(verified) || ' ' || bool_and(status = 'completed') FROM noesis_sync.legacy_runs",
+    );
     assert_eq!(runs.trim(), "2 true true", "both runs must be recorded centrally as completed and verified");
 }
 
@@ -74,7 +77,11 @@ async fn a_dry_run_writes_nothing_and_predicts_the_real_run() {
     assert_eq!(predicted["dry_run"], true);
     assert_eq!(central_state(&db.url), empty_state, "a dry run wrote to Postgres");
     assert_eq!(legacy::database_state(&db.url), untouched, "a dry run changed a table or moved a sequence");
-    assert_eq!(run_psql(&db.url, "SELECT (SELECT count(*) FROM noesis_sync.legacy_runs) + (SELECT count(*) FROM noesis_sync.legacy_high_water)").trim(), "0");
+    assert_eq!(
+        run_psql(&db.url, "SELECT (SELECT count(*) FROM noesis_sync.legacy_runs) + (SELECT count(*) FROM noesis_sync.legacy_high_water)")
+            .trim(),
+        "0"
+    );
     assert!(!device.path().join("legacy-snapshot").exists(), "a dry run keeps no snapshot");
 
     let real = legacy::migrate(&db.url, device.path(), store.path(), &[]);
@@ -82,7 +89,11 @@ async fn a_dry_run_writes_nothing_and_predicts_the_real_run() {
     let done = stdout_json(&real);
     for field in ["read", "inserted", "unchanged", "conflicted", "rejected"] {
         for t in ["memory_cards", "chat_sessions", "mindfile_entries", "documents", "document_chunks"] {
-            assert_eq!(legacy::table(&predicted, t)[field], legacy::table(&done, t)[field], "dry run predicted a different {field} for {t}");
+            assert_eq!(
+                legacy::table(&predicted, t)[field],
+                legacy::table(&done, t)[field],
+                "dry run predicted a different {field} for {t}"
+            );
         }
     }
 }
@@ -116,7 +127,10 @@ async fn a_second_machine_with_overlapping_ids_merges_instead_of_clobbering() {
 
     let text = run_psql(&db.url, "SELECT text FROM memory_cards WHERE id = 'card-000000'");
     assert!(text.contains("machine 2"), "the newer version must be in place: {text}");
-    let loser = run_psql(&db.url, "SELECT losing_version->>'text' FROM noesis_sync.conflicts WHERE row_id = 'card-000000' AND reason = 'migration'");
+    let loser = run_psql(
+        &db.url,
+        "SELECT losing_version->>'text' FROM noesis_sync.conflicts WHERE row_id = 'card-000000' AND reason = 'migration'",
+    );
     assert!(loser.contains("machine 1"), "the older version must be kept as a restorable conflict record: {loser}");
 
     // Both machines' rows are accounted for: the laptop's edits as conflict losers.
@@ -128,7 +142,11 @@ async fn a_second_machine_with_overlapping_ids_merges_instead_of_clobbering() {
     let conflicts = run_psql(&db.url, "SELECT count(*) FROM noesis_sync.conflicts");
     assert!(legacy::migrate(&db.url, desktop_dir.path(), desktop.path(), &[]).status.success());
     assert!(legacy::migrate(&db.url, laptop_dir.path(), laptop.path(), &[]).status.success());
-    assert_eq!(run_psql(&db.url, "SELECT count(*) FROM noesis_sync.conflicts"), conflicts, "reruns on either machine must not duplicate conflicts");
+    assert_eq!(
+        run_psql(&db.url, "SELECT count(*) FROM noesis_sync.conflicts"),
+        conflicts,
+        "reruns on either machine must not duplicate conflicts"
+    );
     // Each migration seeds its device's cache with a sync cycle, which may prune
     // changes every device has read; what remains names its writer.
     let anonymous = run_psql(&db.url, "SELECT count(*) FROM noesis_sync.changelog WHERE device_id = ''");
@@ -220,7 +238,10 @@ async fn a_second_migration_from_the_same_device_refuses_while_one_runs() {
     assert!(all_output(&out).contains("already running"), "{}", all_output(&out));
     assert_eq!(run_psql(&db.url, "SELECT count(*) FROM memory_cards").trim(), "0", "nothing was loaded twice");
     let _ = holder.wait();
-    run_psql(&db.url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%/* migrating */%' AND pid <> pg_backend_pid()");
+    run_psql(
+        &db.url,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%/* migrating */%' AND pid <> pg_backend_pid()",
+    );
     let retry = legacy::migrate(&db.url, device.path(), store.path(), &[]);
     assert!(retry.status.success(), "once the other run is gone, migrate works: {}", all_output(&retry));
 }

@@ -36,10 +36,16 @@ async fn bridge_mode_picks_up_new_and_changed_rows_and_stops_on_ctrl_c() {
     // The old server writes a new card and renames a session, as it would.
     let conn = rusqlite::Connection::open(&store.generated.memory).unwrap();
     let card = serde_json::json!({"category": "preferences", "scope": "global", "text": "written while bridged", "approval": "pending", "provenance": {"reason": "written by a test"}});
-    conn.execute("INSERT INTO memory_cards (id, created_at, approval, json) VALUES ('card-bridge', '2026-01-01T00:00:00', 'pending', ?1)", params![card.to_string()])
-        .unwrap();
-    conn.execute("UPDATE chat_sessions SET title = 'Renamed while bridged', updated_at = '2030-01-01T00:00:00' WHERE id = 'session-000001'", [])
-        .unwrap();
+    conn.execute(
+        "INSERT INTO memory_cards (id, created_at, approval, json) VALUES ('card-bridge', '2026-01-01T00:00:00', 'pending', ?1)",
+        params![card.to_string()],
+    )
+    .unwrap();
+    conn.execute(
+        "UPDATE chat_sessions SET title = 'Renamed while bridged', updated_at = '2030-01-01T00:00:00' WHERE id = 'session-000001'",
+        [],
+    )
+    .unwrap();
     drop(conn);
 
     wait_for("the new card to arrive", Duration::from_secs(30), || {

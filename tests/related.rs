@@ -29,7 +29,10 @@ async fn neighbours_come_nearest_first_across_cards_and_chunks() {
     ] {
         run_psql(
             &db.url,
-            &format!("INSERT INTO embeddings (doc_id, embedding, text, source_type) SELECT '{id}', {}, 'text of {id}', '{source}'", vector(x, y)),
+            &format!(
+                "INSERT INTO embeddings (doc_id, embedding, text, source_type) SELECT '{id}', {}, 'text of {id}', '{source}'",
+                vector(x, y)
+            ),
         );
     }
     let target = target(&db).await;

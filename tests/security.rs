@@ -56,9 +56,12 @@ fn mode(path: &Path) -> u32 {
 fn a_url_parameter_cannot_send_the_password_to_another_server() {
     let fake = Listener::start();
     let dir = data_dir();
-    for redirect in [format!("host=localhost&port={}", fake.port), format!("hostaddr=127.0.0.1&port={}", fake.port), format!("port={}", fake.port)] {
+    for redirect in
+        [format!("host=localhost&port={}", fake.port), format!("hostaddr=127.0.0.1&port={}", fake.port), format!("port={}", fake.port)]
+    {
         let url = format!("postgres://noesis_device@127.0.0.1:5432/noesis?{redirect}");
-        let out = cli(dir.path()).args(["status", "--json", "--database-url", &url]).env("PGPASSWORD", "stored-password-123").output().unwrap();
+        let out =
+            cli(dir.path()).args(["status", "--json", "--database-url", &url]).env("PGPASSWORD", "stored-password-123").output().unwrap();
         assert!(!out.status.success(), "{}", all_output(&out));
         assert_eq!(stdout_json(&out)["error"]["code"], "invalid_database_url", "{}", all_output(&out));
         assert!(all_output(&out).contains("does not accept"), "the error says why: {}", all_output(&out));
@@ -106,7 +109,10 @@ fn tls_left_optional_off_this_machine_is_warned_about() {
     let out = cli(dir.path()).args(["status", "--database-url", &url]).output().unwrap();
     let text = all_output(&out);
     assert!(text.contains("warning:") && text.contains("may go without TLS (sslmode=prefer)"), "{text}");
-    let quiet = cli(dir.path()).args(["status", "--database-url", &format!("postgres://noesis_user@192.0.2.1:{port}/noesis?connect_timeout=1")]).output().unwrap();
+    let quiet = cli(dir.path())
+        .args(["status", "--database-url", &format!("postgres://noesis_user@192.0.2.1:{port}/noesis?connect_timeout=1")])
+        .output()
+        .unwrap();
     assert!(!all_output(&quiet).contains("without TLS"), "the default (require) is not warned about: {}", all_output(&quiet));
 }
 
@@ -187,7 +193,9 @@ async fn one_laptops_device_role_cannot_rewrite_another_laptops_sync_rows() {
     // Laptop B's role tries what made A's next sync revert its edits.
     let mut b = sqlx::PgConnection::connect(&b_url).await.unwrap();
     let moved = b
-        .execute(sqlx::AssertSqlSafe(format!("UPDATE noesis_sync.devices SET last_op_id = 9223372036854775807, last_seen = 'infinity' WHERE device_id = '{victim}'")))
+        .execute(sqlx::AssertSqlSafe(format!(
+            "UPDATE noesis_sync.devices SET last_op_id = 9223372036854775807, last_seen = 'infinity' WHERE device_id = '{victim}'"
+        )))
         .await
         .unwrap();
     assert_eq!(moved.rows_affected(), 0, "another device's row cannot be updated");
@@ -197,22 +205,31 @@ async fn one_laptops_device_role_cannot_rewrite_another_laptops_sync_rows() {
         )))
         .await;
     assert!(claimed.is_err(), "nor claimed through an upsert");
-    let receipts = b.execute(sqlx::AssertSqlSafe(format!("DELETE FROM noesis_sync.push_receipts WHERE device_id = '{victim}'"))).await.unwrap();
+    let receipts =
+        b.execute(sqlx::AssertSqlSafe(format!("DELETE FROM noesis_sync.push_receipts WHERE device_id = '{victim}'"))).await.unwrap();
     assert_eq!(receipts.rows_affected(), 0, "its receipts are not B's to delete");
-    b.execute("INSERT INTO noesis_sync.devices (device_id, name, last_seen) VALUES ('b-own', 'B', 'infinity')").await.expect("B registers itself");
+    b.execute("INSERT INTO noesis_sync.devices (device_id, name, last_seen) VALUES ('b-own', 'B', 'infinity')")
+        .await
+        .expect("B registers itself");
     // A conflict's kept versions are a record: a device may resolve it, not rewrite it.
     support::run_psql(&db.url, "INSERT INTO noesis_sync.conflicts (table_name, row_id, reason, losing_version) VALUES ('memory_cards', 'c1', 'concurrent_edit', '{\"text\": \"the losing text\"}')");
     let rewrite = b.execute("UPDATE noesis_sync.conflicts SET losing_version = '{}'").await;
     assert!(rewrite.is_err(), "the losing version cannot be rewritten");
-    b.execute("UPDATE noesis_sync.conflicts SET resolution = 'keep_winning', resolved_at = now(), resolved_by = 'b-own'").await.expect("a device resolves conflicts");
-    let future = support::run_psql(&db.url, "SELECT last_seen > now() + interval '1 hour' FROM noesis_sync.devices WHERE device_id = 'b-own'");
+    b.execute("UPDATE noesis_sync.conflicts SET resolution = 'keep_winning', resolved_at = now(), resolved_by = 'b-own'")
+        .await
+        .expect("a device resolves conflicts");
+    let future =
+        support::run_psql(&db.url, "SELECT last_seen > now() + interval '1 hour' FROM noesis_sync.devices WHERE device_id = 'b-own'");
     assert_eq!(future.trim(), "f", "no device can hold back pruning with a last_seen in the future");
 
     // A's edits after the attempt arrive, and nothing of A's is reverted.
     a.sqlite("UPDATE memory_cards SET text = 'edited after the attempt' WHERE id = 'c1'");
     a.sqlite(&support::device::card_sql("c2", "new after the attempt"));
     a.sync();
-    assert_eq!(support::run_psql(&db.url, "SELECT string_agg(id || '=' || text, ',' ORDER BY id) FROM memory_cards").trim(), "c1=edited after the attempt,c2=new after the attempt");
+    assert_eq!(
+        support::run_psql(&db.url, "SELECT string_agg(id || '=' || text, ',' ORDER BY id) FROM memory_cards").trim(),
+        "c1=edited after the attempt,c2=new after the attempt"
+    );
 }
 
 /// A fake PostgreSQL that asks every client for its password in clear text
@@ -262,7 +279,11 @@ fn a_server_that_asks_for_the_password_in_clear_text_does_not_get_it() {
     let dir = data_dir();
     for mode in ["prefer", "disable"] {
         let url = format!("postgres://noesis_device@127.0.0.1:{port}/noesis?sslmode={mode}");
-        let out = cli(dir.path()).args(["status", "--json", "--database-url", &url]).env("PGPASSWORD", "Stored-Password-Canary").output().unwrap();
+        let out = cli(dir.path())
+            .args(["status", "--json", "--database-url", &url])
+            .env("PGPASSWORD", "Stored-Password-Canary")
+            .output()
+            .unwrap();
         let text = all_output(&out);
         assert!(text.contains("clear text") && text.contains("was not sent"), "{mode}: {text}");
     }
@@ -286,16 +307,24 @@ async fn a_device_role_cannot_write_as_another_device_or_from_the_far_future() {
         )
     };
     // Claiming laptop A's id for its own writes is refused.
-    let forged = b.execute(sqlx::AssertSqlSafe(format!("BEGIN; SELECT set_config('noesis.device_id', '{victim}', true); {}; COMMIT;", card("forged")))).await;
+    let forged = b
+        .execute(sqlx::AssertSqlSafe(format!(
+            "BEGIN; SELECT set_config('noesis.device_id', '{victim}', true); {}; COMMIT;",
+            card("forged")
+        )))
+        .await;
     let code = forged.as_ref().err().and_then(|e| e.as_database_error()).and_then(|e| e.code()).map(|c| c.to_string());
     assert_eq!(code.as_deref(), Some("42501"), "{forged:?}");
     let _ = b.execute("ROLLBACK").await;
     assert_eq!(support::run_psql(&db.url, "SELECT count(*) FROM memory_cards WHERE id = 'forged'").trim(), "0");
 
     // A far-future clock is brought back to a few minutes past the server's.
-    b.execute(sqlx::AssertSqlSafe(format!("BEGIN; SELECT set_config('noesis.hlc', '999999999999999-000000-b', true); {}; COMMIT;", card("future"))))
-        .await
-        .unwrap();
+    b.execute(sqlx::AssertSqlSafe(format!(
+        "BEGIN; SELECT set_config('noesis.hlc', '999999999999999-000000-b', true); {}; COMMIT;",
+        card("future")
+    )))
+    .await
+    .unwrap();
     let ahead = support::run_psql(
         &db.url,
         "SELECT substr(hlc, 1, 15)::bigint <= (extract(epoch FROM now()) * 1000)::bigint + 300000 FROM noesis_sync.changelog WHERE row_id = 'future'",

@@ -96,7 +96,11 @@ async fn the_server_loads_every_row_the_app_the_agent_and_the_migration_wrote() 
         &db.url,
         &format!("SELECT category || '|' || text || '|' || note FROM mindfile_entries WHERE source_memory_card_id = '{approved_card}'"),
     );
-    assert_eq!(app_entry.trim(), "preferences|Prefers answers with sources|Said so in the planning chat", "the app's mind-file entry reached the server");
+    assert_eq!(
+        app_entry.trim(),
+        "preferences|Prefers answers with sources|Said so in the planning chat",
+        "the app's mind-file entry reached the server"
+    );
     for table in ["memory_cards", "mindfile_entries", "chat_sessions", "documents", "document_chunks"] {
         assert!(read["loaded"][table].as_u64().unwrap() > 0, "nothing of {table} was read: {read}");
     }

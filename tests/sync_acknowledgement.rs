@@ -9,19 +9,11 @@ use support::proxy::{upstream_of, Proxy};
 use support::{all_output, run_psql, Server, TestDb};
 
 fn central_text(db: &TestDb, id: &str) -> String {
-    run_psql(
-        &db.url,
-        &format!("SELECT text FROM memory_cards WHERE id = '{id}'"),
-    )
-    .trim()
-    .to_string()
+    run_psql(&db.url, &format!("SELECT text FROM memory_cards WHERE id = '{id}'")).trim().to_string()
 }
 
 fn central_count(db: &TestDb) -> u64 {
-    run_psql(&db.url, "SELECT count(*) FROM memory_cards")
-        .trim()
-        .parse()
-        .unwrap()
+    run_psql(&db.url, "SELECT count(*) FROM memory_cards").trim().parse().unwrap()
 }
 
 /// Copies a device's data folder (no process has it open).
@@ -54,62 +46,28 @@ async fn a_push_whose_answer_was_lost_does_not_revert_another_writers_edit() {
     laptop.sync();
     laptop.sqlite(&card_sql("c", "t0"));
     laptop.sync();
-    run_psql(
-        &db.url,
-        "UPDATE memory_cards SET text = 't1' WHERE id = 'c'",
-    );
+    run_psql(&db.url, "UPDATE memory_cards SET text = 't1' WHERE id = 'c'");
 
     // One edit of the card, 499 new cards, another edit of it: the first
     // batch of 500 changes holds the first edit, the second the last.
     laptop.sqlite("UPDATE memory_cards SET category = 'vocabulary' WHERE id = 'c'");
-    let inserts: String = (0..499)
-        .map(|i| card_sql(&format!("n{i}"), "new"))
-        .collect();
+    let inserts: String = (0..499).map(|i| card_sql(&format!("n{i}"), "new")).collect();
     laptop.sqlite(&format!("BEGIN; {inserts} COMMIT;"));
     laptop.sqlite("UPDATE memory_cards SET scope = 'project' WHERE id = 'c'");
 
     proxy.cut_after_next_commit();
     let cut = laptop.cli().args(["sync", "--json"]).output().unwrap();
-    assert!(
-        !cut.status.success(),
-        "the sync lost its connection: {}",
-        all_output(&cut)
-    );
+    assert!(!cut.status.success(), "the sync lost its connection: {}", all_output(&cut));
     assert!(proxy.commit_cut_done(), "the push committed before the cut");
-    assert_eq!(
-        central_count(&db),
-        500,
-        "the first batch was committed, the second not sent"
-    );
+    assert_eq!(central_count(&db), 500, "the first batch was committed, the second not sent");
 
     let report = laptop.sync();
-    assert_eq!(
-        central_text(&db, "c"),
-        "t1",
-        "the other writer's text was reverted by the retried push: {report}"
-    );
-    let row = run_psql(
-        &db.url,
-        "SELECT category || ' ' || scope FROM memory_cards WHERE id = 'c'",
-    );
-    assert_eq!(
-        row.trim(),
-        "vocabulary project",
-        "the laptop's own edits reached the server"
-    );
-    assert_eq!(
-        laptop
-            .sqlite("SELECT text FROM memory_cards WHERE id = 'c'")
-            .trim(),
-        "t1",
-        "the laptop shows the other writer's text"
-    );
+    assert_eq!(central_text(&db, "c"), "t1", "the other writer's text was reverted by the retried push: {report}");
+    let row = run_psql(&db.url, "SELECT category || ' ' || scope FROM memory_cards WHERE id = 'c'");
+    assert_eq!(row.trim(), "vocabulary project", "the laptop's own edits reached the server");
+    assert_eq!(laptop.sqlite("SELECT text FROM memory_cards WHERE id = 'c'").trim(), "t1", "the laptop shows the other writer's text");
     assert_eq!(central_count(&db), 500);
-    assert_eq!(
-        laptop.sqlite("SELECT count(*) FROM sync_outbox").trim(),
-        "0",
-        "nothing left to send"
-    );
+    assert_eq!(laptop.sqlite("SELECT count(*) FROM sync_outbox").trim(), "0", "nothing left to send");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -141,45 +99,20 @@ async fn a_data_folder_restored_from_a_backup_loses_no_new_edit() {
     let backup = tempfile::tempdir().unwrap();
     copy_folder(laptop.dir.path(), backup.path());
 
-    laptop.sqlite(&format!(
-        "{}{}",
-        card_sql("r-2", "two"),
-        card_sql("r-3", "three")
-    ));
+    laptop.sqlite(&format!("{}{}", card_sql("r-2", "two"), card_sql("r-3", "three")));
     laptop.sync();
     restore_folder(&laptop, backup.path());
     laptop.sqlite(&card_sql("r-4", "four"));
     let report = laptop.sync();
 
-    assert_eq!(
-        central_text(&db, "r-4"),
-        "four",
-        "the edit made after the restore reached the server: {report}"
-    );
+    assert_eq!(central_text(&db, "r-4"), "four", "the edit made after the restore reached the server: {report}");
     assert_eq!(central_count(&db), 4);
-    assert_eq!(
-        laptop
-            .sqlite("SELECT group_concat(id, ' ') FROM (SELECT id FROM memory_cards ORDER BY id)")
-            .trim(),
-        "r-1 r-2 r-3 r-4"
-    );
-    assert!(
-        report["push"]["identity_renewed"]
-            .as_str()
-            .is_some_and(|why| why.contains("restored")),
-        "{report}"
-    );
+    assert_eq!(laptop.sqlite("SELECT group_concat(id, ' ') FROM (SELECT id FROM memory_cards ORDER BY id)").trim(), "r-1 r-2 r-3 r-4");
+    assert!(report["push"]["identity_renewed"].as_str().is_some_and(|why| why.contains("restored")), "{report}");
     let status = laptop.status();
-    assert!(
-        status["identity_renewal"]["reason"].as_str().is_some(),
-        "status says the folder took a new identity: {status}"
-    );
+    assert!(status["identity_renewal"]["reason"].as_str().is_some(), "status says the folder took a new identity: {status}");
     let out = laptop.cli().arg("status").output().unwrap();
-    assert!(
-        all_output(&out).contains("new device identity"),
-        "{}",
-        all_output(&out)
-    );
+    assert!(all_output(&out).contains("new device identity"), "{}", all_output(&out));
 }
 
 #[tokio::test]
@@ -198,23 +131,12 @@ async fn a_data_folder_copied_to_a_second_mac_keeps_both_macs_edits() {
     new_mac.sync();
     old_mac.sync();
 
-    assert_eq!(
-        central_text(&db, "new-1"),
-        "typed on the new mac",
-        "the copy's edit reached the server"
-    );
+    assert_eq!(central_text(&db, "new-1"), "typed on the new mac", "the copy's edit reached the server");
     assert_eq!(central_text(&db, "old-1"), "typed on the old mac");
     for mac in [&old_mac, &new_mac] {
-        assert_eq!(
-            mac.sqlite("SELECT count(*) FROM memory_cards").trim(),
-            "3",
-            "each mac has every card"
-        );
+        assert_eq!(mac.sqlite("SELECT count(*) FROM memory_cards").trim(), "3", "each mac has every card");
     }
-    let ids = run_psql(
-        &db.url,
-        "SELECT count(DISTINCT device_id) FROM noesis_sync.devices",
-    );
+    let ids = run_psql(&db.url, "SELECT count(DISTINCT device_id) FROM noesis_sync.devices");
     assert_eq!(ids.trim(), "2", "the two macs now sync as two devices");
 }
 

@@ -72,8 +72,16 @@ async fn a_pull_of_several_full_batches_keeps_an_unpushed_edit_and_leaves_pulled
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         report = pull::pull(&mut cache, &mut conn, &target, &device, &Cancel::default()).await.unwrap();
     }
-    assert_eq!(laptop.sqlite("SELECT text FROM memory_cards WHERE id = 'mine'").trim(), "edited offline", "a pull overwrote an unpushed edit");
-    assert_eq!(laptop.sqlite("SELECT count(*) FROM sync_outbox").trim(), "1", "pulled rows were queued to be pushed back, or the local edit was lost");
+    assert_eq!(
+        laptop.sqlite("SELECT text FROM memory_cards WHERE id = 'mine'").trim(),
+        "edited offline",
+        "a pull overwrote an unpushed edit"
+    );
+    assert_eq!(
+        laptop.sqlite("SELECT count(*) FROM sync_outbox").trim(),
+        "1",
+        "pulled rows were queued to be pushed back, or the local edit was lost"
+    );
     let found = laptop.sqlite("SELECT count(*) FROM memory_cards_fts WHERE memory_cards_fts MATCH 'zebra'");
     assert_eq!(found.trim(), bulk.to_string(), "search misses pulled cards");
     assert_eq!(

@@ -36,15 +36,18 @@ async fn a_message_appended_during_a_merging_push_keeps_the_servers_message() {
     let laptop = Device::new(&db.url);
     laptop.sync();
     assert_eq!(cache_texts(&laptop), ["a"]);
-    run_psql(
-        &db.url,
-        r#"UPDATE chat_sessions SET messages = messages || '[{"role": "assistant", "text": "r1"}]' WHERE id = 's1'"#,
-    );
+    run_psql(&db.url, r#"UPDATE chat_sessions SET messages = messages || '[{"role": "assistant", "text": "r1"}]' WHERE id = 's1'"#);
     append_in_cache(&laptop, "user", "l1");
 
     let mut holder = db.connect().await;
     sqlx::raw_sql("BEGIN; LOCK TABLE chat_sessions IN SHARE MODE").execute(&mut holder).await.unwrap();
-    let push = laptop.cli().args(["sync", "--json", "--wait", "120"]).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let push = laptop
+        .cli()
+        .args(["sync", "--json", "--wait", "120"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
     let blocked = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE '%chat_sessions%'";
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while run_psql(&db.url, blocked).trim() != "1" {

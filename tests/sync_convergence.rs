@@ -73,8 +73,11 @@ fn apply_local(cache: &Cache, op: &Op) {
             .unwrap();
         }
         Op::Edit { card, field, value, .. } => {
-            conn.execute(&format!("UPDATE memory_cards SET {} = ?2 WHERE id = ?1", FIELDS[field]), rusqlite::params![CARD_IDS[card], field_text(field, value)])
-                .unwrap();
+            conn.execute(
+                &format!("UPDATE memory_cards SET {} = ?2 WHERE id = ?1", FIELDS[field]),
+                rusqlite::params![CARD_IDS[card], field_text(field, value)],
+            )
+            .unwrap();
         }
         Op::Delete { card, .. } => {
             conn.execute("DELETE FROM memory_cards WHERE id = ?1", [CARD_IDS[card]]).unwrap();
@@ -92,16 +95,16 @@ fn apply_local(cache: &Cache, op: &Op) {
 
 fn field_value(cache: &Cache, id: &str, field: &str) -> Option<String> {
     use rusqlite::OptionalExtension;
-    cache
-        .connection()
-        .query_row(&format!("SELECT {field} FROM memory_cards WHERE id = ?1"), [id], |r| r.get(0))
-        .optional()
-        .unwrap()
+    cache.connection().query_row(&format!("SELECT {field} FROM memory_cards WHERE id = ?1"), [id], |r| r.get(0)).optional().unwrap()
 }
 
 fn device_of(op: &Op) -> usize {
     match *op {
-        Op::Create { device, .. } | Op::Edit { device, .. } | Op::Delete { device, .. } | Op::Append { device, .. } | Op::Sync { device } => device,
+        Op::Create { device, .. }
+        | Op::Edit { device, .. }
+        | Op::Delete { device, .. }
+        | Op::Append { device, .. }
+        | Op::Sync { device } => device,
     }
 }
 
@@ -164,7 +167,8 @@ async fn run_case(ops: Vec<Op>) -> Result<(), TestCaseError> {
             prop_assert_eq!(cache.table_checksum(spec).unwrap(), central.clone(), "device {} differs on {}", i, spec.name);
         }
     }
-    let messages: String = sqlx::query_scalar("SELECT messages::text FROM chat_sessions WHERE id = 's1'").fetch_one(&mut conn).await.unwrap();
+    let messages: String =
+        sqlx::query_scalar("SELECT messages::text FROM chat_sessions WHERE id = 's1'").fetch_one(&mut conn).await.unwrap();
     // No card edit vanished without trace: each written value is final, or in a
     // conflict's losing version, or was knowingly replaced by a later edit.
     let losing_cards: Vec<serde_json::Value> = sqlx::query_scalar(
@@ -177,16 +181,21 @@ async fn run_case(ops: Vec<Op>) -> Result<(), TestCaseError> {
         if replaced.contains(&(id.clone(), field.clone(), value.clone())) {
             continue;
         }
-        let final_value: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT {field} FROM memory_cards WHERE id = $1")))
-            .bind(id)
-            .fetch_optional(&mut conn)
-            .await
-            .unwrap()
-            .flatten();
+        let final_value: Option<String> =
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT {field} FROM memory_cards WHERE id = $1")))
+                .bind(id)
+                .fetch_optional(&mut conn)
+                .await
+                .unwrap()
+                .flatten();
         let in_conflict = losing_cards.iter().any(|l| l["id"] == id.as_str() && l[field.as_str()] == value.as_str());
         prop_assert!(
             final_value.as_deref() == Some(value.as_str()) || in_conflict,
-            "{}.{} = {:?} was lost (final {:?})", id, field, value, final_value
+            "{}.{} = {:?} was lost (final {:?})",
+            id,
+            field,
+            value,
+            final_value
         );
     }
     // Every message appended anywhere is in the session itself, as many

@@ -22,9 +22,11 @@ async fn an_edit_on_one_laptop_reaches_the_other_and_deletes_follow() {
     a.sync();
     b.sync();
     a.sqlite(&card_sql("c1", "written on the studio"));
-    a.sqlite("INSERT INTO documents (id, created_at, filename, filepath, file_type, file_size, file_hash, status, tags)
+    a.sqlite(
+        "INSERT INTO documents (id, created_at, filename, filepath, file_type, file_size, file_hash, status, tags)
               VALUES ('d1', '2025-01-01T00:00:00Z', 'paper.pdf', '/p.pdf', 'pdf', 10, 'h', 'indexed', '[\"ml\"]');
-              INSERT INTO document_chunks (id, document_id, chunk_index, text) VALUES ('k1', 'd1', 0, 'chunk text');");
+              INSERT INTO document_chunks (id, document_id, chunk_index, text) VALUES ('k1', 'd1', 0, 'chunk text');",
+    );
     let pushed = a.sync();
     assert_eq!(pushed["push"]["written"], 3, "{pushed}");
     let pulled = b.sync();
@@ -87,7 +89,10 @@ async fn a_null_the_python_servers_looser_schema_allows_does_not_stop_the_pull()
     for d in [&a, &b] {
         let report = d.sync();
         assert_eq!(report["pull"]["applied"], 3, "every row arrives, the ones with NULLs too: {report}");
-        assert_eq!(d.sqlite("SELECT quote(title) || ' ' || updated_at FROM chat_sessions WHERE id = 'untitled'").trim(), "'' 1970-01-01T00:00:00.000000Z");
+        assert_eq!(
+            d.sqlite("SELECT quote(title) || ' ' || updated_at FROM chat_sessions WHERE id = 'untitled'").trim(),
+            "'' 1970-01-01T00:00:00.000000Z"
+        );
         assert_eq!(d.sqlite("SELECT file_size || ' ' || quote(file_type) FROM documents").trim(), "0 ''");
     }
     assert_converged(&[&a, &b]);
@@ -193,11 +198,18 @@ async fn an_edit_racing_a_delete_survives_with_the_delete_noted() {
 async fn messages_appended_on_two_laptops_are_all_kept() {
     let db = TestDb::with_schema().await;
     let (a, b) = (Device::new(&db.url), Device::new(&db.url));
-    run_psql(&db.url, "INSERT INTO chat_sessions VALUES ('s1', 'Chat', '2025-01-01', '2025-01-01', '[{\"role\": \"user\", \"text\": \"q\"}]')");
+    run_psql(
+        &db.url,
+        "INSERT INTO chat_sessions VALUES ('s1', 'Chat', '2025-01-01', '2025-01-01', '[{\"role\": \"user\", \"text\": \"q\"}]')",
+    );
     a.sync();
     b.sync();
-    a.sqlite("UPDATE chat_sessions SET messages = json_insert(messages, '$[#]', json_object('role', 'user', 'text', 'from A')) WHERE id = 's1'");
-    b.sqlite("UPDATE chat_sessions SET messages = json_insert(messages, '$[#]', json_object('role', 'user', 'text', 'from B')) WHERE id = 's1'");
+    a.sqlite(
+        "UPDATE chat_sessions SET messages = json_insert(messages, '$[#]', json_object('role', 'user', 'text', 'from A')) WHERE id = 's1'",
+    );
+    b.sqlite(
+        "UPDATE chat_sessions SET messages = json_insert(messages, '$[#]', json_object('role', 'user', 'text', 'from B')) WHERE id = 's1'",
+    );
     a.sync();
     let report = b.sync();
     assert_eq!(report["push"]["conflicts"], 0, "appends are not conflicts: {report}");
@@ -273,7 +285,11 @@ async fn the_changelog_is_pruned_behind_active_devices_and_an_expired_device_res
 
     let back = b.sync();
     assert_eq!(back["pull"]["resynced"], true, "the returning device is told to resync: {back}");
-    assert_eq!(b.sqlite("SELECT group_concat(id, ',') FROM (SELECT id FROM memory_cards ORDER BY id)").trim(), "c2,c3", "it missed nothing, including the delete");
+    assert_eq!(
+        b.sqlite("SELECT group_concat(id, ',') FROM (SELECT id FROM memory_cards ORDER BY id)").trim(),
+        "c2,c3",
+        "it missed nothing, including the delete"
+    );
     assert_converged(&[&a, &b]);
 }
 
@@ -300,7 +316,10 @@ async fn embeddings_are_pulled_only_after_opting_in_and_stored_as_f32_blobs() {
     a.sync();
     assert_eq!(a.sqlite("SELECT count(*) FROM embeddings").trim(), "0");
     a.cli().args(["embeddings", "off"]).output().unwrap();
-    run_psql(&db.url, "INSERT INTO embeddings (doc_id, embedding, text, source_type) SELECT 'e2', array_fill(0.1::real, ARRAY[768])::vector, 't', 'x'");
+    run_psql(
+        &db.url,
+        "INSERT INTO embeddings (doc_id, embedding, text, source_type) SELECT 'e2', array_fill(0.1::real, ARRAY[768])::vector, 't', 'x'",
+    );
     a.sync();
     assert_eq!(a.sqlite("SELECT count(*) FROM embeddings").trim(), "0", "opted out again");
 }
@@ -331,7 +350,8 @@ async fn a_sync_waits_for_changes_held_back_by_an_older_server_transaction() {
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let holding = "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%/* held */%' AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()";
+    let holding =
+        "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%/* held */%' AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()";
     while run_psql(&db.url, holding).trim() != "1" {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }

@@ -74,7 +74,9 @@ async fn the_agent_reconnects_after_the_server_drops_its_connections() {
     let database = url::Url::parse(&db.url).unwrap().path().trim_start_matches('/').to_string();
     run_psql(
         &db.url,
-        &format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'noesis-sync' AND datname = '{database}'"),
+        &format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'noesis-sync' AND datname = '{database}'"
+        ),
     );
     run_psql(&db.url, &card_sql("after-restart", "written while the agent reconnected"));
     eventually("the write made during the reconnect arriving", || {
@@ -135,7 +137,11 @@ async fn the_agent_rides_out_a_real_server_restart_and_outage() {
     studio.sync();
     assert_eq!(laptop.sqlite("SELECT count(*) FROM sync_outbox").trim(), "0", "nothing the laptop wrote is left unsent");
     assert_eq!(
-        run_psql(&url, "SELECT count(*) FROM (SELECT row_id FROM noesis_sync.changelog WHERE op = 'I' GROUP BY row_id HAVING count(*) > 1) d").trim(),
+        run_psql(
+            &url,
+            "SELECT count(*) FROM (SELECT row_id FROM noesis_sync.changelog WHERE op = 'I' GROUP BY row_id HAVING count(*) > 1) d"
+        )
+        .trim(),
         "0",
         "no card was inserted twice"
     );
@@ -196,7 +202,11 @@ async fn a_push_cut_midway_is_retried_without_duplicates() {
     laptop.sync();
     assert_eq!(run_psql(&db.url, "SELECT count(*) FROM memory_cards").trim(), "3000", "every card arrived");
     assert_eq!(
-        run_psql(&db.url, "SELECT count(*) FROM (SELECT row_id FROM noesis_sync.changelog WHERE op = 'I' GROUP BY row_id HAVING count(*) > 1) d").trim(),
+        run_psql(
+            &db.url,
+            "SELECT count(*) FROM (SELECT row_id FROM noesis_sync.changelog WHERE op = 'I' GROUP BY row_id HAVING count(*) > 1) d"
+        )
+        .trim(),
         "0",
         "no card was inserted twice"
     );

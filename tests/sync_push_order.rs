@@ -62,7 +62,11 @@ async fn a_chunk_whose_document_is_nowhere_waits_with_a_reason_and_goes_when_it_
     let reason = a.sqlite("SELECT reason FROM sync_rejected WHERE row_id = 'k1'");
     assert!(reason.contains("documents") && reason.contains("d-later"), "the reason names what it waits for: {reason}");
     let again = a.sync();
-    assert_eq!((again["push"]["written"].as_u64(), again["push"]["waiting"].as_u64()), (Some(0), Some(0)), "a sync with the parent still missing sends nothing again: {again}");
+    assert_eq!(
+        (again["push"]["written"].as_u64(), again["push"]["waiting"].as_u64()),
+        (Some(0), Some(0)),
+        "a sync with the parent still missing sends nothing again: {again}"
+    );
 
     // The document is written on another device; once it reaches this one, the chunk goes.
     b.sqlite(&document_sql("d-later", "indexed"));
@@ -82,7 +86,7 @@ async fn deleting_a_document_with_its_chunks_reaches_the_server() {
     a.sqlite("DELETE FROM documents WHERE id = 'd1'; DELETE FROM document_chunks WHERE document_id = 'd1';");
     let report = a.sync();
     assert_eq!(report["push"]["rejected"], 0, "{report}");
-    assert_eq!(run_psql(&db.url, "SELECT count(*) FROM documents").trim() , "0");
+    assert_eq!(run_psql(&db.url, "SELECT count(*) FROM documents").trim(), "0");
     assert_eq!(run_psql(&db.url, "SELECT count(*) FROM document_chunks").trim(), "0");
 }
 

@@ -57,7 +57,10 @@ async fn a_server_value_the_engine_cannot_read_is_set_aside_named_and_the_pull_g
     assert_eq!(a.sqlite("SELECT id FROM memory_cards WHERE id IN ('fine', 'huge', 'deep') ORDER BY id").trim(), "fine", "the rest arrives");
     let status = a.status();
     let listed = serde_json::to_string(&status["unreadable_central"]).unwrap();
-    assert!(listed.contains("huge") && listed.contains("deep") && listed.contains("provenance"), "status names the rows and the column: {listed}");
+    assert!(
+        listed.contains("huge") && listed.contains("deep") && listed.contains("provenance"),
+        "status names the rows and the column: {listed}"
+    );
     assert!(listed.contains("correct it on the server"), "and what to do: {listed}");
     assert!(listed.contains("1501 levels deep"), "the deep one says how deep: {listed}");
 
@@ -106,10 +109,22 @@ async fn json_nested_hundreds_of_levels_deep_syncs_both_ways_unchanged() {
     let held = a.sqlite("SELECT row_id || ': ' || reason FROM sync_rejected");
     assert!(held.starts_with("too-deep: ") && held.contains("levels deep") && held.contains("1000"), "{held}");
 
-    let on_server = |id: &str| run_psql(&db.url, &format!("SELECT provenance = '{}'::jsonb FROM memory_cards WHERE id = '{id}'", provenance(if id == "local-deep" { 800 } else { 900 })));
+    let on_server = |id: &str| {
+        run_psql(
+            &db.url,
+            &format!(
+                "SELECT provenance = '{}'::jsonb FROM memory_cards WHERE id = '{id}'",
+                provenance(if id == "local-deep" { 800 } else { 900 })
+            ),
+        )
+    };
     assert_eq!(on_server("local-deep").trim(), "t", "the server holds the local value unchanged");
     let from_server = a.sqlite("SELECT provenance FROM memory_cards WHERE id = 'server-deep'");
-    assert_eq!(serde_json::from_str::<serde_json::Value>(&from_server.trim().replace(&nested(900), "0")).unwrap()["sources"][0]["tree"], 0, "shape kept");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&from_server.trim().replace(&nested(900), "0")).unwrap()["sources"][0]["tree"],
+        0,
+        "shape kept"
+    );
     assert!(from_server.contains(&nested(900)), "the psql value arrived whole");
 
     b.sync();
@@ -167,7 +182,8 @@ async fn values_the_server_would_misread_are_held_back_not_pushed() {
     assert_eq!(a.sqlite("SELECT created_at FROM memory_cards WHERE id = 'when'").trim(), "yesterday", "the local row is kept as written");
     let status = String::from_utf8(a.cli().arg("status").output().unwrap().stdout).unwrap();
     assert!(
-        status.contains("Not accepted: 3 local change(s)") && status.contains(r#"  memory_cards when: memory_cards.created_at holds "yesterday""#),
+        status.contains("Not accepted: 3 local change(s)")
+            && status.contains(r#"  memory_cards when: memory_cards.created_at holds "yesterday""#),
         "status lists what was not accepted and why:\n{status}"
     );
     // Fixed, the row goes; the others stay held back.
@@ -184,8 +200,10 @@ async fn the_agent_reports_changes_not_accepted_and_the_cache_lists_them() {
     let db = TestDb::with_schema().await;
     let a = Device::new(&db.url);
     a.sync();
-    a.sqlite("INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
-              VALUES ('when', 'yesterday', 'preferences', 'global', 'a relative date', 'pending', '{\"reason\": \"written by a test\"}');");
+    a.sqlite(
+        "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
+              VALUES ('when', 'yesterday', 'preferences', 'global', 'a relative date', 'pending', '{\"reason\": \"written by a test\"}');",
+    );
     let target = ServerTarget::resolve(&noesis_engine::DatabaseUrl::parse(&db.url).unwrap()).unwrap();
     let agent = start_agent(AgentConfig::new(a.dir.path().to_path_buf(), target)).unwrap();
     let mut status = agent.status();
@@ -204,7 +222,11 @@ async fn the_agent_reports_changes_not_accepted_and_the_cache_lists_them() {
     let listed = cache.rejected_changes(10).unwrap();
     assert_eq!(listed.len(), 1, "{listed:?}");
     assert_eq!((listed[0].table_name.as_str(), listed[0].row_id.as_str()), ("memory_cards", "when"));
-    assert!(listed[0].reason.contains("created_at") && listed[0].reason.contains("yesterday"), "the reason names the column and the value: {}", listed[0].reason);
+    assert!(
+        listed[0].reason.contains("created_at") && listed[0].reason.contains("yesterday"),
+        "the reason names the column and the value: {}",
+        listed[0].reason
+    );
 }
 
 #[tokio::test]
@@ -215,16 +237,22 @@ async fn a_row_the_noesis_server_could_not_read_is_held_back_with_what_is_allowe
     // What the app's "New card" used to write, and a card inserted without
     // provenance, which takes the cache column's default `{}`: either one on
     // the server stops its listing of every card and its start-up.
-    a.sqlite(r#"INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance) VALUES
+    a.sqlite(
+        r#"INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance) VALUES
               ('app', '2025-01-01T00:00:00Z', 'fact', 'global', 'made in the app', 'pending', '{"source":"noesis-desktop"}');
               INSERT INTO memory_cards (id, created_at, category, scope, text, approval) VALUES
               ('bare', '2025-01-01T00:00:00Z', 'preferences', 'work', 'no provenance', 'archived');
               INSERT INTO chat_sessions (id, title, created_at, updated_at, messages) VALUES
-              ('chat', 't', '2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z', '[{"role": "user"}]');"#);
+              ('chat', 't', '2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z', '[{"role": "user"}]');"#,
+    );
     a.sqlite(&card_sql("good", "goes through"));
     let report = a.sync();
     assert_eq!((report["push"]["rejected"].as_u64(), report["push"]["written"].as_u64()), (Some(3), Some(1)), "{report}");
-    assert_eq!(run_psql(&db.url, "SELECT string_agg(id, ',') FROM memory_cards").trim(), "good", "nothing the server cannot read reached it");
+    assert_eq!(
+        run_psql(&db.url, "SELECT string_agg(id, ',') FROM memory_cards").trim(),
+        "good",
+        "nothing the server cannot read reached it"
+    );
     assert_eq!(run_psql(&db.url, "SELECT count(*) FROM chat_sessions").trim(), "0");
     let reasons = a.sqlite("SELECT row_id || ': ' || reason FROM sync_rejected ORDER BY row_id");
     for expected in [
@@ -237,9 +265,11 @@ async fn a_row_the_noesis_server_could_not_read_is_held_back_with_what_is_allowe
         assert!(reasons.contains(expected), "{expected} missing from:\n{reasons}");
     }
     // Fixed, the rows go.
-    a.sqlite(r#"UPDATE memory_cards SET category = 'vocabulary', provenance = '{"reason": "typed in"}' WHERE id = 'app';
+    a.sqlite(
+        r#"UPDATE memory_cards SET category = 'vocabulary', provenance = '{"reason": "typed in"}' WHERE id = 'app';
               UPDATE memory_cards SET scope = 'project', approval = 'rejected', provenance = '{"reason": "typed in"}' WHERE id = 'bare';
-              UPDATE chat_sessions SET messages = '[{"role": "user", "text": "hello"}]';"#);
+              UPDATE chat_sessions SET messages = '[{"role": "user", "text": "hello"}]';"#,
+    );
     let report = a.sync();
     assert_eq!(report["push"]["written"].as_u64(), Some(3), "{report}");
     assert_eq!(a.sqlite("SELECT count(*) FROM sync_rejected").trim(), "0");
@@ -298,9 +328,16 @@ async fn a_value_the_server_would_store_changed_is_held_back_not_converted() {
     );
     let report = a.sync();
     assert_eq!(report["push"]["rejected"], 3, "{report}");
-    assert_eq!(run_psql(&db.url, "SELECT count(*) FROM memory_cards WHERE id IN ('blob-text', 'minus-zero')").trim(), "0", "no changed value reached the server");
+    assert_eq!(
+        run_psql(&db.url, "SELECT count(*) FROM memory_cards WHERE id IN ('blob-text', 'minus-zero')").trim(),
+        "0",
+        "no changed value reached the server"
+    );
     let reasons = a.sqlite("SELECT row_id || ': ' || reason FROM sync_rejected ORDER BY row_id");
     assert!(reasons.contains("blob-text: memory_cards.text holds a BLOB of 5 bytes"), "{reasons}");
     assert!(reasons.contains("d1: documents.file_size holds the number 2.5"), "{reasons}");
-    assert!(reasons.contains("minus-zero: memory_cards.provenance holds") && reasons.contains("-0.0 that the server would store as 0.0"), "{reasons}");
+    assert!(
+        reasons.contains("minus-zero: memory_cards.provenance holds") && reasons.contains("-0.0 that the server would store as 0.0"),
+        "{reasons}"
+    );
 }

@@ -130,7 +130,8 @@ async fn a_database_restored_from_a_dump_is_read_from_the_start() {
 /// The cache migrations an older Noesis shipped, as files of this source tree.
 fn older_cache(path: &Path, version: usize) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../engine/src/cache/migrations");
-    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "sql")).collect();
+    let mut files: Vec<_> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "sql")).collect();
     files.sort();
     let mut sql = String::new();
     for f in &files[..version] {

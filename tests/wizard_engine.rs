@@ -10,9 +10,9 @@ use std::time::Duration;
 use noesis_engine::cache::Cache;
 use noesis_engine::central::{diagnose, schema_plan, Diagnosis, Problem, ServerTarget};
 use noesis_engine::legacy::discover::{recorded_runs, rejects};
-use noesis_test_support::generate::GenerateSpec;
 use noesis_engine::legacy::{BatchLimits, MigrateOptions, MigrateReport, MigrationHandle, ProgressEvent};
 use noesis_engine::DatabaseUrl;
+use noesis_test_support::generate::GenerateSpec;
 use support::legacy::LegacyStore;
 use support::{data_dir, run_psql, with_database, Server, TestDb};
 
@@ -92,7 +92,10 @@ async fn a_role_without_rights_is_told_which_grant_it_needs() {
     let d = diagnosis(&as_role).await;
     only(&d, Problem::PrivilegesMissing);
     assert!(d.findings.iter().any(|f| f.message.contains("GRANT SELECT, INSERT, UPDATE, DELETE")), "{d:?}");
-    run_psql(&db.url, &format!("REVOKE CONNECT ON DATABASE {} FROM PUBLIC", url::Url::parse(&db.url).unwrap().path().trim_start_matches('/')));
+    run_psql(
+        &db.url,
+        &format!("REVOKE CONNECT ON DATABASE {} FROM PUBLIC", url::Url::parse(&db.url).unwrap().path().trim_start_matches('/')),
+    );
     only(&diagnosis(&as_role).await, Problem::PrivilegesMissing);
     run_psql(&db.url, &format!("DROP OWNED BY {role}; DROP ROLE {role}"));
 }

@@ -77,7 +77,9 @@ async fn bench(args: &BenchArgs, admin: &ServerTarget, work: &Path) -> anyhow::R
         let (legacy, spec) = (legacy.clone(), spec.clone());
         tokio::task::spawn_blocking(move || generate(&legacy, &spec)).await??;
     }
-    let store_mb = (file_size(&legacy.join("data/memory/memory_cards.sqlite3")) + file_size(&legacy.join("data/documents/documents.sqlite3"))) as f64 / 1e6;
+    let store_mb = (file_size(&legacy.join("data/memory/memory_cards.sqlite3"))
+        + file_size(&legacy.join("data/documents/documents.sqlite3"))) as f64
+        / 1e6;
     let total_rows = (spec.cards + spec.sessions + spec.mindfile + spec.documents + spec.chunks) as u64;
     eprintln!("generated {total_rows} legacy rows ({store_mb:.0} MB) in {:.1} s", gen_started.elapsed().as_secs_f64());
 
@@ -108,10 +110,8 @@ async fn compare(
     total_rows: u64,
     store_mb: f64,
 ) -> anyhow::Result<()> {
-    let targets: Vec<ServerTarget> = names
-        .iter()
-        .map(|n| ServerTarget::exact(admin.url().with_database(n).with_password(admin.url().password().cloned())))
-        .collect();
+    let targets: Vec<ServerTarget> =
+        names.iter().map(|n| ServerTarget::exact(admin.url().with_database(n).with_password(admin.url().password().cloned()))).collect();
     for t in &targets {
         central::setup(t).await?;
     }
@@ -184,8 +184,24 @@ async fn compare(
     }
     println!("legacy store: {total_rows} rows, {store_mb:.0} MB (cards, sessions with messages, mind-file, documents, chunks)");
     println!("{:<44} {:>10} {:>10} {:>12} {:>12}  all runs (s)", "method", "rows", "seconds", "rows/s", "peak RSS");
-    println!("{:<44} {:>10} {:>10.1} {:>12.0} {:>9.0} MB  {}", "noesis-sync migrate (snapshot+COPY+merge)", total_rows, migrate_s, migrate_rate, peak(&migrates), all(&migrates));
-    println!("{:<44} {:>10} {:>10.1} {:>12.0} {:>9.0} MB  {}", "psql \\copy of the same rows", total_rows, copy_s, copy_rate, peak(&copies), all(&copies));
+    println!(
+        "{:<44} {:>10} {:>10.1} {:>12.0} {:>9.0} MB  {}",
+        "noesis-sync migrate (snapshot+COPY+merge)",
+        total_rows,
+        migrate_s,
+        migrate_rate,
+        peak(&migrates),
+        all(&migrates)
+    );
+    println!(
+        "{:<44} {:>10} {:>10.1} {:>12.0} {:>9.0} MB  {}",
+        "psql \\copy of the same rows",
+        total_rows,
+        copy_s,
+        copy_rate,
+        peak(&copies),
+        all(&copies)
+    );
     println!(
         "{:<44} {:>10} {:>10.1} {:>12.0} {:>12}",
         format!("row-by-row INSERT, 1 tx/row (sample {sampled})"),
@@ -194,9 +210,23 @@ async fn compare(
         row_rate,
         "n/a"
     );
-    println!("{:<44} {:>10} {:>10.1} {:>12.0} {:>9.0} MB", "noesis-sync verify (re-read + digests)", total_rows, verify.seconds, total_rows as f64 / verify.seconds, verify.peak_rss_mb);
-    println!("best of {} interleaved runs each; row-by-row seconds are extrapolated from the {sampled}-row sample ({row_secs:.1} s)", migrates.len());
-    println!("migrate reaches {:.0}% of the \\copy rate and {:.0}x the row-by-row rate", 100.0 * migrate_rate / copy_rate, migrate_rate / row_rate);
+    println!(
+        "{:<44} {:>10} {:>10.1} {:>12.0} {:>9.0} MB",
+        "noesis-sync verify (re-read + digests)",
+        total_rows,
+        verify.seconds,
+        total_rows as f64 / verify.seconds,
+        verify.peak_rss_mb
+    );
+    println!(
+        "best of {} interleaved runs each; row-by-row seconds are extrapolated from the {sampled}-row sample ({row_secs:.1} s)",
+        migrates.len()
+    );
+    println!(
+        "migrate reaches {:.0}% of the \\copy rate and {:.0}x the row-by-row rate",
+        100.0 * migrate_rate / copy_rate,
+        migrate_rate / row_rate
+    );
     Ok(())
 }
 
@@ -231,8 +261,12 @@ async fn row_by_row(from: &ServerTarget, to: &ServerTarget, sample: usize) -> an
     for (table, row) in &rows {
         let sql = match *table {
             "memory_cards" => "INSERT INTO memory_cards SELECT * FROM jsonb_populate_record(NULL::memory_cards, $1) ON CONFLICT DO NOTHING",
-            "chat_sessions" => "INSERT INTO chat_sessions SELECT * FROM jsonb_populate_record(NULL::chat_sessions, $1) ON CONFLICT DO NOTHING",
-            "mindfile_entries" => "INSERT INTO mindfile_entries SELECT * FROM jsonb_populate_record(NULL::mindfile_entries, $1) ON CONFLICT DO NOTHING",
+            "chat_sessions" => {
+                "INSERT INTO chat_sessions SELECT * FROM jsonb_populate_record(NULL::chat_sessions, $1) ON CONFLICT DO NOTHING"
+            }
+            "mindfile_entries" => {
+                "INSERT INTO mindfile_entries SELECT * FROM jsonb_populate_record(NULL::mindfile_entries, $1) ON CONFLICT DO NOTHING"
+            }
             "documents" => "INSERT INTO documents SELECT * FROM jsonb_populate_record(NULL::documents, $1) ON CONFLICT DO NOTHING",
             _ => "INSERT INTO document_chunks SELECT * FROM jsonb_populate_record(NULL::document_chunks, $1) ON CONFLICT DO NOTHING",
         };

@@ -53,75 +53,76 @@ async fn main() {
 
     // NOESIS_BENCH_ONLY=pull skips the latency and idle parts (for profiling).
     let only_pull = std::env::var("NOESIS_BENCH_ONLY").is_ok_and(|v| v == "pull");
-    let (mut latencies, mut baseline, mut idle_qpm_per_agent) = (vec![Duration::ZERO], (Duration::from_nanos(1), Duration::from_nanos(1)), f64::NAN);
+    let (mut latencies, mut baseline, mut idle_qpm_per_agent) =
+        (vec![Duration::ZERO], (Duration::from_nanos(1), Duration::from_nanos(1)), f64::NAN);
     let (mut server_tpm, mut autovacuum_in_window) = (f64::NAN, 0);
     if !only_pull {
-    // 1. Latency, with both agents running.
-    let agent_a = start_agent(AgentConfig::new(dir_a.path().to_path_buf(), target.clone())).unwrap();
-    let agent_b = start_agent(AgentConfig::new(dir_b.path().to_path_buf(), target.clone())).unwrap();
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let writer = rusqlite::Connection::open(dir_a.path().join("cache.sqlite3")).unwrap();
-    writer.busy_timeout(Duration::from_secs(10)).unwrap();
-    let reader = rusqlite::Connection::open(dir_b.path().join("cache.sqlite3")).unwrap();
-    latencies = Vec::with_capacity(LATENCY_WRITES);
-    for i in 0..LATENCY_WRITES {
-        let id = format!("lat-{i}");
-        let start = Instant::now();
-        writer
+        // 1. Latency, with both agents running.
+        let agent_a = start_agent(AgentConfig::new(dir_a.path().to_path_buf(), target.clone())).unwrap();
+        let agent_b = start_agent(AgentConfig::new(dir_b.path().to_path_buf(), target.clone())).unwrap();
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let writer = rusqlite::Connection::open(dir_a.path().join("cache.sqlite3")).unwrap();
+        writer.busy_timeout(Duration::from_secs(10)).unwrap();
+        let reader = rusqlite::Connection::open(dir_b.path().join("cache.sqlite3")).unwrap();
+        latencies = Vec::with_capacity(LATENCY_WRITES);
+        for i in 0..LATENCY_WRITES {
+            let id = format!("lat-{i}");
+            let start = Instant::now();
+            writer
             .execute(
                 "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
                  VALUES (?1, '2025-01-01T00:00:00Z', 'preferences', 'global', 'latency probe', 'pending', '{\"reason\": \"written by a test\"}')",
                 [&id],
             )
             .unwrap();
-        loop {
-            let seen: bool = reader.query_row("SELECT EXISTS (SELECT 1 FROM memory_cards WHERE id = ?1)", [&id], |r| r.get(0)).unwrap();
-            if seen {
-                break;
+            loop {
+                let seen: bool = reader.query_row("SELECT EXISTS (SELECT 1 FROM memory_cards WHERE id = ?1)", [&id], |r| r.get(0)).unwrap();
+                if seen {
+                    break;
+                }
+                if start.elapsed() > Duration::from_secs(30) {
+                    panic!("write {id} never arrived on device B");
+                }
+                tokio::time::sleep(Duration::from_micros(500)).await;
             }
-            if start.elapsed() > Duration::from_secs(30) {
-                panic!("write {id} never arrived on device B");
-            }
-            tokio::time::sleep(Duration::from_micros(500)).await;
+            latencies.push(start.elapsed());
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        latencies.push(start.elapsed());
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    agent_a.stop().await;
-    agent_b.stop().await;
-    baseline = notify_baseline(&url).await;
+        agent_a.stop().await;
+        agent_b.stop().await;
+        baseline = notify_baseline(&url).await;
 
-    // 2. Idle statements per minute, with two fresh agents once their start-up
-    // cycle is over, counted on the wire between the agents and the server.
-    // The server's transaction count for the bench database over the same
-    // window is printed beside it: it also counts autovacuum and autoanalyze
-    // (which the latency phase's writes set off), so it is not the agents' own.
-    let counter = wire_count::WireCounter::start(&url).await;
-    let counted = ServerTarget::exact(DatabaseUrl::parse(&counter.url_for(&url)).unwrap());
-    let agent_a = start_agent(AgentConfig::new(dir_a.path().to_path_buf(), counted.clone())).unwrap();
-    let agent_b = start_agent(AgentConfig::new(dir_b.path().to_path_buf(), counted)).unwrap();
-    for agent in [&agent_a, &agent_b] {
-        let mut status = agent.status();
-        status
-            .wait_for(|s| s.state == noesis_engine::sync::SyncState::Online && s.last_sync.is_some())
-            .await
-            .expect("the agent reports its state");
-    }
-    tokio::time::sleep(Duration::from_secs(12)).await;
-    // The autovacuum query runs on the bench database: outside the window.
-    let vacuum_before = autovacuum_runs(&url).await;
-    let server_before = transactions(&mut conn, &name).await;
-    let sent_before = counter.statements();
-    tokio::time::sleep(Duration::from_secs(idle_secs)).await;
-    let sent_after = counter.statements();
-    let server_after = transactions(&mut conn, &name).await;
-    let vacuum_after = autovacuum_runs(&url).await;
-    let minutes = idle_secs as f64 / 60.0;
-    idle_qpm_per_agent = (sent_after - sent_before) as f64 / 2.0 / minutes;
-    server_tpm = (server_after - server_before) as f64 / minutes;
-    autovacuum_in_window = vacuum_after - vacuum_before;
-    agent_a.stop().await;
-    agent_b.stop().await;
+        // 2. Idle statements per minute, with two fresh agents once their start-up
+        // cycle is over, counted on the wire between the agents and the server.
+        // The server's transaction count for the bench database over the same
+        // window is printed beside it: it also counts autovacuum and autoanalyze
+        // (which the latency phase's writes set off), so it is not the agents' own.
+        let counter = wire_count::WireCounter::start(&url).await;
+        let counted = ServerTarget::exact(DatabaseUrl::parse(&counter.url_for(&url)).unwrap());
+        let agent_a = start_agent(AgentConfig::new(dir_a.path().to_path_buf(), counted.clone())).unwrap();
+        let agent_b = start_agent(AgentConfig::new(dir_b.path().to_path_buf(), counted)).unwrap();
+        for agent in [&agent_a, &agent_b] {
+            let mut status = agent.status();
+            status
+                .wait_for(|s| s.state == noesis_engine::sync::SyncState::Online && s.last_sync.is_some())
+                .await
+                .expect("the agent reports its state");
+        }
+        tokio::time::sleep(Duration::from_secs(12)).await;
+        // The autovacuum query runs on the bench database: outside the window.
+        let vacuum_before = autovacuum_runs(&url).await;
+        let server_before = transactions(&mut conn, &name).await;
+        let sent_before = counter.statements();
+        tokio::time::sleep(Duration::from_secs(idle_secs)).await;
+        let sent_after = counter.statements();
+        let server_after = transactions(&mut conn, &name).await;
+        let vacuum_after = autovacuum_runs(&url).await;
+        let minutes = idle_secs as f64 / 60.0;
+        idle_qpm_per_agent = (sent_after - sent_before) as f64 / 2.0 / minutes;
+        server_tpm = (server_after - server_before) as f64 / minutes;
+        autovacuum_in_window = vacuum_after - vacuum_before;
+        agent_a.stop().await;
+        agent_b.stop().await;
     }
 
     // 3. Pull throughput for 100k changed rows.
@@ -161,15 +162,57 @@ async fn main() {
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!("sync benchmark (loopback, {} CPUs)", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
     println!("{:<44} {:>12} {:>12} {:>8} {:>10}", "measure", "noesis", "baseline", "ratio", "goal");
-    println!("{:<44} {:>9.1} ms {:>9.1} ms {:>8.1} {:>10}", "write A -> cache B, p50", ms(p(0.5)), ms(baseline.0), ms(p(0.5)) / ms(baseline.0), "< 100 ms");
-    println!("{:<44} {:>9.1} ms {:>9.1} ms {:>8.1} {:>10}", "write A -> cache B, p95", ms(p(0.95)), ms(baseline.1), ms(p(0.95)) / ms(baseline.1), "< 500 ms");
-    println!("{:<44} {:>12.0} {:>12.0} {:>8.2} {:>10}", "pull apply, rows/s (100k changed rows)", pull_rate, baseline_rate, pull_rate / baseline_rate, ">= 50000");
-    println!("{:<44} {:>12.0} {:>12.0} {:>8.2} {:>10}", "first sync of a new device, rows/s", first_rate, baseline_rate, first_rate / baseline_rate, "-");
+    println!(
+        "{:<44} {:>9.1} ms {:>9.1} ms {:>8.1} {:>10}",
+        "write A -> cache B, p50",
+        ms(p(0.5)),
+        ms(baseline.0),
+        ms(p(0.5)) / ms(baseline.0),
+        "< 100 ms"
+    );
+    println!(
+        "{:<44} {:>9.1} ms {:>9.1} ms {:>8.1} {:>10}",
+        "write A -> cache B, p95",
+        ms(p(0.95)),
+        ms(baseline.1),
+        ms(p(0.95)) / ms(baseline.1),
+        "< 500 ms"
+    );
+    println!(
+        "{:<44} {:>12.0} {:>12.0} {:>8.2} {:>10}",
+        "pull apply, rows/s (100k changed rows)",
+        pull_rate,
+        baseline_rate,
+        pull_rate / baseline_rate,
+        ">= 50000"
+    );
+    println!(
+        "{:<44} {:>12.0} {:>12.0} {:>8.2} {:>10}",
+        "first sync of a new device, rows/s",
+        first_rate,
+        baseline_rate,
+        first_rate / baseline_rate,
+        "-"
+    );
     // CPU time of this process (all threads; not the server's): steadier than
     // rows/s on a machine shared with other work.
     let per_1k = |secs: f64| secs * 1000.0 / (PULL_ROWS as f64 / 1000.0);
-    println!("{:<44} {:>9.1} ms {:>9.1} ms {:>8.2} {:>10}", "pull apply, CPU per 1k rows (this process)", per_1k(pull_cpu), per_1k(baseline_cpu), pull_cpu / baseline_cpu, "-");
-    println!("{:<44} {:>12.2} {:>12} {:>8} {:>10}", format!("idle statements/minute per agent ({idle_secs} s)"), idle_qpm_per_agent, "-", "-", "<= 2");
+    println!(
+        "{:<44} {:>9.1} ms {:>9.1} ms {:>8.2} {:>10}",
+        "pull apply, CPU per 1k rows (this process)",
+        per_1k(pull_cpu),
+        per_1k(baseline_cpu),
+        pull_cpu / baseline_cpu,
+        "-"
+    );
+    println!(
+        "{:<44} {:>12.2} {:>12} {:>8} {:>10}",
+        format!("idle statements/minute per agent ({idle_secs} s)"),
+        idle_qpm_per_agent,
+        "-",
+        "-",
+        "<= 2"
+    );
     println!(
         "  (server: {server_tpm:.1} transactions/minute in the bench database over the same window, 2 agents + background work; autovacuum/autoanalyze runs: {autovacuum_in_window})"
     );
@@ -185,10 +228,7 @@ async fn notify_baseline(url: &str) -> (Duration, Duration) {
     let mut times = Vec::new();
     for i in 0..LATENCY_WRITES {
         let start = Instant::now();
-        writer
-            .execute(sqlx::AssertSqlSafe(format!("INSERT INTO probe VALUES ({i}); NOTIFY noesis_bench_baseline")))
-            .await
-            .unwrap();
+        writer.execute(sqlx::AssertSqlSafe(format!("INSERT INTO probe VALUES ({i}); NOTIFY noesis_bench_baseline"))).await.unwrap();
         listener.recv().await.unwrap();
         times.push(start.elapsed());
     }
@@ -203,10 +243,12 @@ async fn copy_baseline(conn: &mut PgConnection) -> f64 {
     let mut sqlite = rusqlite::Connection::open(dir.path().join("plain.sqlite3")).unwrap();
     sqlite.execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (id TEXT PRIMARY KEY, created_at TEXT, category TEXT, scope TEXT, text TEXT, approval TEXT, provenance TEXT)").unwrap();
     let start = Instant::now();
-    let rows = sqlx::query("SELECT id, created_at::text, category, scope, text, approval, provenance::text FROM memory_cards WHERE id LIKE 'bulk-%'")
-        .fetch_all(&mut *conn)
-        .await
-        .unwrap();
+    let rows = sqlx::query(
+        "SELECT id, created_at::text, category, scope, text, approval, provenance::text FROM memory_cards WHERE id LIKE 'bulk-%'",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap();
     let tx = sqlite.transaction().unwrap();
     {
         let mut stmt = tx.prepare("INSERT INTO t VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)").unwrap();

@@ -22,11 +22,7 @@ pub struct Context {
 impl Context {
     /// Takes the global options out of the parsed command line.
     pub fn new(cli: &Cli) -> Self {
-        Self {
-            data_dir: cli.data_dir.clone().unwrap_or_else(default_data_dir),
-            database_url: cli.database_url.clone(),
-            json: cli.json,
-        }
+        Self { data_dir: cli.data_dir.clone().unwrap_or_else(default_data_dir), database_url: cli.database_url.clone(), json: cli.json }
     }
 
     /// Opens (creating if needed) this device's cache.

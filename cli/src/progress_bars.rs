@@ -12,9 +12,8 @@ use noesis_engine::legacy::{ProgressEvent, ProgressSink};
 pub fn sink(quiet: bool) -> ProgressSink {
     let multi = MultiProgress::with_draw_target(if quiet { ProgressDrawTarget::hidden() } else { ProgressDrawTarget::stderr() });
     let bars: Arc<Mutex<HashMap<String, ProgressBar>>> = Arc::default();
-    let style = ProgressStyle::with_template("{prefix:>17} [{bar:30}] {pos}/{len} rows {msg}")
-        .expect("a valid template")
-        .progress_chars("=> ");
+    let style =
+        ProgressStyle::with_template("{prefix:>17} [{bar:30}] {pos}/{len} rows {msg}").expect("a valid template").progress_chars("=> ");
     Arc::new(move |event| {
         let mut bars = bars.lock().expect("progress bars lock");
         match event {

@@ -47,11 +47,7 @@ pub fn value(kind: ColumnKind, raw: Value, from_text_column: bool) -> Value {
         // Vectors are f32 on both sides; printing each as f32 keeps a float that
         // went through f64 (JSON) from hashing differently.
         (ColumnKind::Vector, Value::Array(items)) => Value::String(
-            items
-                .iter()
-                .map(|x| x.as_f64().map(|f| (f as f32).to_string()).unwrap_or_else(|| x.to_string()))
-                .collect::<Vec<_>>()
-                .join(","),
+            items.iter().map(|x| x.as_f64().map(|f| (f as f32).to_string()).unwrap_or_else(|| x.to_string())).collect::<Vec<_>>().join(","),
         ),
         (_, other) => other,
     }
@@ -235,8 +231,7 @@ mod tests {
             Value::Null,
             json!({"z": [1, {"b": 2, "a": null}], "a": "x"}),
         ];
-        let object: serde_json::Map<String, Value> =
-            spec.columns.iter().map(|c| c.name.to_string()).zip(values.iter().cloned()).collect();
+        let object: serde_json::Map<String, Value> = spec.columns.iter().map(|c| c.name.to_string()).zip(values.iter().cloned()).collect();
         assert_eq!(row_text(spec, &values), object_text(&object));
     }
 

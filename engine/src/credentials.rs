@@ -29,9 +29,7 @@ impl KeychainBackend {
     pub fn describe(self) -> &'static str {
         match self {
             KeychainBackend::Persistent => "the OS keychain",
-            KeychainBackend::KernelKeyring => {
-                "the Linux kernel keyring (no Secret Service is running, so it lasts until logout or reboot)"
-            }
+            KeychainBackend::KernelKeyring => "the Linux kernel keyring (no Secret Service is running, so it lasts until logout or reboot)",
         }
     }
 }
@@ -134,10 +132,7 @@ fn forget_password_blocking(url: &DatabaseUrl) -> Result<bool> {
 /// runs one (every caller here: the CLI, the agent, the desktop app).
 fn off_runtime<T: Send>(call: impl FnOnce() -> Result<T> + Send) -> Result<T> {
     std::thread::scope(|scope| {
-        scope
-            .spawn(call)
-            .join()
-            .unwrap_or_else(|_| Err(Error::Keychain { detail: "the keychain call panicked".into() }))
+        scope.spawn(call).join().unwrap_or_else(|_| Err(Error::Keychain { detail: "the keychain call panicked".into() }))
     })
 }
 
@@ -150,10 +145,8 @@ fn entries(url: &DatabaseUrl) -> Result<Vec<(Entry, KeychainBackend)>> {
     let user = url.user();
     #[cfg(target_os = "linux")]
     {
-        let secret_service = keyring::secret_service::SsCredential::new_with_target(None, &service, &user)
-            .map_err(keychain_error)?;
-        let kernel = keyring::keyutils::KeyutilsCredential::new_with_target(None, &service, &user)
-            .map_err(keychain_error)?;
+        let secret_service = keyring::secret_service::SsCredential::new_with_target(None, &service, &user).map_err(keychain_error)?;
+        let kernel = keyring::keyutils::KeyutilsCredential::new_with_target(None, &service, &user).map_err(keychain_error)?;
         Ok(vec![
             (Entry::new_with_credential(Box::new(secret_service)), KeychainBackend::Persistent),
             (Entry::new_with_credential(Box::new(kernel)), KeychainBackend::KernelKeyring),

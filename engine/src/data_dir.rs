@@ -13,8 +13,5 @@ pub const SNAPSHOT_FOLDER: &str = "legacy-snapshot";
 /// `~/Library/Application Support/Noesis` on macOS, `%APPDATA%\Noesis` on
 /// Windows, `$XDG_DATA_HOME/Noesis` (usually `~/.local/share/Noesis`) on Linux.
 pub fn default_data_dir() -> PathBuf {
-    dirs::data_dir()
-        .or_else(|| dirs::home_dir().map(|h| h.join(".local/share")))
-        .unwrap_or_else(|| PathBuf::from("."))
-        .join(APP_FOLDER)
+    dirs::data_dir().or_else(|| dirs::home_dir().map(|h| h.join(".local/share"))).unwrap_or_else(|| PathBuf::from(".")).join(APP_FOLDER)
 }

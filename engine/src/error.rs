@@ -4,7 +4,6 @@
 
 use std::path::PathBuf;
 
-
 /// Everything the engine can fail with. Match on [`Error::code`], not on text.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -20,7 +19,9 @@ pub enum Error {
     NoServerConfigured,
 
     /// Neither the URL, the environment nor the keychain holds a password.
-    #[error("no password for {user} on {url}: run `noesis-sync login --database-url {url}` to store one in the OS keychain, or set PGPASSWORD")]
+    #[error(
+        "no password for {user} on {url}: run `noesis-sync login --database-url {url}` to store one in the OS keychain, or set PGPASSWORD"
+    )]
     NoPassword {
         /// The server's URL, printed redacted.
         url: String,

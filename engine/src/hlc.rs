@@ -79,13 +79,8 @@ mod tests {
 
     #[test]
     fn text_form_sorts_like_the_clock_and_round_trips() {
-        let clocks = [
-            Hlc::new(5, 0, "b"),
-            Hlc::new(5, 0, "a"),
-            Hlc::new(5, 1, "a"),
-            Hlc::new(1_700_000_000_000, 0, ""),
-            Hlc::new(40, 7, "a-b-c"),
-        ];
+        let clocks =
+            [Hlc::new(5, 0, "b"), Hlc::new(5, 0, "a"), Hlc::new(5, 1, "a"), Hlc::new(1_700_000_000_000, 0, ""), Hlc::new(40, 7, "a-b-c")];
         let mut by_clock = clocks.to_vec();
         by_clock.sort();
         let mut by_text: Vec<String> = clocks.iter().map(|c| c.to_string()).collect();

@@ -198,10 +198,12 @@ fn no_sibling_modules_depend_on_each_other_in_a_cycle() {
 
 #[test]
 fn the_check_sees_a_cycle_through_use_groups_and_super() {
-    let modules: BTreeSet<ModulePath> = [vec![], vec!["a".into()], vec!["a".into(), "x".into()], vec!["a".into(), "y".into()]].into_iter().collect();
+    let modules: BTreeSet<ModulePath> =
+        [vec![], vec!["a".into()], vec!["a".into(), "x".into()], vec!["a".into(), "y".into()]].into_iter().collect();
     let x: ModulePath = vec!["a".into(), "x".into()];
     let y: ModulePath = vec!["a".into(), "y".into()];
-    let mut uses: Vec<(ModulePath, ModulePath)> = referenced("use crate::{a::y::Thing, tables};", &x).into_iter().map(|to| (x.clone(), to)).collect();
+    let mut uses: Vec<(ModulePath, ModulePath)> =
+        referenced("use crate::{a::y::Thing, tables};", &x).into_iter().map(|to| (x.clone(), to)).collect();
     assert!(cycles(&sibling_edges(&modules, &uses)).is_empty(), "one way is fine");
     uses.extend(referenced("fn f() { super::x::g() }", &y).into_iter().map(|to| (y.clone(), to)));
     assert_eq!(cycles(&sibling_edges(&modules, &uses)), ["a: x -> y -> x", "a: y -> x -> y"]);

@@ -71,21 +71,14 @@ impl DatabaseUrl {
     /// Parses a `postgres://` or `postgresql://` URL. The error never contains the
     /// input, since the input may hold a password.
     pub fn parse(text: &str) -> Result<Self, Error> {
-        let mut url = Url::parse(text.trim()).map_err(|e| Error::InvalidDatabaseUrl {
-            reason: e.to_string(),
-        })?;
+        let mut url = Url::parse(text.trim()).map_err(|e| Error::InvalidDatabaseUrl { reason: e.to_string() })?;
         if url.scheme() != "postgres" && url.scheme() != "postgresql" {
             return Err(Error::InvalidDatabaseUrl {
-                reason: format!(
-                    "it starts with `{}://`; expected postgres://USER@HOST:PORT/DATABASE",
-                    url.scheme()
-                ),
+                reason: format!("it starts with `{}://`; expected postgres://USER@HOST:PORT/DATABASE", url.scheme()),
             });
         }
         if url.host_str().unwrap_or("").is_empty() {
-            return Err(Error::InvalidDatabaseUrl {
-                reason: "it names no host; expected postgres://USER@HOST:PORT/DATABASE".into(),
-            });
+            return Err(Error::InvalidDatabaseUrl { reason: "it names no host; expected postgres://USER@HOST:PORT/DATABASE".into() });
         }
         check_parameters(&url)?;
         let password = url.password().map(|p| Secret::new(percent_decode(p)));
@@ -169,10 +162,7 @@ impl DatabaseUrl {
 
     /// The value of a query parameter such as `sslmode`.
     pub fn query_param(&self, name: &str) -> Option<String> {
-        self.url
-            .query_pairs()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.into_owned())
+        self.url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
     }
 
     /// The key under which this server's password is stored in the OS keychain:
@@ -279,9 +269,7 @@ fn percent_decode(text: &str) -> String {
 }
 
 fn percent_encode(text: &str) -> String {
-    url::form_urlencoded::byte_serialize(text.as_bytes())
-        .collect::<String>()
-        .replace('+', "%20")
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>().replace('+', "%20")
 }
 
 #[cfg(test)]
@@ -314,7 +302,9 @@ mod tests {
 
     #[test]
     fn parameters_that_would_send_the_password_elsewhere_are_refused() {
-        for param in ["host=localhost", "hostaddr=10.0.0.9", "port=56998", "user=postgres", "dbname=other", "options=-c%20noesis.device_id%3Dx"] {
+        for param in
+            ["host=localhost", "hostaddr=10.0.0.9", "port=56998", "user=postgres", "dbname=other", "options=-c%20noesis.device_id%3Dx"]
+        {
             let err = DatabaseUrl::parse(&format!("postgres://noesis_device@127.0.0.1:5432/noesis?{param}")).unwrap_err();
             assert_eq!(err.code(), "invalid_database_url", "{param}: {err}");
             let name = param.split('=').next().unwrap();

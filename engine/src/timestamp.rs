@@ -115,7 +115,9 @@ mod tests {
     #[test]
     fn postgres_wire_timestamps_format_like_the_cache_form() {
         let epoch = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap();
-        for micros in [0i64, 1, -1, 999_999, 86_400_000_000, -86_400_000_001, 777_777_777_123_456, -63_082_281_600_000_000, 252_455_615_999_999_999] {
+        for micros in
+            [0i64, 1, -1, 999_999, 86_400_000_000, -86_400_000_001, 777_777_777_123_456, -63_082_281_600_000_000, 252_455_615_999_999_999]
+        {
             let t = epoch + chrono::Duration::microseconds(micros);
             assert_eq!(from_postgres_micros(micros).as_deref(), Some(format(&t).as_str()), "{micros}");
         }

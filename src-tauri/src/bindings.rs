@@ -51,7 +51,8 @@ mod capability_tests {
     /// called from the webview, with an extra one the file is stale).
     #[test]
     fn the_webview_is_granted_exactly_the_registered_commands() {
-        let mut commands: Vec<String> = app_commands(include_str!("lib.rs")).into_iter().map(|c| format!("allow-{}", c.replace('_', "-"))).collect();
+        let mut commands: Vec<String> =
+            app_commands(include_str!("lib.rs")).into_iter().map(|c| format!("allow-{}", c.replace('_', "-"))).collect();
         commands.sort();
         let capability: serde_json::Value = serde_json::from_str(include_str!("../capabilities/default.json")).unwrap();
         let mut granted: Vec<String> = capability["permissions"]

@@ -106,7 +106,9 @@ mod tests {
         let cache = Cache::open(dir.path()).unwrap();
         let watch = CacheWatch::new();
         watch.check(&cache);
-        cache.create_card(&noesis_engine::cache::CardDraft { category: "preferences".into(), scope: "global".into(), text: "Miso".into() }).unwrap();
+        cache
+            .create_card(&noesis_engine::cache::CardDraft { category: "preferences".into(), scope: "global".into(), text: "Miso".into() })
+            .unwrap();
         assert_eq!(watch.check(&cache), None, "the view that saved the card already shows it; a reload would be wasted");
     }
 }

@@ -15,10 +15,7 @@ pub struct CommandError {
 impl CommandError {
     /// The row the user acted on is gone (deleted here or by another device).
     pub fn not_found(what: &str) -> Self {
-        Self {
-            code: "not_found".into(),
-            message: format!("This {what} no longer exists: it was deleted, perhaps on another device."),
-        }
+        Self { code: "not_found".into(), message: format!("This {what} no longer exists: it was deleted, perhaps on another device.") }
     }
 }
 

@@ -102,11 +102,7 @@ fn vocabularies() -> std::collections::BTreeMap<&'static str, Vec<[&'static str;
 /// `tauri::test::mock_builder()` in tests) with `state` managed, the commands
 /// registered, sync status reports routed to the `sync://status` event and
 /// changes of the cache by other connections to `cache://changed`.
-pub fn build_app<R: Runtime>(
-    base: tauri::Builder<R>,
-    state: AppState,
-    context: tauri::Context<R>,
-) -> tauri::Result<tauri::App<R>> {
+pub fn build_app<R: Runtime>(base: tauri::Builder<R>, state: AppState, context: tauri::Context<R>) -> tauri::Result<tauri::App<R>> {
     let specta = specta_builder::<R>();
     let app = base.manage(state).invoke_handler(specta.invoke_handler()).build(context)?;
     // Wired here rather than in a setup hook, which Tauri runs only once the

@@ -181,7 +181,16 @@ mod tests {
 
     #[test]
     fn the_tray_says_the_state_and_what_waits() {
-        let status = |state, pending, not_accepted| SyncStatus { state, pending, last_sync: None, conflicts: 0, error_message: None, not_accepted, held_deletions: 0, unreadable_central: 0 };
+        let status = |state, pending, not_accepted| SyncStatus {
+            state,
+            pending,
+            last_sync: None,
+            conflicts: 0,
+            error_message: None,
+            not_accepted,
+            held_deletions: 0,
+            unreadable_central: 0,
+        };
         assert_eq!(tray_label(&status(SyncState::Online, 0, 0)), "Sync: up to date");
         assert_eq!(tray_label(&status(SyncState::Offline, 1, 0)), "Sync: offline, 1 change pending");
         assert_eq!(tray_label(&status(SyncState::Paused, 3, 0)), "Sync: paused, 3 changes pending");

@@ -57,12 +57,32 @@ impl GenerateSpec {
 
     /// A few rows of each kind plus every hostile row: fast enough for tests.
     pub fn small() -> Self {
-        Self { cards: 60, sessions: 12, messages_per_session: 4, mindfile: 20, documents: 6, chunks: 30, hostile: true, with_mindfile_table: true, variant: 0 }
+        Self {
+            cards: 60,
+            sessions: 12,
+            messages_per_session: 4,
+            mindfile: 20,
+            documents: 6,
+            chunks: 30,
+            hostile: true,
+            with_mindfile_table: true,
+            variant: 0,
+        }
     }
 
     /// The benchmark's store: the sizes issue 3 asks for.
     pub fn benchmark() -> Self {
-        Self { cards: 100_000, sessions: 10_000, messages_per_session: 8, mindfile: 20_000, documents: 5_000, chunks: 200_000, hostile: false, with_mindfile_table: true, variant: 0 }
+        Self {
+            cards: 100_000,
+            sessions: 10_000,
+            messages_per_session: 8,
+            mindfile: 20_000,
+            documents: 5_000,
+            chunks: 200_000,
+            hostile: false,
+            with_mindfile_table: true,
+            variant: 0,
+        }
     }
 }
 
@@ -102,13 +122,17 @@ pub struct Generated {
 const MEMORY_SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS memory_cards (id TEXT PRIMARY KEY, created_at TEXT, approval TEXT, json TEXT);
 CREATE TABLE IF NOT EXISTS chat_sessions (id TEXT PRIMARY KEY, title TEXT, created_at TEXT, updated_at TEXT, messages TEXT);";
-const MINDFILE_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS mindfile_entries (id TEXT PRIMARY KEY, created_at TEXT, category TEXT, json TEXT);";
+const MINDFILE_SCHEMA: &str =
+    "CREATE TABLE IF NOT EXISTS mindfile_entries (id TEXT PRIMARY KEY, created_at TEXT, category TEXT, json TEXT);";
 const DOCUMENTS_SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS documents (id TEXT PRIMARY KEY, created_at TEXT, filename TEXT, filepath TEXT, file_hash TEXT, status TEXT, json TEXT);
 CREATE TABLE IF NOT EXISTS document_chunks (id TEXT PRIMARY KEY, document_id TEXT, chunk_index INTEGER, json TEXT);";
 
 /// Words for plausible text (deterministic, no randomness needed).
-const WORDS: &[&str] = &["the", "user", "prefers", "tea", "over", "coffee", "in", "mornings", "project", "deadline", "is", "friday", "likes", "hiking", "with", "family", "notes", "about", "rust", "postgres", "sync", "meeting", "budget", "travel"];
+const WORDS: &[&str] = &[
+    "the", "user", "prefers", "tea", "over", "coffee", "in", "mornings", "project", "deadline", "is", "friday", "likes", "hiking", "with",
+    "family", "notes", "about", "rust", "postgres", "sync", "meeting", "budget", "travel",
+];
 
 fn text(seed: usize, words: usize) -> String {
     (0..words).map(|i| WORDS[(seed.wrapping_mul(31) + i * 7 + i * i) % WORDS.len()]).collect::<Vec<_>>().join(" ")
@@ -149,7 +173,8 @@ pub fn generate(legacy_dir: &Path, spec: &GenerateSpec) -> rusqlite::Result<Gene
                 "provenance": {"reason": "chat", "derived_from_artifact_ids": [format!("a{i}")], "sources": [], "tools_used": [], "model": "llama3"}});
             card.execute(params![id, created, approval, json.to_string()])?;
         }
-        let mut session = tx.prepare("INSERT INTO chat_sessions (id, title, created_at, updated_at, messages) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+        let mut session =
+            tx.prepare("INSERT INTO chat_sessions (id, title, created_at, updated_at, messages) VALUES (?1, ?2, ?3, ?4, ?5)")?;
         for i in 0..spec.sessions {
             let id = format!("session-{i:06}");
             let messages: Vec<_> = (0..spec.messages_per_session)
@@ -181,14 +206,24 @@ pub fn generate(legacy_dir: &Path, spec: &GenerateSpec) -> rusqlite::Result<Gene
     conn.execute_batch(DOCUMENTS_SCHEMA)?;
     let tx = conn.transaction()?;
     {
-        let mut doc = tx.prepare("INSERT INTO documents (id, created_at, filename, filepath, file_hash, status, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?;
+        let mut doc = tx.prepare(
+            "INSERT INTO documents (id, created_at, filename, filepath, file_hash, status, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?;
         for i in 0..spec.documents {
             let id = format!("doc-{i:05}");
             let per_doc = spec.chunks / spec.documents.max(1);
             let json = json!({"id": id, "file_type": "pdf", "file_size": 10_000 + i, "chunk_count": per_doc, "error_message": "",
                 "tags": ["work", format!("t{}", i % 7)], "notes": if edited(i) { format!("edited v{v}") } else { String::new() }});
             let created = time(i as u64 * 1000 + if edited(i) { v * 86_400 } else { 0 });
-            doc.execute(params![id, created, format!("file{i}.pdf"), format!("/docs/file{i}.pdf"), format!("{:064x}", i), "indexed", json.to_string()])?;
+            doc.execute(params![
+                id,
+                created,
+                format!("file{i}.pdf"),
+                format!("/docs/file{i}.pdf"),
+                format!("{:064x}", i),
+                "indexed",
+                json.to_string()
+            ])?;
         }
         let mut chunk = tx.prepare("INSERT INTO document_chunks (id, document_id, chunk_index, json) VALUES (?1, ?2, ?3, ?4)")?;
         for i in 0..spec.chunks {

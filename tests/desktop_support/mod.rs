@@ -92,7 +92,8 @@ pub fn fresh_database_named(prefix: &str) -> Option<(Value, String, String)> {
     let (user, password) = auth.split_once(':').unwrap();
     let hostport = server.split(['/', '?']).next().unwrap();
     let (host, port) = hostport.rsplit_once(':').unwrap();
-    let form = json!({"host": host, "port": port.parse::<u16>().unwrap(), "database": name, "user": user, "tls_mode": "prefer", "ca_file": null});
+    let form =
+        json!({"host": host, "port": port.parse::<u16>().unwrap(), "database": name, "user": user, "tls_mode": "prefer", "ca_file": null});
     let (base, query) = admin.split_once('?').map(|(b, q)| (b, format!("?{q}"))).unwrap_or((&admin, String::new()));
     let db_url = format!("{}/{name}{query}", base.rsplit_once('/').unwrap().0);
     Some((form, password.to_string(), db_url))
@@ -105,14 +106,20 @@ pub fn servers_up() -> bool {
     if std::env::var_os("NOESIS_TEST_DATABASE_URL").is_some() {
         return true;
     }
-    assert!(std::env::var_os("NOESIS_TEST_REQUIRE_SERVER").is_none(), "NOESIS_TEST_DATABASE_URL is not set but scripts/test.sh requires the server tests to run");
+    assert!(
+        std::env::var_os("NOESIS_TEST_REQUIRE_SERVER").is_none(),
+        "NOESIS_TEST_DATABASE_URL is not set but scripts/test.sh requires the server tests to run"
+    );
     eprintln!("skipped: NOESIS_TEST_DATABASE_URL is not set (run under scripts/with-test-postgres.sh)");
     false
 }
 
 /// Drops the database of `db_url` (a leftover is harmless).
 pub fn drop_database(db_url: &str) {
-    let (Ok(admin), Some(name)) = (std::env::var("NOESIS_TEST_DATABASE_URL"), db_url.split('?').next().and_then(|u| u.rsplit('/').next())) else { return };
+    let (Ok(admin), Some(name)) = (std::env::var("NOESIS_TEST_DATABASE_URL"), db_url.split('?').next().and_then(|u| u.rsplit('/').next()))
+    else {
+        return;
+    };
     let psql = std::env::var("NOESIS_TEST_PG_BIN").map(|b| format!("{b}/psql")).unwrap_or_else(|_| "psql".into());
     let _ = Command::new(psql).args(["-X", "-q", "-d", &admin, "-c", &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")]).output();
 }
@@ -150,4 +157,3 @@ pub fn app_connections(db_url: &str) -> u64 {
     let name = db_url.split('?').next().unwrap().rsplit('/').next().unwrap();
     psql(db_url, &format!("SELECT count(*) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid() AND backend_type = 'client backend'")).parse().unwrap()
 }
-

@@ -58,7 +58,10 @@ pub(crate) fn server_copy(url: &str) -> Copy {
 
 pub(crate) fn device_copy(k: usize, cache: &Path) -> Copy {
     let fields = sqlite_read(cache, "SELECT id, text, category, scope, approval FROM memory_cards WHERE id GLOB 'c[0-9]*' ORDER BY id");
-    let messages = sqlite_read(cache, "SELECT json_group_array(json_extract(m.value, '$.text')) FROM chat_sessions s, json_each(s.messages) m WHERE s.id = 's1'");
+    let messages = sqlite_read(
+        cache,
+        "SELECT json_group_array(json_extract(m.value, '$.text')) FROM chat_sessions s, json_each(s.messages) m WHERE s.id = 's1'",
+    );
     let tags = sqlite_read(cache, "SELECT coalesce(tags, '[]') FROM documents WHERE id = 'd1'");
     let cards = sqlite_read(cache, "SELECT id FROM memory_cards WHERE id LIKE 'n-%' OR id LIKE 'bulk-%' ORDER BY id");
     Copy {

@@ -27,11 +27,11 @@ pub(crate) struct Truth {
     pub(crate) counts: BTreeMap<&'static str, u64>,
 }
 
-
 /// Runs SQL on a cache in the `sqlite3` shell, waiting for the agent's locks;
 /// whether it succeeded (a write that failed is not in the ground truth).
 pub(crate) fn sqlite_write(cache: &Path, sql: &str) -> bool {
-    let out = Command::new("sqlite3").args(["-cmd", ".timeout 20000"]).arg(cache).arg(sql).output().expect("the sqlite3 shell is installed");
+    let out =
+        Command::new("sqlite3").args(["-cmd", ".timeout 20000"]).arg(cache).arg(sql).output().expect("the sqlite3 shell is installed");
     if !out.status.success() {
         eprintln!("sqlite3 write failed (not counted): {}", String::from_utf8_lossy(&out.stderr).trim());
     }
@@ -41,7 +41,8 @@ pub(crate) fn sqlite_write(cache: &Path, sql: &str) -> bool {
 /// Runs one statement in `psql`; whether it succeeded (PostgreSQL may pick
 /// it as a deadlock's victim and roll it back, as it would the Python server's).
 pub(crate) fn psql_write(url: &str, sql: &str) -> bool {
-    let out = Command::new(crate::support::psql()).args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql]).output().expect("run psql");
+    let out =
+        Command::new(crate::support::psql()).args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql]).output().expect("run psql");
     if !out.status.success() {
         eprintln!("psql write failed (not counted): {}", String::from_utf8_lossy(&out.stderr).trim());
     }
@@ -111,7 +112,8 @@ impl Writers {
             }
             7 | 8 => {
                 // Add a tag, or remove one this writer added.
-                let own: Vec<String> = self.truth.tags.iter().filter(|(t, live)| **live && t.starts_with(&format!("w{w}-"))).map(|(t, _)| t.clone()).collect();
+                let own: Vec<String> =
+                    self.truth.tags.iter().filter(|(t, live)| **live && t.starts_with(&format!("w{w}-"))).map(|(t, _)| t.clone()).collect();
                 if !own.is_empty() && self.rng.chance(300) {
                     let tag = &own[self.rng.below(own.len())];
                     let sql = if on_server {
@@ -138,7 +140,13 @@ impl Writers {
             }
             _ => {
                 // Create a card, or delete one this writer created.
-                let own: Vec<String> = self.truth.cards.iter().filter(|(id, live)| **live && id.starts_with(&format!("n-w{w}-"))).map(|(id, _)| id.clone()).collect();
+                let own: Vec<String> = self
+                    .truth
+                    .cards
+                    .iter()
+                    .filter(|(id, live)| **live && id.starts_with(&format!("n-w{w}-")))
+                    .map(|(id, _)| id.clone())
+                    .collect();
                 if !own.is_empty() && self.rng.chance(250) {
                     let id = &own[self.rng.below(own.len())];
                     if self.write(nodes, url, w, &format!("DELETE FROM memory_cards WHERE id = '{id}'")) {
@@ -156,4 +164,3 @@ impl Writers {
         }
     }
 }
-

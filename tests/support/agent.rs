@@ -97,4 +97,3 @@ impl Drop for Agent {
 fn sigterm(pid: u32) {
     let _ = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status();
 }
-

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use noesis_test_support::generate::{generate, GenerateSpec, Generated};
 use noesis_engine::legacy::raw::verbatim_sha256;
+use noesis_test_support::generate::{generate, GenerateSpec, Generated};
 
 use super::{cli, run_psql};
 
@@ -93,7 +93,8 @@ pub fn database_state(url: &str) -> String {
     let digests: Vec<String> = tables
         .lines()
         .map(|t| format!("SELECT '{t} ' || count(*) || ' ' || md5(coalesce(string_agg(r::text, '' ORDER BY r::text), '')) FROM {t} r"))
-        .chain(["SELECT 'sequence ' || schemaname || '.' || sequencename || ' ' || coalesce(last_value::text, 'unused') FROM pg_sequences".to_string()])
+        .chain(["SELECT 'sequence ' || schemaname || '.' || sequencename || ' ' || coalesce(last_value::text, 'unused') FROM pg_sequences"
+            .to_string()])
         .collect();
     run_psql(url, &format!("SELECT * FROM ({}) s ORDER BY 1", digests.join(" UNION ALL ")))
 }

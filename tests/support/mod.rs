@@ -5,10 +5,10 @@
 
 pub mod agent;
 pub mod device;
+pub mod legacy;
 pub mod private_server;
 pub mod proxy;
 pub mod wire_count;
-pub mod legacy;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -51,10 +51,7 @@ impl TestDb {
         let admin_url = server.admin_url();
         let name = format!("noesis_test_{}", uuid::Uuid::new_v4().simple());
         let mut admin = PgConnection::connect(&admin_url).await.expect("connect to the test server");
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut admin)
-            .await
-            .expect("create the test database");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await.expect("create the test database");
         let _ = admin.close().await;
         let url = with_database(&admin_url, &name);
         Self { url, name, admin_url }
@@ -143,10 +140,8 @@ pub fn psql() -> PathBuf {
 /// Runs SQL through the real `psql` client, as another program would, and
 /// returns its unaligned, tuples-only output.
 pub fn run_psql(url: &str, sql: &str) -> String {
-    let out = Command::new(psql())
-        .args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql])
-        .output()
-        .expect("run psql");
+    let out =
+        Command::new(psql()).args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql]).output().expect("run psql");
     assert!(out.status.success(), "psql failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
 }
@@ -190,6 +185,5 @@ pub fn all_output(out: &Output) -> String {
 
 /// Parses a command's stdout as JSON, with its output in the panic message.
 pub fn stdout_json(out: &Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", all_output(out)))
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", all_output(out)))
 }

@@ -249,18 +249,11 @@ impl Framing {
 
 /// A simple-protocol query that commits (how sqlx ends a transaction).
 fn is_commit(message: &[u8]) -> bool {
-    message.first() == Some(&b'Q')
-        && message.len() > 5
-        && message[5..]
-            .trim_ascii_start()
-            .to_ascii_uppercase()
-            .starts_with(b"COMMIT")
+    message.first() == Some(&b'Q') && message.len() > 5 && message[5..].trim_ascii_start().to_ascii_uppercase().starts_with(b"COMMIT")
 }
 
 /// The socket address of a postgres URL.
 pub fn upstream_of(url: &str) -> SocketAddr {
     let u = url::Url::parse(url).unwrap();
-    format!("{}:{}", u.host_str().unwrap(), u.port().unwrap())
-        .parse()
-        .unwrap()
+    format!("{}:{}", u.host_str().unwrap(), u.port().unwrap()).parse().unwrap()
 }

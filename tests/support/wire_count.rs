@@ -76,7 +76,8 @@ impl WireCounter {
     pub fn url_for(&self, url: &str) -> String {
         let mut u = url::Url::parse(url).unwrap();
         u.set_port(Some(self.port)).unwrap();
-        let kept: Vec<(String, String)> = u.query_pairs().filter(|(k, _)| k != "sslmode").map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+        let kept: Vec<(String, String)> =
+            u.query_pairs().filter(|(k, _)| k != "sslmode").map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
         u.query_pairs_mut().clear().extend_pairs(kept).append_pair("sslmode", "disable");
         u.to_string()
     }

@@ -88,7 +88,8 @@ pub async fn run(ctx: &Context, args: ConflictsArgs) -> anyhow::Result<()> {
 /// that differ, each with both values (the rows can be long; the difference
 /// is what the user decides on).
 fn describe(c: &ConflictRecord, me: &str) -> String {
-    let mut out = format!("{}  {} {}  ({}, {})\n", c.id, c.table, terminal_safe(&c.row_id), c.reason, c.created_at.format("%Y-%m-%d %H:%M"));
+    let mut out =
+        format!("{}  {} {}  ({}, {})\n", c.id, c.table, terminal_safe(&c.row_id), c.reason, c.created_at.format("%Y-%m-%d %H:%M"));
     out += &format!("    kept: {}\n    lost: {}\n", author(&c.winning_device, me, &c.winning), author(&c.losing_device, me, &c.losing));
     if c.winning.is_some() && c.losing.is_some() {
         for f in field_sides(c).iter().filter(|f| f.differs) {
@@ -105,13 +106,21 @@ fn author(device: &str, me: &str, version: &Option<serde_json::Value>) -> String
         d if d == me => format!("this device ({d})"),
         d => format!("device {d}"),
     };
-    if version.is_none() { format!("{who}, which deleted the row") } else { who }
+    if version.is_none() {
+        format!("{who}, which deleted the row")
+    } else {
+        who
+    }
 }
 
 /// A field's value on one line, cut when long.
 fn shown(v: &serde_json::Value) -> String {
     let text = v.to_string();
-    if text.chars().count() > 160 { format!("{}…", text.chars().take(160).collect::<String>()) } else { text }
+    if text.chars().count() > 160 {
+        format!("{}…", text.chars().take(160).collect::<String>())
+    } else {
+        text
+    }
 }
 
 #[cfg(test)]

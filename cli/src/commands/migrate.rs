@@ -122,10 +122,7 @@ fn print_report(report: &MigrateReport) {
         println!("dry run: nothing was written; the counts say what a real run would do");
     }
     println!();
-    println!(
-        "{:<18} {:>9} {:>9} {:>9} {:>10} {:>9} {:>9}",
-        "table", "read", "inserted", "unchanged", "conflicted", "rejected", "changed"
-    );
+    println!("{:<18} {:>9} {:>9} {:>9} {:>10} {:>9} {:>9}", "table", "read", "inserted", "unchanged", "conflicted", "rejected", "changed");
     for t in &report.tables {
         let changed: u64 = t.changes.values().sum();
         println!(
@@ -161,10 +158,7 @@ fn print_report(report: &MigrateReport) {
         print_verification(v);
     }
     if let Some(seed) = &report.cache_seeded {
-        println!(
-            "\nthis device's cache now holds the server's data ({} row(s) pulled); the app shows it at once",
-            seed.pull.applied
-        );
+        println!("\nthis device's cache now holds the server's data ({} row(s) pulled); the app shows it at once", seed.pull.applied);
     }
     println!("\ntook {:.1} s", report.seconds);
 }

@@ -89,5 +89,9 @@ pub async fn run(ctx: &Context, args: SetupArgs) -> anyhow::Result<()> {
 }
 
 fn yes_no(b: bool) -> &'static str {
-    if b { "yes" } else { "no" }
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
 }

@@ -28,7 +28,10 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
     }
     super::sync::print_held(&report.held_deletions);
     if report.rejected_changes > 0 {
-        println!("Not accepted: {} local change(s), refused by the server or held back; edit the row to send it again:", report.rejected_changes);
+        println!(
+            "Not accepted: {} local change(s), refused by the server or held back; edit the row to send it again:",
+            report.rejected_changes
+        );
         for change in cache.rejected_changes(SHOWN_REJECTED)? {
             println!("  {} {}: {}", change.table_name, terminal_safe(&change.row_id), terminal_safe(&change.reason));
         }
@@ -45,7 +48,10 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
             println!("  {} {}: {}", row.table_name, terminal_safe(&row.row_id), terminal_safe(&row.reason));
         }
         if report.unreadable_central_rows > report.unreadable_central.len() as u64 {
-            println!("  ... and {} more (all of them: the cache's central_unreadable table)", report.unreadable_central_rows - report.unreadable_central.len() as u64);
+            println!(
+                "  ... and {} more (all of them: the cache's central_unreadable table)",
+                report.unreadable_central_rows - report.unreadable_central.len() as u64
+            );
         }
     }
     match &report.server {

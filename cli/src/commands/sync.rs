@@ -1,8 +1,8 @@
 //! `noesis-sync sync`: one push + pull cycle.
 
-use noesis_engine::central::ServerTarget;
 use clap::Args;
 use noesis_engine::cache::{HeldDecision, HeldDeletions, HeldDirection, MASS_DELETE_MIN};
+use noesis_engine::central::ServerTarget;
 use noesis_engine::sync::{sync_once, DEFAULT_SETTLE_WAIT};
 use noesis_engine::Error;
 

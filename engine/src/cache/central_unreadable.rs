@@ -94,10 +94,11 @@ impl Cache {
     /// Those rows, by table and key, at most `limit`.
     pub fn unreadable_central_rows(&self, limit: usize) -> Result<Vec<UnreadableRow>> {
         let read = || -> rusqlite::Result<Vec<UnreadableRow>> {
-            let mut stmt = self.conn.prepare_cached(
-                "SELECT table_name, row_id, reason FROM central_unreadable ORDER BY table_name, row_id LIMIT ?1",
-            )?;
-            let rows = stmt.query_map([limit as i64], |r| Ok(UnreadableRow { table_name: r.get(0)?, row_id: r.get(1)?, reason: r.get(2)? }))?;
+            let mut stmt = self
+                .conn
+                .prepare_cached("SELECT table_name, row_id, reason FROM central_unreadable ORDER BY table_name, row_id LIMIT ?1")?;
+            let rows =
+                stmt.query_map([limit as i64], |r| Ok(UnreadableRow { table_name: r.get(0)?, row_id: r.get(1)?, reason: r.get(2)? }))?;
             rows.collect()
         };
         read().map_err(|e| self.error("reading the server rows the Noesis server cannot read", e))

@@ -101,10 +101,8 @@ impl Cache {
     /// Sessions, most recently updated first, at most `limit`.
     pub fn chat_sessions(&self, limit: u32) -> Result<Vec<ChatSessionSummary>> {
         let context = "listing chat sessions";
-        let mut stmt = self
-            .conn
-            .prepare_cached(&summary_sql("ORDER BY updated_at DESC, id DESC LIMIT ?1"))
-            .map_err(|e| self.error(context, e))?;
+        let mut stmt =
+            self.conn.prepare_cached(&summary_sql("ORDER BY updated_at DESC, id DESC LIMIT ?1")).map_err(|e| self.error(context, e))?;
         let sessions = stmt
             .query_map([limit], summary)
             .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
@@ -115,11 +113,8 @@ impl Cache {
     /// One session with its messages.
     pub fn chat_session(&self, id: &str) -> Result<Option<ChatSession>> {
         let context = "reading a chat session";
-        let Some(summary) = self
-            .conn
-            .query_row(&summary_sql("WHERE id = ?1"), [id], summary)
-            .optional()
-            .map_err(|e| self.error(context, e))?
+        let Some(summary) =
+            self.conn.query_row(&summary_sql("WHERE id = ?1"), [id], summary).optional().map_err(|e| self.error(context, e))?
         else {
             return Ok(None);
         };
@@ -137,10 +132,7 @@ impl Cache {
     /// Renames a session (and marks it updated); `None` if it no longer exists.
     pub fn rename_chat_session(&self, id: &str, title: &str) -> Result<Option<ChatSessionSummary>> {
         self.conn
-            .execute(
-                "UPDATE chat_sessions SET title = ?2, updated_at = ?3 WHERE id = ?1",
-                params![id, title.trim(), timestamp::now()],
-            )
+            .execute("UPDATE chat_sessions SET title = ?2, updated_at = ?3 WHERE id = ?1", params![id, title.trim(), timestamp::now()])
             .map_err(|e| self.error("renaming a chat session", e))?;
         Ok(self.chat_session(id)?.map(|s| s.summary))
     }
@@ -163,8 +155,16 @@ mod tests {
         let cache = Cache::open(dir.path()).unwrap();
         let insert = "INSERT INTO chat_sessions (id, title, created_at, updated_at, messages) VALUES (?1, ?2, ?3, ?3, ?4)";
         let conn = cache.connection();
-        conn.execute(insert, params!["old", "Old chat", "2024-01-01T00:00:00.000000Z",
-            r#"[{"role":"user","text":"hello"},{"role":"assistant","text":"hi   there\nfriend","model":"qwen"}]"#]).unwrap();
+        conn.execute(
+            insert,
+            params![
+                "old",
+                "Old chat",
+                "2024-01-01T00:00:00.000000Z",
+                r#"[{"role":"user","text":"hello"},{"role":"assistant","text":"hi   there\nfriend","model":"qwen"}]"#
+            ],
+        )
+        .unwrap();
         conn.execute(insert, params!["new", "New chat", "2024-02-01T00:00:00.000000Z", "[]"]).unwrap();
         conn.execute(insert, params!["broken", "Broken", "2023-01-01T00:00:00.000000Z", "not json"]).unwrap();
         (dir, cache)

@@ -117,10 +117,7 @@ impl Cache {
 impl Cache {
     /// Removes a value from `sync_state` (nothing when absent).
     pub fn clear_state(&self, key: &str) -> Result<()> {
-        self.conn
-            .execute("DELETE FROM sync_state WHERE key = ?1", [key])
-            .map(|_| ())
-            .map_err(|e| self.error("writing sync state", e))
+        self.conn.execute("DELETE FROM sync_state WHERE key = ?1", [key]).map(|_| ()).map_err(|e| self.error("writing sync state", e))
     }
 }
 

@@ -95,10 +95,8 @@ impl Cache {
     /// Documents, newest first.
     pub fn documents(&self) -> Result<Vec<Document>> {
         let context = "listing documents";
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!("{SELECT} ORDER BY created_at DESC, id LIMIT ?1"))
-            .map_err(|e| self.error(context, e))?;
+        let mut stmt =
+            self.conn.prepare_cached(&format!("{SELECT} ORDER BY created_at DESC, id LIMIT ?1")).map_err(|e| self.error(context, e))?;
         let documents = stmt
             .query_map([MAX_DOCUMENTS], document)
             .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
@@ -108,10 +106,7 @@ impl Cache {
 
     /// One document.
     pub fn document(&self, id: &str) -> Result<Option<Document>> {
-        self.conn
-            .query_row(&format!("{SELECT} WHERE id = ?1"), [id], document)
-            .optional()
-            .map_err(|e| self.error("reading a document", e))
+        self.conn.query_row(&format!("{SELECT} WHERE id = ?1"), [id], document).optional().map_err(|e| self.error("reading a document", e))
     }
 
     /// Replaces a document's tags (trimmed, empty ones and repeats dropped) and

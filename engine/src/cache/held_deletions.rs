@@ -158,7 +158,8 @@ impl Cache {
                 }
                 for id in &gone {
                     hold(tx, spec.name, id, HeldDirection::Push)?;
-                    tx.prepare_cached("DELETE FROM sync_outbox WHERE table_name = ?1 AND row_id = ?2")?.execute([spec.name, id.as_str()])?;
+                    tx.prepare_cached("DELETE FROM sync_outbox WHERE table_name = ?1 AND row_id = ?2")?
+                        .execute([spec.name, id.as_str()])?;
                 }
                 tracing::warn!(table = spec.name, rows = gone.len(), "held back a mass deletion made on this device");
                 held += gone.len() as u64;
@@ -181,8 +182,11 @@ pub(crate) fn is_held(conn: &Connection, table: &str, id: &str) -> rusqlite::Res
 
 /// Holds one row's deletion.
 pub(crate) fn hold(conn: &Connection, table: &str, id: &str, direction: HeldDirection) -> rusqlite::Result<()> {
-    conn.prepare_cached("INSERT OR REPLACE INTO sync_held_deletions (table_name, row_id, direction) VALUES (?1, ?2, ?3)")?
-        .execute([table, id, direction.as_str()])?;
+    conn.prepare_cached("INSERT OR REPLACE INTO sync_held_deletions (table_name, row_id, direction) VALUES (?1, ?2, ?3)")?.execute([
+        table,
+        id,
+        direction.as_str(),
+    ])?;
     Ok(())
 }
 
@@ -194,8 +198,7 @@ pub(crate) fn release(conn: &Connection, table: &str, id: &str) -> rusqlite::Res
 }
 
 fn allowed_up_to(conn: &Connection) -> rusqlite::Result<i64> {
-    let text: Option<String> =
-        conn.query_row("SELECT value FROM sync_state WHERE key = ?1", [ALLOWED_UP_TO], |r| r.get(0)).optional()?;
+    let text: Option<String> = conn.query_row("SELECT value FROM sync_state WHERE key = ?1", [ALLOWED_UP_TO], |r| r.get(0)).optional()?;
     Ok(text.and_then(|t| t.parse().ok()).unwrap_or(0))
 }
 
@@ -224,7 +227,8 @@ fn resolve_one(tx: &Connection, spec: &TableSpec, id: &str, deleted_here: bool, 
         // the merge then takes it whole instead of agreeing with the delete).
         (false, HeldDecision::Keep) => {
             super::write_shadow(tx, spec, id, None)?;
-            let exists: bool = tx.query_row(&format!("SELECT EXISTS (SELECT 1 FROM {} WHERE {} = ?1)", spec.name, spec.key), [id], |r| r.get(0))?;
+            let exists: bool =
+                tx.query_row(&format!("SELECT EXISTS (SELECT 1 FROM {} WHERE {} = ?1)", spec.name, spec.key), [id], |r| r.get(0))?;
             if exists {
                 queue(tx, spec.name, id, "I")?;
             }
@@ -234,7 +238,8 @@ fn resolve_one(tx: &Connection, spec: &TableSpec, id: &str, deleted_here: bool, 
         // Deleted here: put back the server's version, as last synced,
         // unless the row was written again meanwhile.
         (true, HeldDecision::Keep) => {
-            let exists: bool = tx.query_row(&format!("SELECT EXISTS (SELECT 1 FROM {} WHERE {} = ?1)", spec.name, spec.key), [id], |r| r.get(0))?;
+            let exists: bool =
+                tx.query_row(&format!("SELECT EXISTS (SELECT 1 FROM {} WHERE {} = ?1)", spec.name, spec.key), [id], |r| r.get(0))?;
             if !exists {
                 if let Some(row) = super::row_io::read_shadow(tx, spec, id)? {
                     super::write_row(tx, spec, &row)?;

@@ -182,14 +182,7 @@ impl Cache {
         let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.error(context, e))?;
         let cards = stmt
             .query_map(
-                params![
-                    filter.category,
-                    filter.scope,
-                    filter.approval,
-                    after.map(|c| &c.created_at),
-                    after.map(|c| &c.id),
-                    limit
-                ],
+                params![filter.category, filter.scope, filter.approval, after.map(|c| &c.created_at), after.map(|c| &c.id), limit],
                 card,
             )
             .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
@@ -226,10 +219,7 @@ impl Cache {
         let context = "searching memory cards";
         let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.error(context, e))?;
         let cards = stmt
-            .query_map(
-                params![query, filter.category, filter.scope, filter.approval, limit.clamp(1, MAX_PAGE)],
-                card,
-            )
+            .query_map(params![query, filter.category, filter.scope, filter.approval, limit.clamp(1, MAX_PAGE)], card)
             .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
             .map_err(|e| self.error(context, e))?;
         Ok(cards)
@@ -246,9 +236,7 @@ impl Cache {
     /// The categories, scopes and approval states present, most used first.
     pub fn card_facets(&self) -> Result<CardFacets> {
         let facet = |column: &str| -> Result<Vec<FacetCount>> {
-            let sql = format!(
-                "SELECT {column}, count(*) FROM memory_cards GROUP BY {column} ORDER BY count(*) DESC, {column}"
-            );
+            let sql = format!("SELECT {column}, count(*) FROM memory_cards GROUP BY {column} ORDER BY count(*) DESC, {column}");
             let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.error("listing card filters", e))?;
             let values = stmt
                 .query_map([], |r| Ok(FacetCount { value: r.get(0)?, count: r.get(1)? }))

@@ -71,9 +71,7 @@ impl Cache {
     /// Entries of one category (all when `None`), by category then most recent.
     pub fn mindfile_entries(&self, category: Option<&str>) -> Result<Vec<MindfileEntry>> {
         let context = "listing mind-file entries";
-        let sql = format!(
-            "{SELECT} WHERE (?1 IS NULL OR m.category = ?1) ORDER BY m.category, m.updated_at DESC, m.id LIMIT ?2"
-        );
+        let sql = format!("{SELECT} WHERE (?1 IS NULL OR m.category = ?1) ORDER BY m.category, m.updated_at DESC, m.id LIMIT ?2");
         let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.error(context, e))?;
         let entries = stmt
             .query_map(params![category, MAX_ENTRIES], entry)
@@ -125,10 +123,7 @@ impl Cache {
     /// Sets the user's note on an entry; `None` if it no longer exists.
     pub fn set_mindfile_note(&self, id: &str, note: &str) -> Result<Option<MindfileEntry>> {
         self.conn
-            .execute(
-                "UPDATE mindfile_entries SET note = ?2, updated_at = ?3 WHERE id = ?1",
-                params![id, note.trim(), timestamp::now()],
-            )
+            .execute("UPDATE mindfile_entries SET note = ?2, updated_at = ?3 WHERE id = ?1", params![id, note.trim(), timestamp::now()])
             .map_err(|e| self.error("editing a mind-file note", e))?;
         self.mindfile_entry(id)
     }
@@ -142,13 +137,17 @@ mod tests {
     fn only_an_approved_card_is_added_to_the_mind_file_and_only_once() {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::open(dir.path()).unwrap();
-        let draft = crate::cache::CardDraft { category: "principles_values".into(), scope: "global".into(), text: "Allergic to penicillin".into() };
+        let draft =
+            crate::cache::CardDraft { category: "principles_values".into(), scope: "global".into(), text: "Allergic to penicillin".into() };
         let card = cache.create_card(&draft).unwrap();
         let refused = cache.add_card_to_mindfile(&card.id).unwrap_err();
         assert!(refused.to_string().contains("approve it first"), "{refused}");
         cache.set_card_approval(&card.id, crate::cache::Approval::Approved).unwrap();
         let entry = cache.add_card_to_mindfile(&card.id).unwrap().unwrap();
-        assert_eq!((entry.category.as_str(), entry.text.as_str(), entry.source_memory_card_id.as_str()), ("principles_values", "Allergic to penicillin", card.id.as_str()));
+        assert_eq!(
+            (entry.category.as_str(), entry.text.as_str(), entry.source_memory_card_id.as_str()),
+            ("principles_values", "Allergic to penicillin", card.id.as_str())
+        );
         assert_eq!(cache.add_card_to_mindfile(&card.id).unwrap().unwrap().id, entry.id, "a second add gives the same entry");
         assert_eq!(cache.add_card_to_mindfile("no-such-card").unwrap(), None);
     }

@@ -31,25 +31,25 @@ use std::time::Duration;
 use rusqlite::Connection;
 
 pub use central_unreadable::UnreadableRow;
+pub(crate) use central_unreadable::{note as note_central, reason_of as central_reason};
 pub use chat_sessions::{ChatMessage, ChatSession, ChatSessionSummary};
-pub use device::{DeviceIdentity, IdentityRenewal};
+pub(crate) use device::write_state;
 pub(crate) use device::SETTLED_OP_ID;
+pub use device::{DeviceIdentity, IdentityRenewal};
 pub use documents::{Document, DocumentChunk, MAX_CHUNKS};
-pub use held_deletions::{is_mass_deletion, HeldDecision, HeldDeletions, HeldDirection, MASS_DELETE_MIN};
-pub(crate) use held_deletions::{any_held as any_held_deletion, hold as hold_deletion, is_held as is_held_deletion, release as release_held_deletion};
-pub use memory_cards::{
-    Approval, CardCursor, CardDraft, CardFacets, CardFilter, CardPage, FacetCount, MemoryCard, MAX_PAGE,
+pub(crate) use field_edits::forget as forget_field_edits;
+pub(crate) use held_deletions::{
+    any_held as any_held_deletion, hold as hold_deletion, is_held as is_held_deletion, release as release_held_deletion,
 };
-pub use mindfile_entries::MindfileEntry;
+pub use held_deletions::{is_mass_deletion, HeldDecision, HeldDeletions, HeldDirection, MASS_DELETE_MIN};
+pub use memory_cards::{Approval, CardCursor, CardDraft, CardFacets, CardFilter, CardPage, FacetCount, MemoryCard, MAX_PAGE};
 pub use migrations::CACHE_SCHEMA_VERSION;
+pub use mindfile_entries::MindfileEntry;
 pub use outbox::{OutboxEntry, RejectedChange};
 pub use preferences::{DEFAULT_LOG_LEVEL, LOG_LEVELS};
-pub use search::SearchHit;
-pub(crate) use central_unreadable::{note as note_central, reason_of as central_reason};
-pub(crate) use device::write_state;
-pub(crate) use field_edits::forget as forget_field_edits;
 pub(crate) use pull_stage::{stage_begin, write_staged};
 pub(crate) use row_io::{delete_row, sqlite_value_owned, write_row, write_shadow};
+pub use search::SearchHit;
 
 use crate::error::{Error, Result};
 
@@ -80,7 +80,8 @@ impl Cache {
         };
         crate::private_files::create_dir(data_dir).map_err(io("cannot create the data folder"))?;
         // Folders and files an older version left readable by others.
-        crate::private_files::tighten_data_folder(data_dir, CACHE_FILE, &DATA_SUBFOLDERS).map_err(io("cannot make the data folder private"))?;
+        crate::private_files::tighten_data_folder(data_dir, CACHE_FILE, &DATA_SUBFOLDERS)
+            .map_err(io("cannot make the data folder private"))?;
         let path = data_dir.join(CACHE_FILE);
         crate::private_files::create_file(&path).map_err(io("cannot create the cache file"))?;
         let conn = Connection::open(&path).map_err(|e| cache_error(&path, "opening it", e))?;

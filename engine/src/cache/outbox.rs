@@ -51,9 +51,7 @@ impl Cache {
     /// SQLite's `data_version`: changes whenever another connection (the app,
     /// the `sqlite3` shell, another program) commits to the file. Cheap to poll.
     pub fn data_version(&self) -> Result<i64> {
-        self.conn
-            .query_row("PRAGMA data_version", [], |r| r.get(0))
-            .map_err(|e| self.error("reading the data version", e))
+        self.conn.query_row("PRAGMA data_version", [], |r| r.get(0)).map_err(|e| self.error("reading the data version", e))
     }
 
     /// How many local changes were not accepted: refused by the server or held
@@ -147,10 +145,7 @@ impl Cache {
     /// Runs `apply` in one transaction with capture switched off, so the writes it
     /// makes (changes pulled from the server) do not land in the outbox. The flag
     /// is switched back on before commit; other connections never see it off.
-    pub fn without_capture<T>(
-        &mut self,
-        apply: impl FnOnce(&Transaction<'_>) -> rusqlite::Result<T>,
-    ) -> Result<T> {
+    pub fn without_capture<T>(&mut self, apply: impl FnOnce(&Transaction<'_>) -> rusqlite::Result<T>) -> Result<T> {
         let path = self.path.clone();
         let run = || -> rusqlite::Result<T> {
             let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;

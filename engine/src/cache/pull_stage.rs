@@ -97,8 +97,7 @@ pub(crate) fn write_staged(tx: &Connection, spec: &TableSpec, staged: Staged<'_>
     let (writes, deletes) = (staged.writes, staged.deletes);
     drop(staged);
     if deletes > 0 {
-        tx.prepare_cached(&format!("DELETE FROM main.{table} WHERE {key} IN (SELECT row_id FROM temp.noesis_pull_gone)"))?
-            .execute([])?;
+        tx.prepare_cached(&format!("DELETE FROM main.{table} WHERE {key} IN (SELECT row_id FROM temp.noesis_pull_gone)"))?.execute([])?;
         tx.prepare_cached("DELETE FROM main.sync_shadow WHERE table_name = ?1 AND row_id IN (SELECT row_id FROM temp.noesis_pull_gone)")?
             .execute([table])?;
         tx.prepare_cached("DELETE FROM temp.noesis_pull_gone")?.execute([])?;

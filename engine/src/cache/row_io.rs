@@ -7,8 +7,8 @@ use serde_json::Value;
 
 use super::Cache;
 use crate::canonical;
-use crate::error::Result;
 use crate::canonical::Row;
+use crate::error::Result;
 use crate::tables::{ColumnKind, TableSpec};
 
 impl Cache {
@@ -44,8 +44,7 @@ pub(crate) fn write_row(conn: &Connection, spec: &TableSpec, row: &Row) -> rusql
 /// The upsert statement of a table, built once per process: pulls write it for
 /// every row, and `prepare_cached` looks statements up by their text.
 fn upsert_sql(spec: &TableSpec) -> &'static str {
-    static CACHE: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<&'static str, &'static str>>> =
-        std::sync::OnceLock::new();
+    static CACHE: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<&'static str, &'static str>>> = std::sync::OnceLock::new();
     let mut map = CACHE.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
     let name: &'static str = crate::tables::by_name(spec.name).map(|s| s.name).unwrap_or("");
     map.entry(name).or_insert_with(|| {
@@ -120,9 +119,9 @@ pub(crate) fn sqlite_value(kind: ColumnKind, value: &Value) -> SqlValue {
     match (kind, value) {
         (_, Value::Null) => SqlValue::Null,
         (ColumnKind::Json | ColumnKind::TextArray, v) => SqlValue::Text(canonical::to_text(v)),
-        (ColumnKind::Vector, Value::String(s)) => SqlValue::Blob(
-            s.split(',').filter_map(|x| x.trim().parse::<f32>().ok()).flat_map(f32::to_le_bytes).collect(),
-        ),
+        (ColumnKind::Vector, Value::String(s)) => {
+            SqlValue::Blob(s.split(',').filter_map(|x| x.trim().parse::<f32>().ok()).flat_map(f32::to_le_bytes).collect())
+        }
         (_, Value::String(s)) => SqlValue::Text(s.clone()),
         (_, Value::Number(n)) => match n.as_i64() {
             Some(i) => SqlValue::Integer(i),

@@ -43,11 +43,9 @@ pub(crate) fn to_json(kind: ColumnKind, value: ValueRef<'_>) -> Value {
         ValueRef::Integer(i) => Value::from(i),
         ValueRef::Real(f) => Value::from(f),
         ValueRef::Text(t) => Value::String(String::from_utf8_lossy(t).into_owned()),
-        ValueRef::Blob(b) if kind == ColumnKind::Vector => Value::Array(
-            b.chunks_exact(4)
-                .map(|c| Value::from(f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64))
-                .collect(),
-        ),
+        ValueRef::Blob(b) if kind == ColumnKind::Vector => {
+            Value::Array(b.chunks_exact(4).map(|c| Value::from(f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64)).collect())
+        }
         ValueRef::Blob(b) => Value::String(hex::encode(b)),
     }
 }

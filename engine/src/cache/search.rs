@@ -70,19 +70,9 @@ impl Cache {
 /// Turns what the user typed into an FTS5 query that cannot be a syntax error:
 /// every word quoted, the last one a prefix.
 pub(super) fn fts_query(text: &str) -> Option<String> {
-    let words: Vec<String> = text
-        .split_whitespace()
-        .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
-        .collect();
+    let words: Vec<String> = text.split_whitespace().map(|w| format!("\"{}\"", w.replace('"', "\"\""))).collect();
     let last = words.len().checked_sub(1)?;
-    Some(
-        words
-            .iter()
-            .enumerate()
-            .map(|(i, w)| if i == last { format!("{w}*") } else { w.clone() })
-            .collect::<Vec<_>>()
-            .join(" "),
-    )
+    Some(words.iter().enumerate().map(|(i, w)| if i == last { format!("{w}*") } else { w.clone() }).collect::<Vec<_>>().join(" "))
 }
 
 #[cfg(test)]

@@ -204,9 +204,7 @@ pub(super) fn rebuild_index(conn: &Connection, spec: &TableSpec) -> rusqlite::Re
 }
 
 fn stored_sql(conn: &Connection, kind: &str, name: &str) -> rusqlite::Result<Option<String>> {
-    conn.prepare_cached("SELECT sql FROM sqlite_master WHERE type = ?1 AND name = ?2")?
-        .query_row([kind, name], |r| r.get(0))
-        .optional()
+    conn.prepare_cached("SELECT sql FROM sqlite_master WHERE type = ?1 AND name = ?2")?.query_row([kind, name], |r| r.get(0)).optional()
 }
 
 #[cfg(test)]
@@ -253,9 +251,17 @@ mod tests {
         let conn = cache.connection();
         for spec in specs {
             let (t, k) = (spec.name, spec.key);
-            let values = |n: u32| spec.columns.iter().map(|c| if c.name == k { "'door-1'".to_string() } else { sample(c, n) }).collect::<Vec<_>>().join(", ");
+            let values = |n: u32| {
+                spec.columns.iter().map(|c| if c.name == k { "'door-1'".to_string() } else { sample(c, n) }).collect::<Vec<_>>().join(", ")
+            };
             conn.execute_batch(&format!("INSERT INTO {t} ({}) VALUES ({})", spec.column_list(), values(1))).unwrap();
-            let sets = spec.columns.iter().filter(|c| c.name != k).map(|c| format!("{} = {}", c.name, sample(c, 2))).collect::<Vec<_>>().join(", ");
+            let sets = spec
+                .columns
+                .iter()
+                .filter(|c| c.name != k)
+                .map(|c| format!("{} = {}", c.name, sample(c, 2)))
+                .collect::<Vec<_>>()
+                .join(", ");
             let found = |word: &str| -> i64 {
                 match spec.search {
                     Search::None => 0,
@@ -270,7 +276,9 @@ mod tests {
                 assert_eq!((found("findme1"), found("findme2")), (0, 1), "{t}: the index follows the update");
             }
             if spec.merges_by_field() {
-                let fields: i64 = conn.query_row("SELECT count(*) FROM sync_field_edits WHERE table_name = ?1 AND row_id = 'door-1'", [t], |r| r.get(0)).unwrap();
+                let fields: i64 = conn
+                    .query_row("SELECT count(*) FROM sync_field_edits WHERE table_name = ?1 AND row_id = 'door-1'", [t], |r| r.get(0))
+                    .unwrap();
                 let changed = spec.columns.iter().filter(|c| c.name != k && c.kind != crate::tables::ColumnKind::Vector).count() as i64;
                 assert_eq!(fields, changed, "{t}: every changed field has its edit time");
             }
@@ -278,7 +286,9 @@ mod tests {
             if spec.search != Search::None {
                 assert_eq!(found("findme2"), 0, "{t}: a deleted row leaves the index");
             }
-            let ops: String = conn.query_row("SELECT group_concat(op, '') FROM sync_outbox WHERE table_name = ?1 AND row_id = 'door-1'", [t], |r| r.get(0)).unwrap();
+            let ops: String = conn
+                .query_row("SELECT group_concat(op, '') FROM sync_outbox WHERE table_name = ?1 AND row_id = 'door-1'", [t], |r| r.get(0))
+                .unwrap();
             assert_eq!(ops, "IUD", "{t}: insert, update and delete are queued");
         }
     }
@@ -309,7 +319,12 @@ mod tests {
         };
         let dir = tempfile::tempdir().unwrap();
         let mut cache = Cache::open(dir.path()).unwrap();
-        cache.connection().execute_batch("CREATE TABLE notes (id TEXT PRIMARY KEY NOT NULL, body TEXT NOT NULL, updated_at TEXT NOT NULL, tags TEXT NOT NULL)").unwrap();
+        cache
+            .connection()
+            .execute_batch(
+                "CREATE TABLE notes (id TEXT PRIMARY KEY NOT NULL, body TEXT NOT NULL, updated_at TEXT NOT NULL, tags TEXT NOT NULL)",
+            )
+            .unwrap();
         install(cache.connection_mut(), &[&NOTES]).unwrap();
         writes_through_each_door_are_captured(&cache, &[&NOTES]);
     }
@@ -319,7 +334,11 @@ mod tests {
     #[test]
     fn a_dropped_trigger_is_put_back_on_open() {
         let dir = tempfile::tempdir().unwrap();
-        Cache::open(dir.path()).unwrap().connection().execute_batch("DROP TRIGGER memory_cards_capture_update; DROP TRIGGER documents_fts_insert").unwrap();
+        Cache::open(dir.path())
+            .unwrap()
+            .connection()
+            .execute_batch("DROP TRIGGER memory_cards_capture_update; DROP TRIGGER documents_fts_insert")
+            .unwrap();
         let cache = Cache::open(dir.path()).unwrap();
         let conn = cache.connection();
         conn.execute_batch("UPDATE sync_capture SET capturing = 1").unwrap();

@@ -68,7 +68,10 @@ pub(crate) fn misfit(kind: ColumnKind, value: ValueRef<'_>) -> Option<String> {
         // A BLOB in a column the server holds as text or JSON would reach it
         // as the blob's hex digits: a silent change, so it waits instead.
         ValueRef::Blob(bytes) if kind != ColumnKind::Vector => {
-            return Some(format!("holds a BLOB of {} bytes (written by another program), which the server would receive as hex digits; write it as text", bytes.len()));
+            return Some(format!(
+                "holds a BLOB of {} bytes (written by another program), which the server would receive as hex digits; write it as text",
+                bytes.len()
+            ));
         }
         // A fraction, or -0.0, in a whole-number column would reach the server
         // changed (cut, or as 0).
@@ -88,14 +91,15 @@ pub(crate) fn misfit(kind: ColumnKind, value: ValueRef<'_>) -> Option<String> {
         }
         ColumnKind::Integer if text.trim().parse::<i64>().is_err() => Some(format!("holds {}, which is not a whole number", quoted(&text))),
         ColumnKind::Json => match deep_json::parse(&text) {
-            Err(JsonProblem::TooDeep(depth)) => Some(format!("holds JSON nested {depth} levels deep; this app reads up to {} levels", deep_json::MAX_DEPTH)),
+            Err(JsonProblem::TooDeep(depth)) => {
+                Some(format!("holds JSON nested {depth} levels deep; this app reads up to {} levels", deep_json::MAX_DEPTH))
+            }
             Err(JsonProblem::Invalid(_)) => Some(format!("holds {}, which is not valid JSON", quoted(&text))),
             // PostgreSQL's jsonb keeps numbers as decimals, which have no
             // negative zero: -0.0 would be stored as 0.0, a silent change.
-            Ok(value) if holds_negative_zero(&value) => Some(format!(
-                "holds {}, which has the number -0.0 that the server would store as 0.0; write 0.0 or 0",
-                quoted(&text)
-            )),
+            Ok(value) if holds_negative_zero(&value) => {
+                Some(format!("holds {}, which has the number -0.0 that the server would store as 0.0; write 0.0 or 0", quoted(&text)))
+            }
             Ok(_) => None,
         },
         ColumnKind::TextArray => match deep_json::parse(&text) {

@@ -63,12 +63,7 @@ macro_rules! after_cursor_below_horizon {
 
 /// Up to `limit` changes after `after`, oldest first, all below the horizon
 /// (computed once per query, as an init plan, not once per row).
-pub async fn fetch_changes(
-    conn: &mut PgConnection,
-    target: &ServerTarget,
-    after: Cursor,
-    limit: i64,
-) -> Result<Vec<Change>> {
+pub async fn fetch_changes(conn: &mut PgConnection, target: &ServerTarget, after: Cursor, limit: i64) -> Result<Vec<Change>> {
     let rows = sqlx::query(
         // The xid is returned as text under another name: `ORDER BY xid` would
         // otherwise sort by the text output column ("1000" before "999").
@@ -114,21 +109,14 @@ pub struct ChangedRow {
 /// Up to `limit` changed rows after `after`, in the order and below the horizon
 /// of [`fetch_changes`], without the columns a pull does not use (a mass
 /// delete's tombstones would otherwise travel in full).
-pub async fn fetch_changed_rows(
-    conn: &mut PgConnection,
-    target: &ServerTarget,
-    after: Cursor,
-    limit: i64,
-) -> Result<Vec<ChangedRow>> {
-    let rows = sqlx::query(
-        concat!("SELECT c.change_id, c.xid::text AS xid_text, c.table_name, c.row_id", after_cursor_below_horizon!()),
-    )
-    .bind(after.xid.to_string())
-    .bind(after.change_id)
-    .bind(limit)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(|e| target.classify(e))?;
+pub async fn fetch_changed_rows(conn: &mut PgConnection, target: &ServerTarget, after: Cursor, limit: i64) -> Result<Vec<ChangedRow>> {
+    let rows = sqlx::query(concat!("SELECT c.change_id, c.xid::text AS xid_text, c.table_name, c.row_id", after_cursor_below_horizon!()))
+        .bind(after.xid.to_string())
+        .bind(after.change_id)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|e| target.classify(e))?;
     rows.into_iter()
         .map(|r| {
             Ok(ChangedRow {

@@ -24,7 +24,14 @@ const CLEARTEXT: u32 = 3;
 /// `Some(why)` when the server at `host:port` would get the password in
 /// clear text; `None` when it would not, or when the probe could not tell
 /// (the login that follows then reports what is wrong).
-pub(super) async fn cleartext_requested(host: &str, port: u16, user: &str, database: &str, sslmode: &str, timeout: Duration) -> Option<String> {
+pub(super) async fn cleartext_requested(
+    host: &str,
+    port: u16,
+    user: &str,
+    database: &str,
+    sslmode: &str,
+    timeout: Duration,
+) -> Option<String> {
     if !matches!(sslmode, "disable" | "allow" | "prefer") {
         return None;
     }
@@ -90,7 +97,11 @@ mod tests {
                     if offers_tls {
                         continue;
                     }
-                    let len = { let mut l = [0u8; 4]; let _ = s.read_exact(&mut l).await; u32::from_be_bytes(l) as usize };
+                    let len = {
+                        let mut l = [0u8; 4];
+                        let _ = s.read_exact(&mut l).await;
+                        u32::from_be_bytes(l) as usize
+                    };
                     let mut rest = vec![0u8; len - 4];
                     let _ = s.read_exact(&mut rest).await;
                 } else {

@@ -68,9 +68,7 @@ impl ServerTarget {
 
     fn options(&self) -> Result<PgConnectOptions> {
         let text = self.url.expose_with_password();
-        let options = PgConnectOptions::from_str(&text).map_err(|e| Error::InvalidDatabaseUrl {
-            reason: self.scrub(&e.to_string()),
-        })?;
+        let options = PgConnectOptions::from_str(&text).map_err(|e| Error::InvalidDatabaseUrl { reason: self.scrub(&e.to_string()) })?;
         Ok(options
             .application_name(APPLICATION_NAME)
             .options(SESSION_SETTINGS.iter().copied())
@@ -84,7 +82,15 @@ impl ServerTarget {
             return Ok(());
         }
         let url = &self.url;
-        let why = super::cleartext_probe::cleartext_requested(url.host(), url.port(), &url.user(), &url.database(), url.sslmode(), self.connect_timeout()).await;
+        let why = super::cleartext_probe::cleartext_requested(
+            url.host(),
+            url.port(),
+            &url.user(),
+            &url.database(),
+            url.sslmode(),
+            self.connect_timeout(),
+        )
+        .await;
         match why {
             Some(detail) => Err(Error::Tls { host: url.host().to_string(), port: url.port(), detail }),
             None => Ok(()),

@@ -80,12 +80,8 @@ pub async fn create_device_role(target: &ServerTarget, name: &str, password: &Se
     } else {
         "SELECT format('CREATE ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT PASSWORD %L', $1::text, $2::text)"
     };
-    let ddl: String = sqlx::query_scalar(ddl_template)
-    .bind(name)
-    .bind(&verifier)
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(|e| target.classify(e))?;
+    let ddl: String =
+        sqlx::query_scalar(ddl_template).bind(name).bind(&verifier).fetch_one(&mut *tx).await.map_err(|e| target.classify(e))?;
     sqlx::raw_sql(sqlx::AssertSqlSafe(ddl)).execute(&mut *tx).await.map_err(|e| target.classify(e))?;
 
     let tables: Vec<String> = sqlx::query(
@@ -137,10 +133,5 @@ fn scram_verifier(password: &Secret) -> String {
     let stored_key = Sha256::digest(client_key);
     let server_key = hmac(&salted, b"Server Key");
     let b64 = base64::engine::general_purpose::STANDARD;
-    format!(
-        "SCRAM-SHA-256${SCRAM_ITERATIONS}:{}${}:{}",
-        b64.encode(salt),
-        b64.encode(stored_key),
-        b64.encode(server_key)
-    )
+    format!("SCRAM-SHA-256${SCRAM_ITERATIONS}:{}${}:{}", b64.encode(salt), b64.encode(stored_key), b64.encode(server_key))
 }

@@ -201,7 +201,10 @@ async fn inspect(conn: &mut PgConnection, target: &ServerTarget) -> crate::error
     if server_too_old(version_num.parse().unwrap_or(0)) {
         findings.push(blocking(
             Problem::ServerTooOld,
-            format!("{} Upgrade PostgreSQL on {host} (14 or newer; the pgvector/pgvector:pg16 image has both).", capitalise(&Error::ServerTooOld { host: host.clone(), port, version: version.clone() }.to_string())),
+            format!(
+                "{} Upgrade PostgreSQL on {host} (14 or newer; the pgvector/pgvector:pg16 image has both).",
+                capitalise(&Error::ServerTooOld { host: host.clone(), port, version: version.clone() }.to_string())
+            ),
         ));
         return Ok((Some(version), findings));
     }

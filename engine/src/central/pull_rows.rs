@@ -78,9 +78,9 @@ fn decode_values(spec: &TableSpec, row: &PgRow) -> sqlx::Result<Option<Canonical
             ColumnKind::Text => row.try_get::<Option<String>, _>(i)?.map_or(Value::Null, Value::String),
             ColumnKind::Integer => row.try_get::<Option<i64>, _>(i)?.map_or(Value::Null, Value::from),
             ColumnKind::Json | ColumnKind::TextArray => row.try_get::<Option<PgJson>, _>(i)?.map_or(Value::Null, |j| j.0),
-            ColumnKind::Vector => row
-                .try_get::<Option<String>, _>(i)?
-                .map_or(Value::Null, |s| canonical::value(ColumnKind::Vector, Value::String(s), false)),
+            ColumnKind::Vector => {
+                row.try_get::<Option<String>, _>(i)?.map_or(Value::Null, |s| canonical::value(ColumnKind::Vector, Value::String(s), false))
+            }
             ColumnKind::Timestamp => match timestamp_micros(row, i)? {
                 None => Value::Null,
                 Some(micros) => match timestamp::from_postgres_micros(micros) {
@@ -106,7 +106,11 @@ fn timestamp_micros(row: &PgRow, i: usize) -> sqlx::Result<Option<i64>> {
     if raw.format() != sqlx::postgres::PgValueFormat::Binary {
         return Err(decode_error("a timestamp arrived in text form".into()));
     }
-    let bytes: [u8; 8] = raw.as_bytes().map_err(|e| decode_error(e.to_string()))?.try_into().map_err(|_| decode_error("a timestamp is not 8 bytes".into()))?;
+    let bytes: [u8; 8] = raw
+        .as_bytes()
+        .map_err(|e| decode_error(e.to_string()))?
+        .try_into()
+        .map_err(|_| decode_error("a timestamp is not 8 bytes".into()))?;
     Ok(Some(i64::from_be_bytes(bytes)))
 }
 

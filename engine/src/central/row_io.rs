@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use sqlx::{PgConnection, Row as _};
 
 use crate::canonical;
-use crate::deep_json::PgJson;
 use crate::canonical::Row;
+use crate::deep_json::PgJson;
 use crate::hlc::Hlc;
 use crate::tables::TableSpec;
 
@@ -74,9 +74,7 @@ pub async fn last_clock(conn: &mut PgConnection, spec: &TableSpec, id: &str) -> 
     Ok(match row {
         Some(r) => {
             let hlc: Option<String> = r.get(0);
-            hlc.as_deref()
-                .and_then(Hlc::parse)
-                .unwrap_or_else(|| Hlc::new(r.get::<i64, _>(1).max(0) as u64, 0, r.get::<String, _>(2)))
+            hlc.as_deref().and_then(Hlc::parse).unwrap_or_else(|| Hlc::new(r.get::<i64, _>(1).max(0) as u64, 0, r.get::<String, _>(2)))
         }
         None => Hlc::new(0, 0, ""),
     })
@@ -99,7 +97,8 @@ pub async fn field_clocks(conn: &mut PgConnection, spec: &TableSpec, id: &str) -
         .into_iter()
         .map(|r| {
             let hlc: Option<String> = r.get(1);
-            let clock = hlc.as_deref().and_then(Hlc::parse).unwrap_or_else(|| Hlc::new(r.get::<i64, _>(2).max(0) as u64, 0, r.get::<String, _>(3)));
+            let clock =
+                hlc.as_deref().and_then(Hlc::parse).unwrap_or_else(|| Hlc::new(r.get::<i64, _>(2).max(0) as u64, 0, r.get::<String, _>(3)));
             (r.get::<String, _>(0), clock)
         })
         .collect())

@@ -11,11 +11,7 @@ use crate::tables::TableSpec;
 
 /// Row count and checksum of one central table; `None` when the table does not
 /// exist there (embeddings on a server without pgvector).
-pub async fn table_checksum(
-    conn: &mut PgConnection,
-    target: &ServerTarget,
-    spec: &TableSpec,
-) -> Result<Option<(u64, String)>> {
+pub async fn table_checksum(conn: &mut PgConnection, target: &ServerTarget, spec: &TableSpec) -> Result<Option<(u64, String)>> {
     let exists: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
         .bind(format!("public.{}", spec.name))
         .fetch_one(&mut *conn)

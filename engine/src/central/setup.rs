@@ -98,11 +98,7 @@ pub async fn setup(target: &ServerTarget) -> Result<SetupReport> {
     let server_version: String = scalar(&mut conn, target, "SELECT version()").await?;
     let version_num: String = scalar(&mut conn, target, "SHOW server_version_num").await?;
     if version_num.parse::<i32>().unwrap_or(0) < MIN_SERVER_VERSION_NUM {
-        return Err(Error::ServerTooOld {
-            host: target.url().host().into(),
-            port: target.url().port(),
-            version: server_version,
-        });
+        return Err(Error::ServerTooOld { host: target.url().host().into(), port: target.url().port(), version: server_version });
     }
     if let Some(info) = schema_info(&mut conn, target).await? {
         refuse_newer(target, info)?;
@@ -149,11 +145,9 @@ pub async fn check_schema(conn: &mut PgConnection, target: &ServerTarget) -> Res
             refuse_newer(target, info)?;
             Ok(info)
         }
-        None => Err(Error::SchemaMissing {
-            host: target.url().host().into(),
-            port: target.url().port(),
-            database: target.url().database(),
-        }),
+        None => {
+            Err(Error::SchemaMissing { host: target.url().host().into(), port: target.url().port(), database: target.url().database() })
+        }
     }
 }
 
@@ -205,10 +199,7 @@ pub(crate) async fn applied_versions(conn: &mut PgConnection, target: &ServerTar
     if !exists {
         return Ok(Vec::new());
     }
-    sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(|e| target.classify(e))
+    sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success").fetch_all(&mut *conn).await.map_err(|e| target.classify(e))
 }
 
 /// Creates the extension if it can, then the embeddings table; reports precisely
@@ -227,9 +218,7 @@ async fn ensure_pgvector(conn: &mut PgConnection, target: &ServerTarget) -> Resu
         .await
         .map_err(|e| target.classify(e))?;
     if !available {
-        return Ok(PgvectorStatus::NotAvailable {
-            fix: pgvector_install_fix(&host),
-        });
+        return Ok(PgvectorStatus::NotAvailable { fix: pgvector_install_fix(&host) });
     }
     if let Err(e) = sqlx::raw_sql("CREATE EXTENSION IF NOT EXISTS vector").execute(&mut *conn).await {
         return match target.classify(e) {
@@ -281,12 +270,9 @@ fn migrate_error(target: &ServerTarget, e: sqlx::migrate::MigrateError) -> Error
     use sqlx::migrate::MigrateError;
     match e {
         MigrateError::Execute(inner) | MigrateError::ExecuteMigration(inner, _) => target.classify(inner),
-        MigrateError::VersionMissing(v) => Error::ClientTooOld {
-            host: target.url().host().into(),
-            port: target.url().port(),
-            server: v,
-            client: CLIENT_SCHEMA_VERSION,
-        },
+        MigrateError::VersionMissing(v) => {
+            Error::ClientTooOld { host: target.url().host().into(), port: target.url().port(), server: v, client: CLIENT_SCHEMA_VERSION }
+        }
         other => Error::Postgres { context: "applying the central schema".into(), detail: other.to_string() },
     }
 }

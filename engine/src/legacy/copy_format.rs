@@ -50,7 +50,11 @@ impl CopyFormat {
             };
             types.iter().any(|(name, ty)| name == c.name && ty == expected)
         });
-        if matches { CopyFormat::Binary } else { CopyFormat::Text }
+        if matches {
+            CopyFormat::Binary
+        } else {
+            CopyFormat::Text
+        }
     }
 
     /// The `WITH (...)` clause of the COPY statement.
@@ -228,6 +232,10 @@ mod tests {
         let mut types: Vec<(String, String)> = spec.columns.iter().map(|c| (c.name.to_string(), expected(c).to_string())).collect();
         assert_eq!(CopyFormat::for_columns(spec, &types), CopyFormat::Binary);
         types[1].1 = "timestamp with time zone".into();
-        assert_eq!(CopyFormat::for_columns(spec, &types), CopyFormat::Text, "a column changed on the server: text, which the server converts");
+        assert_eq!(
+            CopyFormat::for_columns(spec, &types),
+            CopyFormat::Text,
+            "a column changed on the server: text, which the server converts"
+        );
     }
 }

@@ -116,7 +116,11 @@ mod tests {
             .unwrap()
             .collect::<rusqlite::Result<_>>()
             .unwrap();
-        assert_eq!(rows, vec![(2, "b".to_string()), (4, "d".to_string())], "the approved card and the new one, nothing unchanged (NULLs compare equal)");
+        assert_eq!(
+            rows,
+            vec![(2, "b".to_string()), (4, "d".to_string())],
+            "the approved card and the new one, nothing unchanged (NULLs compare equal)"
+        );
         assert_ne!(delta.fingerprint, current.fingerprint);
     }
 

@@ -65,11 +65,7 @@ impl LegacyFolder {
 
 /// The usual places under `home` that hold at least one legacy store.
 pub fn usual_places(home: &Path) -> Vec<PathBuf> {
-    USUAL_PLACES
-        .iter()
-        .map(|p| home.join(p))
-        .filter(|dir| Store::ALL.iter().any(|s| dir.join(s.relative_path()).is_file()))
-        .collect()
+    USUAL_PLACES.iter().map(|p| home.join(p)).filter(|dir| Store::ALL.iter().any(|s| dir.join(s.relative_path()).is_file())).collect()
 }
 
 /// What `dir` holds; an error when it is not a folder or holds no store.

@@ -47,8 +47,10 @@ fn document(row: &RawRow, notes: &mut Notes) -> Result<Vec<Value>, String> {
     let file_hash = text("file_hash")?;
     let status = text("status")?;
     let file_type = fields::required(fields::field_text(&obj, "file_type", notes), "file_type")?;
-    let file_size = fields::required(fields::integer_value(obj.get("file_size").unwrap_or(&Value::Null), "file_size", notes)?, "file_size")?;
-    let chunk_count = fields::integer_value(obj.get("chunk_count").unwrap_or(&Value::Null), "chunk_count", notes)?.unwrap_or(Value::from(0));
+    let file_size =
+        fields::required(fields::integer_value(obj.get("file_size").unwrap_or(&Value::Null), "file_size", notes)?, "file_size")?;
+    let chunk_count =
+        fields::integer_value(obj.get("chunk_count").unwrap_or(&Value::Null), "chunk_count", notes)?.unwrap_or(Value::from(0));
     let error_message = fields::field_text(&obj, "error_message", notes).unwrap_or_default();
     let tags = tags(obj.get("tags"), notes)?;
     let doc_notes = fields::field_text(&obj, "notes", notes).unwrap_or_default();
@@ -121,14 +123,14 @@ fn chunk(row: &RawRow, refs: &Refs, notes: &mut Notes) -> Result<Vec<Value>, Str
     }
     let chunk_index = fields::required(fields::integer_from(&obj, "chunk_index", row.cell("chunk_index"), notes)?, "chunk_index")?;
     let text = fields::required(fields::field_text(&obj, "text", notes), "text")?;
-    let page_number = fields::integer_value(obj.get("page_number").unwrap_or(&Value::Null), "page_number", notes)?.unwrap_or(Value::from(0));
+    let page_number =
+        fields::integer_value(obj.get("page_number").unwrap_or(&Value::Null), "page_number", notes)?.unwrap_or(Value::from(0));
     let mut optional = |name: &str| Value::String(fields::field_text(&obj, name, notes).unwrap_or_default());
     let heading = optional("heading");
     let image_caption = optional("image_caption");
     let ocr_text = optional("ocr_text");
     Ok(vec![Value::String(id), Value::String(document_id), chunk_index, Value::String(text), page_number, heading, image_caption, ocr_text])
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -99,8 +99,7 @@ pub fn cell_json(cell: &RawCell, column: &str, notes: &mut Notes) -> Result<Valu
         }
         RawCell::Integer(_) | RawCell::Real(_) => return Err(format!("column `{column}` holds a number, not JSON")),
     };
-    let mut value: Value =
-        crate::deep_json::parse(&text).map_err(|e| format!("column `{column}` is {e}"))?;
+    let mut value: Value = crate::deep_json::parse(&text).map_err(|e| format!("column `{column}` is {e}"))?;
     if strip_nul_json(&mut value) {
         notes.push(Note::NulBytesRemoved);
     }
@@ -187,12 +186,7 @@ pub fn cell_value(cell: &RawCell, notes: &mut Notes) -> Value {
 }
 
 /// A timestamp from a JSON field, else from a table column.
-pub fn timestamp_from(
-    obj: &Map<String, Value>,
-    field: &str,
-    cell: &RawCell,
-    notes: &mut Notes,
-) -> Result<Option<Value>, Reason> {
+pub fn timestamp_from(obj: &Map<String, Value>, field: &str, cell: &RawCell, notes: &mut Notes) -> Result<Option<Value>, Reason> {
     let from_cell = cell_value(cell, notes);
     if !from_cell.is_null() {
         return timestamp_value(&from_cell, field);
@@ -294,7 +288,14 @@ mod tests {
 
     #[test]
     fn every_timestamp_form_is_accepted_and_garbage_is_a_reason() {
-        for v in [json!("2024-03-05T14:07:09"), json!("2024-03-05 14:07:09"), json!("2024-03-05T14:07:09Z"), json!("2024-03-05T14:07:09+00:00"), json!(1709647629), json!(1709647629000i64)] {
+        for v in [
+            json!("2024-03-05T14:07:09"),
+            json!("2024-03-05 14:07:09"),
+            json!("2024-03-05T14:07:09Z"),
+            json!("2024-03-05T14:07:09+00:00"),
+            json!(1709647629),
+            json!(1709647629000i64),
+        ] {
             assert_eq!(timestamp_value(&v, "t").unwrap(), Some(json!("2024-03-05T14:07:09.000000Z")), "{v}");
         }
         assert!(timestamp_value(&json!("yesterday"), "t").is_err());

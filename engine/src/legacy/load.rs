@@ -126,10 +126,7 @@ async fn load_direct(
     format: CopyFormat,
 ) -> sqlx::Result<Option<BatchCounts>> {
     let mut tx = conn.begin().await?;
-    let existing: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(merge::existing_sql(spec)))
-        .bind(&batch.ids)
-        .fetch_one(&mut *tx)
-        .await?;
+    let existing: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(merge::existing_sql(spec))).bind(&batch.ids).fetch_one(&mut *tx).await?;
     if existing > 0 {
         tx.rollback().await?;
         return Ok(None);

@@ -180,7 +180,9 @@ mod tests {
 
     #[test]
     fn a_clean_card_maps_onto_the_central_columns() {
-        let row = card_row(r#"{"id":"c1","category":"fact","scope":"global","text":"likes tea","approval":"approved","approved_at":"2024-01-03T00:00:00Z","provenance":{"reason":"chat"}}"#);
+        let row = card_row(
+            r#"{"id":"c1","category":"fact","scope":"global","text":"likes tea","approval":"approved","approved_at":"2024-01-03T00:00:00Z","provenance":{"reason":"chat"}}"#,
+        );
         let Outcome::Row { values, notes } = MemoryCards.normalise(&row, &Refs::default()) else { panic!("rejected") };
         assert!(notes.is_empty(), "{notes:?}");
         assert_eq!(values[1], json!("2024-01-02T03:04:05.000000Z"));
@@ -195,7 +197,10 @@ mod tests {
             ("{\"text\": ", "not valid JSON"),
             ("{\"category\":\"f\",\"scope\":\"g\"}", "`text`"),
             ("[1]", "holds an array, not a JSON object"),
-            (r#"{"category":"fact","scope":"global","text":"t","approval":"approved","provenance":"manual"}"#, "`provenance` holds a string, not an object"),
+            (
+                r#"{"category":"fact","scope":"global","text":"t","approval":"approved","provenance":"manual"}"#,
+                "`provenance` holds a string, not an object",
+            ),
         ] {
             match MemoryCards.normalise(&card_row(json), &Refs::default()) {
                 Outcome::Reject { reason } => assert!(reason.contains(why), "{reason}"),

@@ -35,10 +35,7 @@ pub fn staging_table(spec: &TableSpec) -> String {
 
 /// Creates the staging table on this connection (once per session).
 pub fn create_staging_sql(spec: &TableSpec) -> String {
-    format!(
-        "CREATE TEMP TABLE IF NOT EXISTS noesis_stage_{t} (LIKE public.{t} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
-        t = spec.name
-    )
+    format!("CREATE TEMP TABLE IF NOT EXISTS noesis_stage_{t} (LIKE public.{t} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS", t = spec.name)
 }
 
 /// The dry run's stand-in for a central table: a session-local copy with the
@@ -54,10 +51,7 @@ pub fn dry_table(spec: &TableSpec) -> String {
 /// Creates [`dry_table`] on this connection (once per session). It is emptied
 /// at each commit; a dry run rolls every batch back anyway.
 pub fn create_dry_table_sql(spec: &TableSpec) -> String {
-    format!(
-        "CREATE TEMP TABLE IF NOT EXISTS noesis_dry_{t} (LIKE public.{t} INCLUDING ALL) ON COMMIT DELETE ROWS",
-        t = spec.name
-    )
+    format!("CREATE TEMP TABLE IF NOT EXISTS noesis_dry_{t} (LIKE public.{t} INCLUDING ALL) ON COMMIT DELETE ROWS", t = spec.name)
 }
 
 /// `COPY <staging> (<columns>) FROM STDIN`, in `format`.
@@ -190,7 +184,10 @@ mod tests {
         for spec in crate::tables::EDITABLE {
             let sql = dry_run_sql(spec);
             assert!(sql.contains(&format!("INSERT INTO pg_temp.noesis_dry_{} ", spec.name)), "{sql}");
-            assert!(!sql.contains(&format!("INTO public.{}", spec.name)) && !sql.contains("UPDATE") && !sql.contains("noesis_sync."), "a dry run must not write central tables: {sql}");
+            assert!(
+                !sql.contains(&format!("INTO public.{}", spec.name)) && !sql.contains("UPDATE") && !sql.contains("noesis_sync."),
+                "a dry run must not write central tables: {sql}"
+            );
         }
     }
 }

@@ -183,7 +183,12 @@ pub fn take_snapshots(legacy_dir: &Path, into: &Path, progress: &ProgressSink) -
 }
 
 /// Migrates the legacy stores into the central database.
-pub async fn migrate(target: &ServerTarget, device: &DeviceIdentity, options: &MigrateOptions, progress: &ProgressSink) -> Result<MigrateReport> {
+pub async fn migrate(
+    target: &ServerTarget,
+    device: &DeviceIdentity,
+    options: &MigrateOptions,
+    progress: &ProgressSink,
+) -> Result<MigrateReport> {
     let started = std::time::Instant::now();
     let scratch = if options.dry_run {
         std::env::temp_dir().join(format!("noesis-dry-run-{}", Uuid::new_v4().simple()))

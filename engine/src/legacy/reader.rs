@@ -141,8 +141,7 @@ impl Batch {
 /// Whether the snapshot has the importer's table (mind-file entries are absent
 /// in older stores).
 pub fn has_table(conn: &Connection, importer: &dyn Importer) -> bool {
-    conn.query_row("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1", [importer.spec().name], |_| Ok(()))
-        .is_ok()
+    conn.query_row("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1", [importer.spec().name], |_| Ok(())).is_ok()
 }
 
 /// `SELECT rowid, <columns> ... WHERE rowid > ?1 ORDER BY rowid`, with `NULL` for
@@ -167,9 +166,7 @@ pub fn count(path: &Path, importer: &dyn Importer, after_rowid: i64) -> Result<u
         return Ok(0);
     }
     let sql = format!("SELECT count(*) FROM \"{}\" WHERE rowid > ?1", importer.spec().name);
-    conn.query_row(&sql, [after_rowid], |r| r.get::<_, i64>(0))
-        .map(|n| n as u64)
-        .map_err(|e| sqlite_error(path, "counting rows", e))
+    conn.query_row(&sql, [after_rowid], |r| r.get::<_, i64>(0)).map(|n| n as u64).map_err(|e| sqlite_error(path, "counting rows", e))
 }
 
 /// Calls `each` with every row after `after_rowid`, in rowid order; stops early

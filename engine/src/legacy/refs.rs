@@ -6,10 +6,10 @@ use std::collections::HashSet;
 
 use sqlx::PgConnection;
 
+use super::documents_store::Documents;
 use super::importer::{Outcome, Refs};
 use super::reader;
 use super::snapshot::Snapshot;
-use super::documents_store::Documents;
 use crate::central::ServerTarget;
 use crate::error::Result;
 
@@ -17,10 +17,8 @@ use crate::error::Result;
 /// and those it will reject. Only ids are held: documents are few compared
 /// with their chunks.
 pub async fn collect(conn: &mut PgConnection, target: &ServerTarget, documents: Option<&Snapshot>) -> Result<Refs> {
-    let central: Vec<String> = sqlx::query_scalar("SELECT id FROM public.documents")
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(|e| target.classify(e))?;
+    let central: Vec<String> =
+        sqlx::query_scalar("SELECT id FROM public.documents").fetch_all(&mut *conn).await.map_err(|e| target.classify(e))?;
     let mut ids: HashSet<String> = central.into_iter().collect();
     let mut rejected_ids = HashSet::new();
     if let Some(snapshot) = documents {

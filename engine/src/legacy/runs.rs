@@ -51,22 +51,22 @@ pub async fn start(
     legacy_dir: &str,
     sources: &serde_json::Value,
 ) -> Result<()> {
-    sqlx::query("UPDATE noesis_sync.legacy_runs SET status = 'interrupted', finished_at = now() WHERE device_id = $1 AND status = 'running'")
-        .bind(device_id)
-        .execute(&mut *conn)
-        .await
-        .map_err(|e| target.classify(e))?;
     sqlx::query(
-        "INSERT INTO noesis_sync.legacy_runs (run_id, device_id, device_name, legacy_dir, sources) VALUES ($1, $2, $3, $4, $5)",
+        "UPDATE noesis_sync.legacy_runs SET status = 'interrupted', finished_at = now() WHERE device_id = $1 AND status = 'running'",
     )
-    .bind(run_id)
     .bind(device_id)
-    .bind(device_name)
-    .bind(legacy_dir)
-    .bind(sources)
     .execute(&mut *conn)
     .await
     .map_err(|e| target.classify(e))?;
+    sqlx::query("INSERT INTO noesis_sync.legacy_runs (run_id, device_id, device_name, legacy_dir, sources) VALUES ($1, $2, $3, $4, $5)")
+        .bind(run_id)
+        .bind(device_id)
+        .bind(device_name)
+        .bind(legacy_dir)
+        .bind(sources)
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| target.classify(e))?;
     Ok(())
 }
 
@@ -79,16 +79,14 @@ pub async fn finish(
     verified: Option<bool>,
     failed: bool,
 ) -> Result<()> {
-    sqlx::query(
-        "UPDATE noesis_sync.legacy_runs SET finished_at = now(), counts = $2, verified = $3, status = $4 WHERE run_id = $1",
-    )
-    .bind(run_id)
-    .bind(counts)
-    .bind(verified)
-    .bind(if failed { "failed" } else { "completed" })
-    .execute(&mut *conn)
-    .await
-    .map_err(|e| target.classify(e))?;
+    sqlx::query("UPDATE noesis_sync.legacy_runs SET finished_at = now(), counts = $2, verified = $3, status = $4 WHERE run_id = $1")
+        .bind(run_id)
+        .bind(counts)
+        .bind(verified)
+        .bind(if failed { "failed" } else { "completed" })
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| target.classify(e))?;
     Ok(())
 }
 
@@ -113,20 +111,22 @@ pub fn resume_key(fingerprint: &str) -> String {
 /// The rowid up to which `table` of the source with `resume_key` is merged (0
 /// when nothing is).
 pub async fn high_water(conn: &mut PgConnection, target: &ServerTarget, resume_key: &str, table: &str) -> Result<i64> {
-    let mark: Option<i64> = sqlx::query_scalar(
-        "SELECT last_rowid FROM noesis_sync.legacy_high_water WHERE source_fingerprint = $1 AND table_name = $2",
-    )
-    .bind(resume_key)
-    .bind(table)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(|e| target.classify(e))?;
+    let mark: Option<i64> =
+        sqlx::query_scalar("SELECT last_rowid FROM noesis_sync.legacy_high_water WHERE source_fingerprint = $1 AND table_name = $2")
+            .bind(resume_key)
+            .bind(table)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(|e| target.classify(e))?;
     Ok(mark.unwrap_or(0))
 }
 
 /// Completed runs recorded centrally, newest first (for the wizard's "already
 /// migrated on <device>" notice).
-pub async fn completed_runs(conn: &mut PgConnection, target: &ServerTarget) -> Result<Vec<(String, String, chrono::DateTime<chrono::Utc>)>> {
+pub async fn completed_runs(
+    conn: &mut PgConnection,
+    target: &ServerTarget,
+) -> Result<Vec<(String, String, chrono::DateTime<chrono::Utc>)>> {
     sqlx::query_as(
         "SELECT device_id, device_name, finished_at FROM noesis_sync.legacy_runs WHERE status = 'completed' ORDER BY finished_at DESC",
     )

@@ -39,7 +39,17 @@ mod tests {
     use serde_json::json;
 
     fn card(category: &str, scope: &str, approval: &str, provenance: Value) -> Vec<Value> {
-        vec![json!("c1"), json!("2025-01-01T00:00:00.000000Z"), json!(category), json!(scope), json!("text"), json!(approval), Value::Null, Value::Null, provenance]
+        vec![
+            json!("c1"),
+            json!("2025-01-01T00:00:00.000000Z"),
+            json!(category),
+            json!(scope),
+            json!("text"),
+            json!(approval),
+            Value::Null,
+            Value::Null,
+            provenance,
+        ]
     }
 
     #[test]

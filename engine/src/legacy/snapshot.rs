@@ -90,9 +90,7 @@ pub fn take(legacy_dir: &Path, store: Store, into: &Path) -> Result<Option<Snaps
         let src = open_source(&source)?;
         let mut dst = Connection::open(&partial).map_err(|e| sqlite_error(&partial, "creating the snapshot", e))?;
         let backup = rusqlite::backup::Backup::new(&src, &mut dst).map_err(|e| sqlite_error(&source, "starting the backup", e))?;
-        backup
-            .run_to_completion(PAGES_PER_STEP, STEP_PAUSE, None)
-            .map_err(|e| sqlite_error(&source, "copying it", e))?;
+        backup.run_to_completion(PAGES_PER_STEP, STEP_PAUSE, None).map_err(|e| sqlite_error(&source, "copying it", e))?;
     }
     // Renamed only when complete: a kill during the copy leaves no half snapshot.
     std::fs::rename(&partial, &path).map_err(|e| io_error("cannot finish the snapshot", &path, e))?;
@@ -120,11 +118,7 @@ pub fn fingerprint(path: &Path) -> Result<(String, u64)> {
 
 /// Wraps a SQLite error on a legacy file with what to do.
 pub fn sqlite_error(path: &Path, context: &str, e: rusqlite::Error) -> Error {
-    Error::Legacy {
-        path: path.to_path_buf(),
-        context: context.to_string(),
-        detail: e.to_string(),
-    }
+    Error::Legacy { path: path.to_path_buf(), context: context.to_string(), detail: e.to_string() }
 }
 
 /// Wraps an I/O error on a file of the data dir with what was being done.

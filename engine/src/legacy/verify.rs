@@ -213,7 +213,11 @@ async fn check(conn: &mut PgConnection, target: &ServerTarget, spec: &TableSpec,
                         out.in_rejects += 1;
                         (true, id)
                     } else {
-                        if found.is_some() { out.mismatched += 1 } else { out.missing += 1 }
+                        if found.is_some() {
+                            out.mismatched += 1
+                        } else {
+                            out.missing += 1
+                        }
                         (false, id)
                     }
                 }

@@ -143,7 +143,9 @@ async fn pass(target: &ServerTarget, device: &DeviceIdentity, options: &MigrateO
             to_merge.push(snapshot.clone());
             continue;
         }
-        progress(ProgressEvent::Step { message: format!("collecting the rows of {} changed since the last pass", snapshot.source.display()) });
+        progress(ProgressEvent::Step {
+            message: format!("collecting the rows of {} changed since the last pass", snapshot.source.display()),
+        });
         crate::private_files::create_dir(&deltas).map_err(|e| io_error("cannot create the bridge delta folder", &deltas, e))?;
         let (current, delta_file) = (snapshot.clone(), deltas.join(snapshot.store.snapshot_name()));
         let changed = tokio::task::spawn_blocking(move || delta::changed_rows(&current, &base_file, &delta_file))
@@ -154,7 +156,8 @@ async fn pass(target: &ServerTarget, device: &DeviceIdentity, options: &MigrateO
     let report = migrate_snapshots(target, device, options, progress, &to_merge, sources).await?;
     crate::private_files::create_dir(&base).map_err(|e| io_error("cannot create the bridge base folder", &base, e))?;
     for snapshot in &snapshots {
-        let (target_file, partial) = (base.join(snapshot.store.snapshot_name()), base.join(format!("{}.partial", snapshot.store.snapshot_name())));
+        let (target_file, partial) =
+            (base.join(snapshot.store.snapshot_name()), base.join(format!("{}.partial", snapshot.store.snapshot_name())));
         std::fs::copy(&snapshot.path, &partial).map_err(|e| io_error("cannot keep the pass's snapshot", &partial, e))?;
         std::fs::rename(&partial, &target_file).map_err(|e| io_error("cannot keep the pass's snapshot", &target_file, e))?;
     }

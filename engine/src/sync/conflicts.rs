@@ -131,7 +131,9 @@ pub fn merged_row(record: &ConflictRecord, edits: &Row) -> Result<Row> {
     let mut row = base;
     for (field, value) in edits {
         if spec.column(field).is_none() {
-            return Err(Error::Invalid { detail: format!("`{field}` is not a column of {}: a merged version may only change its columns", spec.name) });
+            return Err(Error::Invalid {
+                detail: format!("`{field}` is not a column of {}: a merged version may only change its columns", spec.name),
+            });
         }
         if field == spec.key && value.as_str() != Some(record.row_id.as_str()) {
             return Err(Error::Invalid { detail: format!("a merged version cannot change the row's key `{}`", spec.key) });
@@ -184,7 +186,13 @@ pub async fn resolve(cache: &Cache, conn: &mut PgConnection, target: &ServerTarg
 /// Resolves conflict `id` with a version the user merged by hand: `edits`
 /// over the version in place (see [`merged_row`]), written into the cache as a
 /// local edit (the caller then syncs), and the conflict marked `merged`.
-pub async fn resolve_merged(cache: &Cache, conn: &mut PgConnection, target: &ServerTarget, id: Uuid, edits: &Row) -> Result<ConflictRecord> {
+pub async fn resolve_merged(
+    cache: &Cache,
+    conn: &mut PgConnection,
+    target: &ServerTarget,
+    id: Uuid,
+    edits: &Row,
+) -> Result<ConflictRecord> {
     let record = find_open(conn, target, id).await?;
     let row = merged_row(&record, edits)?;
     let spec = table_of(&record)?;

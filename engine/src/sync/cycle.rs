@@ -63,7 +63,12 @@ pub const DEFAULT_SETTLE_WAIT: std::time::Duration = std::time::Duration::from_s
 /// First pause before cycling again while changes wait; doubles up to 1 s.
 const SETTLE_FIRST_PAUSE: std::time::Duration = std::time::Duration::from_millis(50);
 
-async fn sync_settled(cache: &mut Cache, conn: &mut sqlx::PgConnection, target: &ServerTarget, wait: std::time::Duration) -> Result<SyncReport> {
+async fn sync_settled(
+    cache: &mut Cache,
+    conn: &mut sqlx::PgConnection,
+    target: &ServerTarget,
+    wait: std::time::Duration,
+) -> Result<SyncReport> {
     let deadline = tokio::time::Instant::now() + wait;
     let mut pause = SETTLE_FIRST_PAUSE;
     let mut report = sync_on(cache, conn, target, &Cancel::default()).await?;
@@ -120,10 +125,8 @@ async fn prune_if_due(cache: &mut Cache, conn: &mut sqlx::PgConnection, target: 
         .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
         .is_none_or(|last| now.signed_duration_since(last) >= PRUNE_EVERY);
     if due {
-        let removed: i64 = sqlx::query_scalar("SELECT noesis_sync.prune_changelog()")
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(|e| target.classify(e))?;
+        let removed: i64 =
+            sqlx::query_scalar("SELECT noesis_sync.prune_changelog()").fetch_one(&mut *conn).await.map_err(|e| target.classify(e))?;
         tracing::info!(removed, "pruned the changelog");
         cache.set_state(LAST_PRUNE, &now.to_rfc3339())?;
     }

@@ -137,9 +137,8 @@ fn document_tags_merge_as_sets_without_conflict() {
 
 #[test]
 fn chat_messages_appended_on_two_devices_are_all_kept() {
-    let session = |title: &str, messages: Value| {
-        row(json!({"id": "s1", "title": title, "created_at": "x", "updated_at": "y", "messages": messages}))
-    };
+    let session =
+        |title: &str, messages: Value| row(json!({"id": "s1", "title": title, "created_at": "x", "updated_at": "y", "messages": messages}));
     let base = session("Chat", json!([{"role": "user", "text": "hi"}]));
     let local = session("Chat", json!([{"role": "user", "text": "hi"}, {"role": "user", "text": "from laptop"}]));
     let remote = session("Renamed", json!([{"role": "user", "text": "hi"}, {"role": "assistant", "text": "from studio"}]));
@@ -157,7 +156,9 @@ fn chat_messages_appended_on_two_devices_are_all_kept() {
 #[test]
 fn chunks_are_replaced_whole_by_the_later_edit() {
     let chunk = |text: &str, heading: &str| {
-        row(json!({"id": "k1", "document_id": "d1", "chunk_index": 0, "text": text, "page_number": 1, "heading": heading, "image_caption": "", "ocr_text": ""}))
+        row(
+            json!({"id": "k1", "document_id": "d1", "chunk_index": 0, "text": text, "page_number": 1, "heading": heading, "image_caption": "", "ocr_text": ""}),
+        )
     };
     let base = chunk("t", "h");
     let (local, remote) = (chunk("local text", "h"), chunk("t", "remote heading"));
@@ -267,7 +268,15 @@ fn fields_won_by_each_side_keep_every_losing_value_in_the_conflict() {
     let remote_fields: FieldClocks = [("text".to_string(), r_text.clone()), ("category".to_string(), r_category)].into();
     let out = merge(
         spec("memory_cards"),
-        Versions { base: Some(&base), local: Some(&local), remote: Some(&remote), local_clock: &l_text, remote_clock: &r_text, local_fields: Some(&local_fields), remote_fields: Some(&remote_fields) },
+        Versions {
+            base: Some(&base),
+            local: Some(&local),
+            remote: Some(&remote),
+            local_clock: &l_text,
+            remote_clock: &r_text,
+            local_fields: Some(&local_fields),
+            remote_fields: Some(&remote_fields),
+        },
     );
     let merged = out.row.unwrap();
     assert_eq!((merged["text"].as_str(), merged["category"].as_str()), (Some("local text"), Some("cognitive_framing")));

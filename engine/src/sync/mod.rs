@@ -7,8 +7,8 @@
 //! around them is in [`push`], [`pull`] and [`cycle`].
 
 pub mod agent;
-mod cancel;
 mod backoff;
+mod cancel;
 pub mod conflicts;
 pub mod cycle;
 pub use crate::hlc;
@@ -26,6 +26,6 @@ mod merge_tests;
 pub use agent::{start as start_agent, AgentConfig, AgentHandle};
 pub use cancel::Cancel;
 pub use cycle::{sync_on, sync_once, SyncReport, DEFAULT_SETTLE_WAIT};
-pub use status::{SyncState, SyncStatus};
 pub use hlc::Hlc;
 pub use merge::{merge, Conflict, ConflictReason, FieldClocks, Outcome, Row, Side, Versions};
+pub use status::{SyncState, SyncStatus};

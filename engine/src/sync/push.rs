@@ -220,7 +220,9 @@ async fn push_batch(
                 Some(reason) => {
                     report.rejected += 1;
                     let local = cache.read_row(p.spec, &p.row_id)?;
-                    let reason = format!("the server's version of this row cannot be merged: {reason}; correct it on the server, then edit the row here");
+                    let reason = format!(
+                        "the server's version of this row cannot be merged: {reason}; correct it on the server, then edit the row here"
+                    );
                     settled.push(Settled::refused(p, None, Rejection { reason, local, waits_for: None }));
                     continue;
                 }
@@ -257,7 +259,8 @@ async fn push_batch(
         // changed the row (the merge then compares field by field).
         let local_fields = cache.field_edit_clocks(p.spec, &p.row_id, &me)?;
         let both_changed = local.is_some() && remote.is_some() && base != local && base != remote && local != remote;
-        let remote_fields = if both_changed { Some(central::field_clocks(&mut tx, p.spec, &p.row_id).await.map_err(classify)?) } else { None };
+        let remote_fields =
+            if both_changed { Some(central::field_clocks(&mut tx, p.spec, &p.row_id).await.map_err(classify)?) } else { None };
         let outcome = merge(
             p.spec,
             Versions {
@@ -313,7 +316,14 @@ async fn push_batch(
                 .await
                 .map_err(classify)?;
         }
-        settled.push(Settled { spec: p.spec, row_id: p.row_id, last_op_id: p.last_op_id, central: outcome.row, sent: Some(local), rejection: None });
+        settled.push(Settled {
+            spec: p.spec,
+            row_id: p.row_id,
+            last_op_id: p.last_op_id,
+            central: outcome.row,
+            sent: Some(local),
+            rejection: None,
+        });
     }
     let sent_now: HashMap<(&str, &str), Option<&Row>> = settled
         .iter()
@@ -357,7 +367,15 @@ async fn push_batch(
                          data = excluded.data, waits_for_table = excluded.waits_for_table,
                          waits_for_row = excluded.waits_for_row, rejected_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
                 )?
-                .execute(rusqlite::params![s.spec.name, s.row_id, s.last_op_id, rejection.reason, data, waits_table, waits_row])?;
+                .execute(rusqlite::params![
+                    s.spec.name,
+                    s.row_id,
+                    s.last_op_id,
+                    rejection.reason,
+                    data,
+                    waits_table,
+                    waits_row
+                ])?;
                 continue;
             }
             tx.prepare_cached("DELETE FROM sync_rejected WHERE table_name = ?1 AND row_id = ?2")?.execute([s.spec.name, &s.row_id])?;
@@ -444,12 +462,14 @@ async fn write(
     }
     let mut savepoint = tx.begin().await?;
     let field_hlcs: serde_json::Map<String, serde_json::Value> = fields.iter().map(|(f, c)| (f.clone(), c.to_string().into())).collect();
-    sqlx::query("SELECT set_config('noesis.op_id', $1, true), set_config('noesis.hlc', $2, true), set_config('noesis.field_hlcs', $3, true)")
-        .bind(op_id.to_string())
-        .bind(clock.to_string())
-        .bind(serde_json::Value::Object(field_hlcs).to_string())
-        .execute(&mut *savepoint)
-        .await?;
+    sqlx::query(
+        "SELECT set_config('noesis.op_id', $1, true), set_config('noesis.hlc', $2, true), set_config('noesis.field_hlcs', $3, true)",
+    )
+    .bind(op_id.to_string())
+    .bind(clock.to_string())
+    .bind(serde_json::Value::Object(field_hlcs).to_string())
+    .execute(&mut *savepoint)
+    .await?;
     match &outcome.row {
         Some(row) => central::upsert_row(&mut savepoint, spec, row).await?,
         None => central::delete_row(&mut savepoint, spec, row_id).await?,

@@ -40,10 +40,7 @@ pub(super) struct Receipt {
 
 impl Receipt {
     fn matches(&self, e: &OutboxEntry) -> bool {
-        self.table_name == e.table_name
-            && self.row_id == e.row_id
-            && self.op == e.op
-            && self.changed_at == e.changed_at
+        self.table_name == e.table_name && self.row_id == e.row_id && self.op == e.op && self.changed_at == e.changed_at
     }
 }
 
@@ -59,16 +56,11 @@ pub(super) enum Standing {
 }
 
 /// What a mismatch means for the user.
-pub(super) const NOT_THE_SENDER: &str =
-    "this data folder was restored from a backup or copied from another machine";
+pub(super) const NOT_THE_SENDER: &str = "this data folder was restored from a backup or copied from another machine";
 
 /// Checks the ops of `entries` at or below `applied_up_to` against their
 /// receipts. Pure: the caller fetched `receipts` for those op ids.
-pub(super) fn standing(
-    entries: &[OutboxEntry],
-    applied_up_to: i64,
-    receipts: &HashMap<i64, Receipt>,
-) -> Standing {
+pub(super) fn standing(entries: &[OutboxEntry], applied_up_to: i64, receipts: &HashMap<i64, Receipt>) -> Standing {
     let mut sent = HashMap::new();
     for e in entries.iter().filter(|e| e.op_id <= applied_up_to) {
         match receipts.get(&e.op_id) {
@@ -95,11 +87,7 @@ pub(super) fn standing(
 }
 
 /// The receipts of `op_ids` for `device`.
-pub(super) async fn fetch(
-    tx: &mut PgConnection,
-    device: &str,
-    op_ids: &[i64],
-) -> sqlx::Result<HashMap<i64, Receipt>> {
+pub(super) async fn fetch(tx: &mut PgConnection, device: &str, op_ids: &[i64]) -> sqlx::Result<HashMap<i64, Receipt>> {
     if op_ids.is_empty() {
         return Ok(HashMap::new());
     }
@@ -117,16 +105,7 @@ pub(super) async fn fetch(
             Value::Object(row) => Some(row),
             _ => None,
         });
-        found.insert(
-            r.get::<i64, _>(0),
-            Receipt {
-                table_name: r.get(1),
-                row_id: r.get(2),
-                op: r.get(3),
-                changed_at: r.get(4),
-                sent,
-            },
-        );
+        found.insert(r.get::<i64, _>(0), Receipt { table_name: r.get(1), row_id: r.get(2), op: r.get(3), changed_at: r.get(4), sent });
     }
     Ok(found)
 }
@@ -140,27 +119,19 @@ pub(super) struct Sent<'a> {
 
 /// Records `ops` as applied for `device`, replacing receipts of the same ids
 /// (a refused change sent again).
-pub(super) async fn record(
-    tx: &mut PgConnection,
-    device: &str,
-    ops: &[Sent<'_>],
-) -> sqlx::Result<()> {
+pub(super) async fn record(tx: &mut PgConnection, device: &str, ops: &[Sent<'_>]) -> sqlx::Result<()> {
     if ops.is_empty() {
         return Ok(());
     }
     let mut op_ids = Vec::with_capacity(ops.len());
-    let (mut tables, mut rows, mut kinds, mut times, mut sent) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut tables, mut rows, mut kinds, mut times, mut sent) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for s in ops {
         op_ids.push(s.entry.op_id);
         tables.push(s.entry.table_name.as_str());
         rows.push(s.entry.row_id.as_str());
         kinds.push(s.entry.op.as_str());
         times.push(s.entry.changed_at.as_str());
-        sent.push(
-            s.version
-                .map(|v| v.map_or(Value::Null, |r| Value::Object(r.clone()))),
-        );
+        sent.push(s.version.map(|v| v.map_or(Value::Null, |r| Value::Object(r.clone()))));
     }
     sqlx::query(
         "INSERT INTO noesis_sync.push_receipts (device_id, op_id, table_name, row_id, op, changed_at, sent)
@@ -183,11 +154,7 @@ pub(super) async fn record(
 /// Takes this device's word that its cache settled every op up to `settled`:
 /// their receipts are no longer needed, and a data folder presenting a lower
 /// figure later is not the one that said it.
-pub(super) async fn confirm_settled(
-    tx: &mut PgConnection,
-    device: &str,
-    settled: i64,
-) -> sqlx::Result<()> {
+pub(super) async fn confirm_settled(tx: &mut PgConnection, device: &str, settled: i64) -> sqlx::Result<()> {
     sqlx::query("UPDATE noesis_sync.devices SET settled_op_id = GREATEST(settled_op_id, $2) WHERE device_id = $1")
         .bind(device)
         .bind(settled)
@@ -207,55 +174,28 @@ mod tests {
     use serde_json::json;
 
     fn entry(op_id: i64, row_id: &str, changed_at: &str) -> OutboxEntry {
-        OutboxEntry {
-            op_id,
-            table_name: "memory_cards".into(),
-            row_id: row_id.into(),
-            op: "U".into(),
-            changed_at: changed_at.into(),
-        }
+        OutboxEntry { op_id, table_name: "memory_cards".into(), row_id: row_id.into(), op: "U".into(), changed_at: changed_at.into() }
     }
 
     fn receipt_of(e: &OutboxEntry, sent: Option<Option<Row>>) -> Receipt {
-        Receipt {
-            table_name: e.table_name.clone(),
-            row_id: e.row_id.clone(),
-            op: e.op.clone(),
-            changed_at: e.changed_at.clone(),
-            sent,
-        }
+        Receipt { table_name: e.table_name.clone(), row_id: e.row_id.clone(), op: e.op.clone(), changed_at: e.changed_at.clone(), sent }
     }
 
     fn row(text: &str) -> Row {
-        json!({ "id": "c", "text": text })
-            .as_object()
-            .unwrap()
-            .clone()
+        json!({ "id": "c", "text": text }).as_object().unwrap().clone()
     }
 
     #[test]
     fn a_retried_batch_learns_what_it_sent() {
-        let ops = [
-            entry(1, "c", "2026-01-01T00:00:00.001Z"),
-            entry(2, "d", "2026-01-01T00:00:00.002Z"),
-        ];
-        let receipts = HashMap::from([
-            (1, receipt_of(&ops[0], Some(Some(row("t0"))))),
-            (2, receipt_of(&ops[1], Some(None))),
-        ]);
-        assert_eq!(
-            standing(&ops, 2, &receipts),
-            Standing::Applied(HashMap::from([(1, Some(row("t0"))), (2, None)]))
-        );
+        let ops = [entry(1, "c", "2026-01-01T00:00:00.001Z"), entry(2, "d", "2026-01-01T00:00:00.002Z")];
+        let receipts = HashMap::from([(1, receipt_of(&ops[0], Some(Some(row("t0"))))), (2, receipt_of(&ops[1], Some(None)))]);
+        assert_eq!(standing(&ops, 2, &receipts), Standing::Applied(HashMap::from([(1, Some(row("t0"))), (2, None)])));
     }
 
     #[test]
     fn ops_above_what_the_server_saw_need_no_receipt() {
         let ops = [entry(5, "c", "2026-01-01T00:00:00.005Z")];
-        assert_eq!(
-            standing(&ops, 4, &HashMap::new()),
-            Standing::Applied(HashMap::new())
-        );
+        assert_eq!(standing(&ops, 4, &HashMap::new()), Standing::Applied(HashMap::new()));
     }
 
     #[test]
@@ -264,18 +204,13 @@ mod tests {
         let sent = entry(2, "r-2", "2026-01-01T00:00:02.000Z");
         let now = entry(2, "r-4", "2026-01-02T00:00:00.000Z");
         let receipts = HashMap::from([(2, receipt_of(&sent, Some(Some(row("r-2")))))]);
-        assert!(
-            matches!(standing(&[now], 3, &receipts), Standing::NotThisFolder(why) if why.contains("r-4"))
-        );
+        assert!(matches!(standing(&[now], 3, &receipts), Standing::NotThisFolder(why) if why.contains("r-4")));
     }
 
     #[test]
     fn an_op_the_server_counted_but_never_recorded_is_not_taken_as_sent() {
         let ops = [entry(2, "r-4", "2026-01-02T00:00:00.000Z")];
-        assert!(matches!(
-            standing(&ops, 3, &HashMap::new()),
-            Standing::NotThisFolder(_)
-        ));
+        assert!(matches!(standing(&ops, 3, &HashMap::new()), Standing::NotThisFolder(_)));
     }
 
     #[test]
@@ -283,9 +218,6 @@ mod tests {
         let sent = entry(7, "c", "2026-01-01T00:00:00.001Z");
         let clone = entry(7, "c", "2026-01-01T00:00:00.002Z");
         let receipts = HashMap::from([(7, receipt_of(&sent, None))]);
-        assert!(matches!(
-            standing(&[clone], 7, &receipts),
-            Standing::NotThisFolder(_)
-        ));
+        assert!(matches!(standing(&[clone], 7, &receipts), Standing::NotThisFolder(_)));
     }
 }

@@ -23,10 +23,7 @@ pub fn watch_cache(data_dir: &Path) -> Result<CacheWatch> {
     let (tx, events) = mpsc::channel(1);
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
         let Ok(event) = event else { return };
-        let touches_cache = event
-            .paths
-            .iter()
-            .any(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(CACHE_FILE)));
+        let touches_cache = event.paths.iter().any(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(CACHE_FILE)));
         if touches_cache && !event.kind.is_access() {
             // A full channel already holds a pending signal: nothing is lost.
             let _ = tx.try_send(());

@@ -1,6 +1,6 @@
 //! Chat sessions: a title and the whole message list as one JSON array.
 
-use super::{col, ColumnKind::*, EditedAt, RowMerge, Search, Rule::*, TableSpec};
+use super::{col, ColumnKind::*, EditedAt, RowMerge, Rule::*, Search, TableSpec};
 
 /// Columns as the Python server declares them.
 pub const SPEC: TableSpec = TableSpec {

@@ -53,14 +53,11 @@ pub const CATEGORIES: Vocabulary = Vocabulary {
 };
 
 /// `MemoryScope`.
-pub const SCOPES: Vocabulary =
-    Vocabulary { name: "MemoryScope", terms: &[term("project", "This project"), term("global", "Everywhere")] };
+pub const SCOPES: Vocabulary = Vocabulary { name: "MemoryScope", terms: &[term("project", "This project"), term("global", "Everywhere")] };
 
 /// `MemoryApproval`.
-pub const APPROVALS: Vocabulary = Vocabulary {
-    name: "MemoryApproval",
-    terms: &[term("pending", "Pending"), term("approved", "Approved"), term("rejected", "Rejected")],
-};
+pub const APPROVALS: Vocabulary =
+    Vocabulary { name: "MemoryApproval", terms: &[term("pending", "Pending"), term("approved", "Approved"), term("rejected", "Rejected")] };
 
 /// `DocumentType`.
 pub const FILE_TYPES: Vocabulary = Vocabulary {
@@ -138,8 +135,7 @@ impl Vocabulary {
         if self.contains(value) {
             return None;
         }
-        let folded: String =
-            value.trim().chars().map(|c| if c == ' ' || c == '-' { '_' } else { c.to_ascii_lowercase() }).collect();
+        let folded: String = value.trim().chars().map(|c| if c == ' ' || c == '-' { '_' } else { c.to_ascii_lowercase() }).collect();
         self.terms.iter().find(|t| t.value == folded).map(|t| t.value)
     }
 

@@ -1,6 +1,6 @@
 //! Document chunks: the text of a document cut into retrievable pieces.
 
-use super::{col, ColumnKind::*, EditedAt, RowMerge, Search, Rule::*, TableSpec};
+use super::{col, ColumnKind::*, EditedAt, RowMerge, Rule::*, Search, TableSpec};
 
 /// Columns as the Python server declares them.
 pub const SPEC: TableSpec = TableSpec {

@@ -2,7 +2,7 @@
 //! their chunks.
 
 use super::contract::{DOCUMENT_STATUSES, FILE_TYPES};
-use super::{col, ColumnKind::*, EditedAt, RowMerge, Search, Rule::*, TableSpec};
+use super::{col, ColumnKind::*, EditedAt, RowMerge, Rule::*, Search, TableSpec};
 
 /// Columns as the Python server declares them.
 pub const SPEC: TableSpec = TableSpec {

@@ -2,7 +2,7 @@
 //! approved or rejected.
 
 use super::contract::{APPROVALS, CATEGORIES, SCOPES};
-use super::{col, ColumnKind::*, EditedAt, RowMerge, Search, Rule::*, TableSpec};
+use super::{col, ColumnKind::*, EditedAt, RowMerge, Rule::*, Search, TableSpec};
 
 /// Columns as the Python server declares them.
 pub const SPEC: TableSpec = TableSpec {

@@ -1,7 +1,7 @@
 //! Mind-file entries: curated statements, each derived from a memory card.
 
 use super::contract::CATEGORIES;
-use super::{col, ColumnKind::*, EditedAt, RowMerge, Search, Rule::*, TableSpec};
+use super::{col, ColumnKind::*, EditedAt, RowMerge, Rule::*, Search, TableSpec};
 
 /// Columns as the Python server declares them.
 pub const SPEC: TableSpec = TableSpec {

@@ -163,13 +163,8 @@ impl Column {
 }
 
 /// The tables users edit, in dependency order (a chunk's document comes first).
-pub const EDITABLE: [&TableSpec; 5] = [
-    &memory_cards::SPEC,
-    &chat_sessions::SPEC,
-    &mindfile_entries::SPEC,
-    &documents::SPEC,
-    &document_chunks::SPEC,
-];
+pub const EDITABLE: [&TableSpec; 5] =
+    [&memory_cards::SPEC, &chat_sessions::SPEC, &mindfile_entries::SPEC, &documents::SPEC, &document_chunks::SPEC];
 
 /// The pgvector table, present only where the server has pgvector.
 pub const EMBEDDINGS: &TableSpec = &embeddings::SPEC;

@@ -11,12 +11,7 @@ use crate::state::AppState;
 /// One page of the card list, after `after` (the first page when `None`).
 #[tauri::command]
 #[specta::specta]
-pub async fn list_cards(
-    state: State<'_, AppState>,
-    filter: CardFilter,
-    after: Option<CardCursor>,
-    limit: u32,
-) -> CommandResult<CardPage> {
+pub async fn list_cards(state: State<'_, AppState>, filter: CardFilter, after: Option<CardCursor>, limit: u32) -> CommandResult<CardPage> {
     Ok(state.cache().cards_page(&filter, after.as_ref(), limit)?)
 }
 
@@ -30,12 +25,7 @@ pub async fn count_cards(state: State<'_, AppState>, filter: CardFilter) -> Comm
 /// Cards matching what the user typed, best first.
 #[tauri::command]
 #[specta::specta]
-pub async fn search_cards(
-    state: State<'_, AppState>,
-    text: String,
-    filter: CardFilter,
-    limit: u32,
-) -> CommandResult<Vec<MemoryCard>> {
+pub async fn search_cards(state: State<'_, AppState>, text: String, filter: CardFilter, limit: u32) -> CommandResult<Vec<MemoryCard>> {
     Ok(state.cache().search_cards(&text, &filter, limit)?)
 }
 
@@ -56,9 +46,7 @@ pub async fn get_card(state: State<'_, AppState>, id: String) -> CommandResult<M
 /// A new pending card.
 #[tauri::command]
 #[specta::specta]
-pub async fn create_card(state: State<'_, AppState>,
-    draft: CardDraft,
-) -> CommandResult<MemoryCard> {
+pub async fn create_card(state: State<'_, AppState>, draft: CardDraft) -> CommandResult<MemoryCard> {
     let cache = state.cache();
     let card = cache.create_card(&draft)?;
     state.publish_sync_status(&cache);
@@ -68,10 +56,7 @@ pub async fn create_card(state: State<'_, AppState>,
 /// Saves the detail pane's edits.
 #[tauri::command]
 #[specta::specta]
-pub async fn update_card(state: State<'_, AppState>,
-    id: String,
-    draft: CardDraft,
-) -> CommandResult<MemoryCard> {
+pub async fn update_card(state: State<'_, AppState>, id: String, draft: CardDraft) -> CommandResult<MemoryCard> {
     let cache = state.cache();
     let card = found("card", cache.update_card(&id, &draft)?)?;
     state.publish_sync_status(&cache);
@@ -81,10 +66,7 @@ pub async fn update_card(state: State<'_, AppState>,
 /// Approves, rejects or resets a card.
 #[tauri::command]
 #[specta::specta]
-pub async fn set_card_approval(state: State<'_, AppState>,
-    id: String,
-    approval: Approval,
-) -> CommandResult<MemoryCard> {
+pub async fn set_card_approval(state: State<'_, AppState>, id: String, approval: Approval) -> CommandResult<MemoryCard> {
     let cache = state.cache();
     let card = found("card", cache.set_card_approval(&id, approval)?)?;
     state.publish_sync_status(&cache);

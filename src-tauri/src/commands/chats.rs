@@ -24,10 +24,7 @@ pub async fn get_chat_session(state: State<'_, AppState>, id: String) -> Command
 /// Renames a session.
 #[tauri::command]
 #[specta::specta]
-pub async fn rename_chat_session(state: State<'_, AppState>,
-    id: String,
-    title: String,
-) -> CommandResult<ChatSessionSummary> {
+pub async fn rename_chat_session(state: State<'_, AppState>, id: String, title: String) -> CommandResult<ChatSessionSummary> {
     let cache = state.cache();
     let session = found("chat session", cache.rename_chat_session(&id, &title)?)?;
     state.publish_sync_status(&cache);
@@ -37,9 +34,7 @@ pub async fn rename_chat_session(state: State<'_, AppState>,
 /// Deletes a session.
 #[tauri::command]
 #[specta::specta]
-pub async fn delete_chat_session(state: State<'_, AppState>,
-    id: String,
-) -> CommandResult<()> {
+pub async fn delete_chat_session(state: State<'_, AppState>, id: String) -> CommandResult<()> {
     let cache = state.cache();
     if !cache.delete_chat_session(&id)? {
         return Err(CommandError::not_found("chat session"));

@@ -17,11 +17,7 @@ pub async fn list_documents(state: State<'_, AppState>) -> CommandResult<Vec<Doc
 /// Saves a document's tags and notes.
 #[tauri::command]
 #[specta::specta]
-pub async fn update_document(state: State<'_, AppState>,
-    id: String,
-    tags: Vec<String>,
-    notes: String,
-) -> CommandResult<Document> {
+pub async fn update_document(state: State<'_, AppState>, id: String, tags: Vec<String>, notes: String) -> CommandResult<Document> {
     let cache = state.cache();
     let document = found("document", cache.update_document(&id, &tags, &notes)?)?;
     state.publish_sync_status(&cache);

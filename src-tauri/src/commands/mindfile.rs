@@ -17,20 +17,14 @@ pub async fn mindfile_categories(state: State<'_, AppState>) -> CommandResult<Ve
 /// Entries of a category (all when `None`).
 #[tauri::command]
 #[specta::specta]
-pub async fn list_mindfile_entries(
-    state: State<'_, AppState>,
-    category: Option<String>,
-) -> CommandResult<Vec<MindfileEntry>> {
+pub async fn list_mindfile_entries(state: State<'_, AppState>, category: Option<String>) -> CommandResult<Vec<MindfileEntry>> {
     Ok(state.cache().mindfile_entries(category.as_deref())?)
 }
 
 /// Saves the note on an entry.
 #[tauri::command]
 #[specta::specta]
-pub async fn set_mindfile_note(state: State<'_, AppState>,
-    id: String,
-    note: String,
-) -> CommandResult<MindfileEntry> {
+pub async fn set_mindfile_note(state: State<'_, AppState>, id: String, note: String) -> CommandResult<MindfileEntry> {
     let cache = state.cache();
     let entry = found("mind-file entry", cache.set_mindfile_note(&id, &note)?)?;
     state.publish_sync_status(&cache);

@@ -90,7 +90,8 @@ pub async fn set_start_at_login(state: State<'_, AppState>, enabled: bool) -> Co
 #[specta::specta]
 pub async fn open_logs_folder(state: State<'_, AppState>) -> CommandResult<()> {
     let dir = logs::logs_dir(state.data_dir());
-    std::fs::create_dir_all(&dir).map_err(|e| CommandError { code: "io".into(), message: format!("cannot create {}: {e}", dir.display()) })?;
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| CommandError { code: "io".into(), message: format!("cannot create {}: {e}", dir.display()) })?;
     let opener = if cfg!(target_os = "macos") {
         "open"
     } else if cfg!(windows) {

@@ -65,9 +65,7 @@ pub async fn related_items(state: State<'_, AppState>, id: String, limit: u32) -
                 .collect(),
         },
         Ok(Related::NotEmbedded) => unavailable("The server has not computed an embedding for this yet."),
-        Ok(Related::NoPgvector) => {
-            unavailable("The server has no pgvector, so it cannot find related items (see `noesis-sync setup`).")
-        }
+        Ok(Related::NoPgvector) => unavailable("The server has no pgvector, so it cannot find related items (see `noesis-sync setup`)."),
         Err(e) => unavailable(format!("The server could not be asked: {e}")),
     })
 }

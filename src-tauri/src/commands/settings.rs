@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 use tauri::State;
 
 use crate::error::{CommandError, CommandResult};
-use crate::sync_status::SyncStatus;
 use crate::state::AppState;
+use crate::sync_status::SyncStatus;
 
 /// What the Settings view shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -55,9 +55,7 @@ pub async fn get_settings(state: State<'_, AppState>) -> CommandResult<Settings>
 /// Renames this device.
 #[tauri::command]
 #[specta::specta]
-pub async fn set_device_name(state: State<'_, AppState>,
-    name: String,
-) -> CommandResult<Settings> {
+pub async fn set_device_name(state: State<'_, AppState>, name: String) -> CommandResult<Settings> {
     if name.trim().is_empty() {
         return Err(CommandError { code: "invalid".into(), message: "A device name cannot be empty.".into() });
     }

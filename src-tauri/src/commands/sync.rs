@@ -132,7 +132,9 @@ fn bad_id(id: &str) -> CommandError {
 /// blocking thread, so the command's own future stays `Send`.
 async fn on_cache<T: Send + 'static>(
     state: &AppState,
-    work: impl for<'c> FnOnce(&'c Cache, ServerTarget) -> std::pin::Pin<Box<dyn std::future::Future<Output = noesis_engine::Result<T>> + 'c>> + Send + 'static,
+    work: impl for<'c> FnOnce(&'c Cache, ServerTarget) -> std::pin::Pin<Box<dyn std::future::Future<Output = noesis_engine::Result<T>> + 'c>>
+        + Send
+        + 'static,
 ) -> CommandResult<T> {
     let target = server(state)?;
     let data_dir = state.data_dir().to_path_buf();

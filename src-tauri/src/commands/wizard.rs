@@ -138,7 +138,11 @@ fn saved_target(state: &AppState, session: &WizardSession) -> CommandResult<Serv
 /// "Test connection": a diagnosis with one finding per problem and its fix.
 #[tauri::command]
 #[specta::specta]
-pub async fn wizard_test_connection(session: State<'_, WizardSession>, form: ServerForm, password: Option<String>) -> CommandResult<Diagnosis> {
+pub async fn wizard_test_connection(
+    session: State<'_, WizardSession>,
+    form: ServerForm,
+    password: Option<String>,
+) -> CommandResult<Diagnosis> {
     let target = match form_target(&session, &form, password) {
         Ok(target) => target,
         Err(e) if e.code == "invalid_database_url" => {
@@ -167,7 +171,12 @@ pub struct SavedServer {
 /// saved before) with one for this server.
 #[tauri::command]
 #[specta::specta]
-pub async fn wizard_save_server(state: State<'_, AppState>, session: State<'_, WizardSession>, form: ServerForm, password: Option<String>) -> CommandResult<SavedServer> {
+pub async fn wizard_save_server(
+    state: State<'_, AppState>,
+    session: State<'_, WizardSession>,
+    form: ServerForm,
+    password: Option<String>,
+) -> CommandResult<SavedServer> {
     let url = form.url()?;
     let password = password.filter(|p| !p.is_empty()).map(Secret::new);
     let stored_in = match &password {
@@ -442,7 +451,11 @@ fn progress_sink(session: &WizardSession) -> legacy::ProgressSink {
 /// The dry run: per table what would be inserted, unchanged, conflicted, rejected.
 #[tauri::command]
 #[specta::specta]
-pub async fn wizard_preview(state: State<'_, AppState>, session: State<'_, WizardSession>, legacy_dir: String) -> CommandResult<MigrationOutcome> {
+pub async fn wizard_preview(
+    state: State<'_, AppState>,
+    session: State<'_, WizardSession>,
+    legacy_dir: String,
+) -> CommandResult<MigrationOutcome> {
     let target = saved_target(&state, &session)?;
     let device = state.cache().device()?;
     let mut options = options(&state, &legacy_dir)?;
@@ -455,7 +468,11 @@ pub async fn wizard_preview(state: State<'_, AppState>, session: State<'_, Wizar
 /// arrive as `wizard://progress` events.
 #[tauri::command]
 #[specta::specta]
-pub async fn wizard_start_migration(state: State<'_, AppState>, session: State<'_, WizardSession>, legacy_dir: String) -> CommandResult<()> {
+pub async fn wizard_start_migration(
+    state: State<'_, AppState>,
+    session: State<'_, WizardSession>,
+    legacy_dir: String,
+) -> CommandResult<()> {
     let target = saved_target(&state, &session)?;
     let device = state.cache().device()?;
     let options = options(&state, &legacy_dir)?;

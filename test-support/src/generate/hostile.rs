@@ -59,7 +59,9 @@ pub fn memory(tx: &Transaction<'_>, with_mindfile: bool) -> rusqlite::Result<Vec
     out.push(row("memory_cards", "h-card-nul-json", "NUL escaped in JSON", Imported(Some(Note::NulBytesRemoved))));
     card("h-card-nul-column", &iso, "approved\0", card_json("h-card-nul-column", "x").to_string().as_bytes())?;
     out.push(row("memory_cards", "h-card-nul-column", "NUL byte in a column", Imported(Some(Note::NulBytesRemoved))));
-    let mut bad = br#"{"category": "preferences", "scope": "global", "approval": "approved", "provenance": {"reason": "chat"}, "text": "caf"#.to_vec();
+    let mut bad =
+        br#"{"category": "preferences", "scope": "global", "approval": "approved", "provenance": {"reason": "chat"}, "text": "caf"#
+            .to_vec();
     bad.extend_from_slice(b"\xe9 cr\xe8me\"}");
     card("h-card-bad-utf8", &iso, "approved", &bad)?;
     out.push(row("memory_cards", "h-card-bad-utf8", "invalid UTF-8 (Latin-1)", Imported(Some(Note::InvalidUtf8Replaced))));
@@ -81,9 +83,19 @@ pub fn memory(tx: &Transaction<'_>, with_mindfile: bool) -> rusqlite::Result<Vec
     out.push(row("memory_cards", "h-card-huge", "3 MB row", Imported(None)));
     card("h-card-array", &iso, "approved", b"[1, 2]")?;
     out.push(row("memory_cards", "h-card-array", "JSON not an object", Rejected));
-    card("h-card-no-provenance", &iso, "approved", br#"{"category": "preferences", "scope": "global", "text": "p", "approval": "approved"}"#)?;
+    card(
+        "h-card-no-provenance",
+        &iso,
+        "approved",
+        br#"{"category": "preferences", "scope": "global", "text": "p", "approval": "approved"}"#,
+    )?;
     out.push(row("memory_cards", "h-card-no-provenance", "provenance missing", Rejected));
-    card("h-card-provenance-text", &iso, "approved", br#"{"category": "preferences", "scope": "global", "text": "p", "approval": "approved", "provenance": "manual"}"#)?;
+    card(
+        "h-card-provenance-text",
+        &iso,
+        "approved",
+        br#"{"category": "preferences", "scope": "global", "text": "p", "approval": "approved", "provenance": "manual"}"#,
+    )?;
     out.push(row("memory_cards", "h-card-provenance-text", "provenance not an object", Rejected));
     tx.execute("INSERT INTO memory_cards (id, created_at, approval, json) VALUES (NULL, ?1, 'approved', '{}')", [iso])?;
     out.push(row("memory_cards", &format!("rowid:{}", tx.last_insert_rowid()), "NULL id", Rejected));
@@ -161,7 +173,10 @@ pub fn documents(tx: &Transaction<'_>) -> rusqlite::Result<Vec<HostileRow>> {
     out.push(row("documents", "h-doc-bad-json", "malformed JSON", Rejected));
 
     let chunk = |id: &str, doc: &str, json: &[u8]| {
-        tx.execute("INSERT INTO document_chunks (id, document_id, chunk_index, json) VALUES (?1, ?2, 0, CAST(?3 AS TEXT))", params![id, doc, json])
+        tx.execute(
+            "INSERT INTO document_chunks (id, document_id, chunk_index, json) VALUES (?1, ?2, 0, CAST(?3 AS TEXT))",
+            params![id, doc, json],
+        )
     };
     chunk("h-chunk-orphan", "doc-nowhere", br#"{"text": "lost"}"#)?;
     out.push(row("document_chunks", "h-chunk-orphan", "orphan chunk", Rejected));

@@ -90,7 +90,11 @@ pub struct Versions<'a> {
 impl Versions<'_> {
     /// The side whose edit is later.
     pub fn later(&self) -> Side {
-        if self.local_clock > self.remote_clock { Side::Local } else { Side::Remote }
+        if self.local_clock > self.remote_clock {
+            Side::Local
+        } else {
+            Side::Remote
+        }
     }
 
     /// The side whose edit of `field` is later: each side's clock of that
@@ -98,7 +102,11 @@ impl Versions<'_> {
     pub fn later_for(&self, field: &str) -> Side {
         let local = self.local_fields.and_then(|f| f.get(field)).unwrap_or(self.local_clock);
         let remote = self.remote_fields.and_then(|f| f.get(field)).unwrap_or(self.remote_clock);
-        if local > remote { Side::Local } else { Side::Remote }
+        if local > remote {
+            Side::Local
+        } else {
+            Side::Remote
+        }
     }
 }
 
@@ -128,12 +136,7 @@ pub fn merge(spec: &TableSpec, v: Versions<'_>) -> Outcome {
         },
         (None, Some(remote)) => Outcome {
             row: Some(remote.clone()),
-            conflict: Some(Conflict {
-                reason: ConflictReason::EditVersusDelete,
-                loser: Side::Local,
-                losing: None,
-                fields: Vec::new(),
-            }),
+            conflict: Some(Conflict { reason: ConflictReason::EditVersusDelete, loser: Side::Local, losing: None, fields: Vec::new() }),
         },
         (None, None) => Outcome { row: None, conflict: None },
     }

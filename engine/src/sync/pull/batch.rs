@@ -169,7 +169,9 @@ pub(super) fn apply_batch(cache: &mut Cache, batch: &Batch, report: &mut PullRep
                     }
                     // Held (now, or already by an earlier pull): the row stays
                     // until the user decides.
-                    Fate::Delete if batch.hold_deletions.contains(spec.name) || (has_held && cache::is_held_deletion(tx, spec.name, id)?) => {
+                    Fate::Delete
+                        if batch.hold_deletions.contains(spec.name) || (has_held && cache::is_held_deletion(tx, spec.name, id)?) =>
+                    {
                         cache::hold_deletion(tx, spec.name, id, cache::HeldDirection::Pull)?;
                         counts.held += 1;
                     }
@@ -193,9 +195,7 @@ pub(super) fn apply_batch(cache: &mut Cache, batch: &Batch, report: &mut PullRep
 /// Rows with local changes not yet pushed: a pull leaves them to the next
 /// push, which merges them with the server's version.
 fn pending_rows(tx: &Connection) -> rusqlite::Result<HashSet<(String, String)>> {
-    tx.prepare_cached("SELECT DISTINCT table_name, row_id FROM sync_outbox")?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect()
+    tx.prepare_cached("SELECT DISTINCT table_name, row_id FROM sync_outbox")?.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
 }
 
 #[cfg(test)]

@@ -68,7 +68,12 @@ pub(super) fn mass_deletions(cache: &Cache, ahead: DeletionsAhead) -> Result<Has
     for (spec, ids) in ahead.into_values() {
         let (present, rows) = count(spec, &ids).map_err(|e| cache.error("counting rows the server deleted", e))?;
         if cache::is_mass_deletion(present, rows) {
-            tracing::warn!(table = spec.name, rows = present, of = rows, "the server deleted most of this table's rows: holding their deletion");
+            tracing::warn!(
+                table = spec.name,
+                rows = present,
+                of = rows,
+                "the server deleted most of this table's rows: holding their deletion"
+            );
             hold.insert(spec.name);
         }
     }

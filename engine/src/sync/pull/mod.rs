@@ -13,8 +13,8 @@
 //! REPEATABLE READ transaction, and the cursor set to that snapshot's horizon.
 
 mod batch;
-mod pipeline;
 mod guard;
+mod pipeline;
 mod snapshot;
 
 use rusqlite::Connection;
@@ -196,10 +196,7 @@ fn why_resync(cursor: Cursor, server: &ServerPosition, last_server: Option<&str>
 }
 
 async fn central_has_embeddings(conn: &mut PgConnection, target: &ServerTarget) -> Result<bool> {
-    sqlx::query_scalar("SELECT to_regclass('public.embeddings') IS NOT NULL")
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(|e| target.classify(e))
+    sqlx::query_scalar("SELECT to_regclass('public.embeddings') IS NOT NULL").fetch_one(&mut *conn).await.map_err(|e| target.classify(e))
 }
 /// This device's pull cursor; `None` before the first pull.
 pub fn cursor(cache: &Cache) -> Result<Option<Cursor>> {

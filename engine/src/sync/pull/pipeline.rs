@@ -42,9 +42,7 @@ impl Applier {
     /// applying connection doing both inside its commits.
     pub(super) fn start(cache: &Cache) -> Result<Applier> {
         let mut own = cache.reopen()?;
-        own.connection()
-            .pragma_update(None, "wal_autocheckpoint", 0)
-            .map_err(|e| own.error("configuring the applying connection", e))?;
+        own.connection().pragma_update(None, "wal_autocheckpoint", 0).map_err(|e| own.error("configuring the applying connection", e))?;
         let housekeeper = Housekeeper::start(cache.reopen()?);
         let (batches, mut incoming) = mpsc::channel::<Batch>(QUEUED_BATCHES);
         let task = tokio::task::spawn_blocking(move || {

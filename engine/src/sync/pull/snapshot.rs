@@ -28,10 +28,8 @@ pub(super) async fn snapshot(
     let classify = |e: sqlx::Error| target.classify(e);
     let mut tx = conn.begin().await.map_err(classify)?;
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await.map_err(classify)?;
-    let horizon: String = sqlx::query_scalar("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(classify)?;
+    let horizon: String =
+        sqlx::query_scalar("SELECT pg_snapshot_xmin(pg_current_snapshot())::text").fetch_one(&mut *tx).await.map_err(classify)?;
     for &spec in specs {
         let sql = format!("SELECT {} FROM {} t", central::select_list(spec), spec.name);
         let mut seen: HashSet<String> = HashSet::new();
@@ -115,7 +113,12 @@ fn remove_absent(cache: &mut Cache, spec: &'static TableSpec, seen: &HashSet<Str
     // not read as "delete everything here": the guard holds the deletions.
     let hold = cache::is_mass_deletion(gone.len() as u64, rows_here);
     if hold {
-        tracing::warn!(table = spec.name, rows = gone.len(), of = rows_here, "the server lacks most of this table's rows: holding their deletion");
+        tracing::warn!(
+            table = spec.name,
+            rows = gone.len(),
+            of = rows_here,
+            "the server lacks most of this table's rows: holding their deletion"
+        );
     }
     for chunk in gone.chunks(PULL_BATCH as usize) {
         let mut batch = batch_of(spec, TableRows { ids: chunk.to_vec(), ..TableRows::default() });

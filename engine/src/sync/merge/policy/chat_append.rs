@@ -204,7 +204,10 @@ mod tests {
             /// The server transaction of a push.
             PushStart(usize),
             /// The cache bookkeeping after it; `lost`: the answer never came.
-            PushFinish { device: usize, lost: bool },
+            PushFinish {
+                device: usize,
+                lost: bool,
+            },
             Pull(usize),
         }
 
@@ -244,8 +247,12 @@ mod tests {
                         let dev = &mut self.devices[d];
                         let sent = dev.local.clone();
                         let before = self.server.clone();
-                        let out = message_merge(Some(&Value::Array(dev.shadow.clone())), Some(&Value::Array(sent.clone())), Some(&Value::Array(before.clone())))
-                            .unwrap();
+                        let out = message_merge(
+                            Some(&Value::Array(dev.shadow.clone())),
+                            Some(&Value::Array(sent.clone())),
+                            Some(&Value::Array(before.clone())),
+                        )
+                        .unwrap();
                         self.server = out.as_array().unwrap().clone();
                         assert_order_kept(&before, &self.server);
                         dev.in_flight = Some(sent);

@@ -33,7 +33,11 @@ impl Policy for FieldMerge {
             } else {
                 let later = v.later_for(name);
                 contested.push((name, later));
-                if later == Side::Local { l.clone() } else { r.clone() }
+                if later == Side::Local {
+                    l.clone()
+                } else {
+                    r.clone()
+                }
             };
             merged.insert(name.to_string(), value);
         }

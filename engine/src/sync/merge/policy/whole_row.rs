@@ -17,12 +17,7 @@ impl Policy for WholeRow {
         };
         Outcome {
             row: Some(winner.clone()),
-            conflict: Some(Conflict {
-                reason: ConflictReason::ConcurrentEdit,
-                loser,
-                losing: Some(losing.clone()),
-                fields: Vec::new(),
-            }),
+            conflict: Some(Conflict { reason: ConflictReason::ConcurrentEdit, loser, losing: Some(losing.clone()), fields: Vec::new() }),
         }
     }
 }
