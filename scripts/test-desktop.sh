@@ -22,6 +22,9 @@ step() { printf '\n==> %s\n' "$*" >&2; }
 step "dependencies"
 "$ROOT/scripts/install-desktop-deps.sh"
 
+step "clippy on the desktop crate (warnings are errors)"
+(cd "$ROOT" && nice -n 10 cargo clippy -p noesis-desktop --all-targets --locked -- -D warnings)
+
 cd "$ROOT/ui"
 step "front end: type check and unit tests (vitest)"
 nice -n 10 npx tsc --noEmit

@@ -7,6 +7,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The habits first, before anything runs (the desktop crate's clippy runs in
+# scripts/test-desktop.sh, once its system libraries are installed):
+# rustfmt's formatting (rustfmt.toml), and clippy with warnings as errors.
+cargo fmt --all --check
+cargo clippy -p noesis-engine -p noesis-sync -p noesis-test-support --all-targets --locked -- -D warnings
+
 scripts/install-test-deps.sh
 # One pair of servers for everything, so the desktop tests that need a server
 # (the wizard and sync end to end, the wizard's command test) run too; with

@@ -144,12 +144,12 @@ pub fn on_run_event<R: Runtime>(app: &AppHandle<R>, event: &RunEvent, start_hidd
                 let _ = window.hide();
             }
         }
-        RunEvent::WindowEvent { label, event: WindowEvent::CloseRequested { api, .. }, .. } if label == MAIN_WINDOW => {
-            if has_tray() && app.state::<AppState>().cache().close_to_tray().unwrap_or(true) {
-                api.prevent_close();
-                if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
-                    let _ = window.hide();
-                }
+        RunEvent::WindowEvent { label, event: WindowEvent::CloseRequested { api, .. }, .. }
+            if label == MAIN_WINDOW && has_tray() && app.state::<AppState>().cache().close_to_tray().unwrap_or(true) =>
+        {
+            api.prevent_close();
+            if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
+                let _ = window.hide();
             }
         }
         _ => {}

@@ -6,6 +6,9 @@ use std::process::Command;
 
 use super::{all_output, cli, data_dir, stdout_json};
 
+/// (rows, checksum) per table, in table order.
+pub type Checksums = Vec<(u64, String)>;
+
 /// One device: a data dir and the server URL it syncs with.
 pub struct Device {
     /// The data dir (removed when the device is dropped).
@@ -44,7 +47,7 @@ impl Device {
     }
 
     /// Per-table (rows, checksum) locally and on the server.
-    pub fn checksums(&self) -> (Vec<(u64, String)>, Vec<(u64, String)>) {
+    pub fn checksums(&self) -> (Checksums, Checksums) {
         let status = self.status();
         let tables = status["tables"].as_array().unwrap();
         let local = tables.iter().map(|t| (t["local_rows"].as_u64().unwrap(), t["local_checksum"].as_str().unwrap().to_string())).collect();

@@ -147,7 +147,8 @@ mod tests {
 
     #[test]
     fn wrong_fields_are_named() {
-        let cases: [(fn(&mut ServerForm), &str); 4] = [
+        type Case = (fn(&mut ServerForm), &'static str);
+        let cases: [Case; 4] = [
             (|f| f.host = " ".into(), "host"),
             (|f| f.port = 0, "port"),
             (|f| f.database = "".into(), "database"),

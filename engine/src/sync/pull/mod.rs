@@ -227,6 +227,7 @@ pub fn set_pull_embeddings(cache: &mut Cache, on: bool) -> Result<()> {
 /// the horizon (or `cancel` is set); returns the cursor reached. A single
 /// short batch is applied here; when a batch is full, more follow, and batches
 /// are applied on their own thread while the next is read (see `pipeline`).
+#[allow(clippy::too_many_arguments)]
 async fn pull_changes(
     cache: &mut Cache,
     conn: &mut PgConnection,

@@ -107,7 +107,7 @@ fn message_merge(base: Option<&Value>, local: Option<&Value>, remote: Option<&Va
     let mut result: Vec<Entry<'_>> = remote
         .iter()
         .filter(|((key, n), _)| *n >= removed_here(key))
-        .map(|(id, m)| Entry { id: id.clone(), message: *m, added_there: id.1 >= base_count(&id.0) })
+        .map(|(id, m)| Entry { id: id.clone(), message: m, added_there: id.1 >= base_count(&id.0) })
         .collect();
 
     // Local messages in order: one the result has moves the insertion point
@@ -123,7 +123,7 @@ fn message_merge(base: Option<&Value>, local: Option<&Value>, remote: Option<&Va
             while result.get(after).is_some_and(|e| e.added_there) {
                 after += 1;
             }
-            result.insert(after, Entry { id, message: *m, added_there: false });
+            result.insert(after, Entry { id, message: m, added_there: false });
             after += 1;
         }
         // Otherwise a base message the server removed: it stays removed.

@@ -85,7 +85,12 @@ pub fn merge_sets(base: Option<&Value>, local: &Value, remote: &Value) -> Value 
     let (b, l, r) = (items(base), items(Some(local)), items(Some(remote)));
     let keep = |x: &Value| {
         let (in_b, in_l, in_r) = (b.contains(x), l.contains(x), r.contains(x));
-        (in_l && in_r) || (in_l && !in_b) || (in_r && !in_b)
+        // Kept by both sides, or added by either (a removal by either wins).
+        if in_b {
+            in_l && in_r
+        } else {
+            in_l || in_r
+        }
     };
     let mut out: Vec<Value> = Vec::new();
     for x in r.iter().chain(l.iter()) {
