@@ -26,7 +26,8 @@ step "clippy on the desktop crate (warnings are errors)"
 (cd "$ROOT" && nice -n 10 cargo clippy -p noesis-desktop --all-targets --locked -- -D warnings)
 
 cd "$ROOT/ui"
-step "front end: type check and unit tests (vitest)"
+step "front end: lint (eslint.config.js), type check and unit tests (vitest)"
+nice -n 10 npx eslint .
 nice -n 10 npx tsc --noEmit
 nice -n 10 npx vitest run
 

@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpa
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Session, sleep } from "./webdriver";
+import type { Json } from "./webdriver";
 
 export const ROOT = resolve(__dirname, "../..");
 const TARGET = process.env.CARGO_TARGET_DIR ?? join(ROOT, "target");
@@ -150,7 +151,7 @@ export function sql(dataDir: string, statement: string): string {
 }
 
 /** `noesis-sync status --json` for the data folder. */
-export function cliStatus(dataDir: string): any {
+export function cliStatus(dataDir: string): Json {
   return JSON.parse(execFileSync(CLI, ["status", "--json", "--data-dir", dataDir], { encoding: "utf8" }));
 }
 

@@ -12,6 +12,7 @@ import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { createServer, connect } from "node:net";
+import type { Json } from "./webdriver";
 import type { Server, Socket } from "node:net";
 import { join } from "node:path";
 import { CLI, newDataDir, sql } from "./harness";
@@ -94,6 +95,8 @@ export class Proxy {
 
   static async start(upstreamUrl: string): Promise<Proxy> {
     const upstream = new URL(upstreamUrl);
+    // Assigned once the server listens; the connection handler runs after.
+    // eslint-disable-next-line prefer-const
     let proxy: Proxy;
     const server = createServer((client) => {
       if (!proxy.up) {
@@ -159,7 +162,7 @@ export class CliDevice {
     });
   }
 
-  sync(): any {
+  sync(): Json {
     return JSON.parse(this.run("sync", "--json", "--wait", "30"));
   }
 

