@@ -14,7 +14,7 @@ pub fn print_json<T: serde::Serialize>(value: &T) {
 /// (scripts parse stdout), always a human line on stderr.
 pub fn print_error(e: &anyhow::Error, json: bool) {
     let (code, message) = match e.downcast_ref::<Error>() {
-        Some(engine) => (engine.code(), engine.to_string()),
+        Some(engine) => (engine.code().as_str(), engine.to_string()),
         None => ("other", format!("{e:#}")),
     };
     if json {

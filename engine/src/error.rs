@@ -231,33 +231,159 @@ pub enum Error {
 
 impl Error {
     /// A stable identifier for the UI and scripts (`--json` prints it).
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Error::InvalidDatabaseUrl { .. } => "invalid_database_url",
-            Error::NoServerConfigured => "no_server_configured",
-            Error::NoPassword { .. } => "no_password",
-            Error::Unreachable { .. } => "unreachable",
-            Error::AuthenticationFailed { .. } => "authentication_failed",
-            Error::DatabaseMissing { .. } => "database_missing",
-            Error::HostNotAllowed { .. } => "host_not_allowed",
-            Error::Tls { .. } => "tls",
-            Error::PrivilegeMissing { .. } => "privilege_missing",
-            Error::ServerTooOld { .. } => "server_too_old",
-            Error::ClientTooOld { .. } => "client_too_old",
-            Error::SchemaMissing { .. } => "schema_missing",
-            Error::SchemaOutdated { .. } => "schema_outdated",
-            Error::Postgres { .. } => "postgres",
-            Error::Cache { .. } => "cache",
-            Error::Keychain { .. } => "keychain",
-            Error::Legacy { .. } => "legacy_store",
-            Error::LegacyDirMissing { .. } => "legacy_dir_missing",
-            Error::LegacyStoresMissing { .. } => "legacy_stores_missing",
-            Error::MigrationInProgress => "migration_in_progress",
-            Error::Io { .. } => "io",
-            Error::Invalid { .. } => "invalid",
+            Error::InvalidDatabaseUrl { .. } => ErrorCode::InvalidDatabaseUrl,
+            Error::NoServerConfigured => ErrorCode::NoServerConfigured,
+            Error::NoPassword { .. } => ErrorCode::NoPassword,
+            Error::Unreachable { .. } => ErrorCode::Unreachable,
+            Error::AuthenticationFailed { .. } => ErrorCode::AuthenticationFailed,
+            Error::DatabaseMissing { .. } => ErrorCode::DatabaseMissing,
+            Error::HostNotAllowed { .. } => ErrorCode::HostNotAllowed,
+            Error::Tls { .. } => ErrorCode::Tls,
+            Error::PrivilegeMissing { .. } => ErrorCode::PrivilegeMissing,
+            Error::ServerTooOld { .. } => ErrorCode::ServerTooOld,
+            Error::ClientTooOld { .. } => ErrorCode::ClientTooOld,
+            Error::SchemaMissing { .. } => ErrorCode::SchemaMissing,
+            Error::SchemaOutdated { .. } => ErrorCode::SchemaOutdated,
+            Error::Postgres { .. } => ErrorCode::Postgres,
+            Error::Cache { .. } => ErrorCode::Cache,
+            Error::Keychain { .. } => ErrorCode::Keychain,
+            Error::Legacy { .. } => ErrorCode::LegacyStore,
+            Error::LegacyDirMissing { .. } => ErrorCode::LegacyDirMissing,
+            Error::LegacyStoresMissing { .. } => ErrorCode::LegacyStoresMissing,
+            Error::MigrationInProgress => ErrorCode::MigrationInProgress,
+            Error::Io { .. } => ErrorCode::Io,
+            Error::Invalid { .. } => ErrorCode::Invalid,
         }
+    }
+}
+
+/// The stable code of a failure, the same for the CLI's `--json`, the sync
+/// status and the app (generated into the front end's bindings, so the UI
+/// branches on a type, never on a string). Engine errors each have one; the
+/// last four are the desktop shell's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// [`Error::InvalidDatabaseUrl`].
+    InvalidDatabaseUrl,
+    /// [`Error::NoServerConfigured`].
+    NoServerConfigured,
+    /// [`Error::NoPassword`].
+    NoPassword,
+    /// [`Error::Unreachable`].
+    Unreachable,
+    /// [`Error::AuthenticationFailed`].
+    AuthenticationFailed,
+    /// [`Error::DatabaseMissing`].
+    DatabaseMissing,
+    /// [`Error::HostNotAllowed`].
+    HostNotAllowed,
+    /// [`Error::Tls`].
+    Tls,
+    /// [`Error::PrivilegeMissing`].
+    PrivilegeMissing,
+    /// [`Error::ServerTooOld`].
+    ServerTooOld,
+    /// [`Error::ClientTooOld`].
+    ClientTooOld,
+    /// [`Error::SchemaMissing`].
+    SchemaMissing,
+    /// [`Error::SchemaOutdated`].
+    SchemaOutdated,
+    /// [`Error::Postgres`].
+    Postgres,
+    /// [`Error::Cache`].
+    Cache,
+    /// [`Error::Keychain`].
+    Keychain,
+    /// [`Error::Legacy`].
+    LegacyStore,
+    /// [`Error::LegacyDirMissing`].
+    LegacyDirMissing,
+    /// [`Error::LegacyStoresMissing`].
+    LegacyStoresMissing,
+    /// [`Error::MigrationInProgress`].
+    MigrationInProgress,
+    /// [`Error::Io`].
+    Io,
+    /// [`Error::Invalid`].
+    Invalid,
+    /// The row a command acted on is gone (deleted here or on another device).
+    NotFound,
+    /// A task of the app failed unexpectedly (a bug: the message says which).
+    Internal,
+    /// The feature is not available in this build or on this system.
+    Unsupported,
+    /// The system refused to change start at login.
+    Autostart,
+}
+
+impl ErrorCode {
+    /// The code as scripts see it (`invalid_database_url`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidDatabaseUrl => "invalid_database_url",
+            ErrorCode::NoServerConfigured => "no_server_configured",
+            ErrorCode::NoPassword => "no_password",
+            ErrorCode::Unreachable => "unreachable",
+            ErrorCode::AuthenticationFailed => "authentication_failed",
+            ErrorCode::DatabaseMissing => "database_missing",
+            ErrorCode::HostNotAllowed => "host_not_allowed",
+            ErrorCode::Tls => "tls",
+            ErrorCode::PrivilegeMissing => "privilege_missing",
+            ErrorCode::ServerTooOld => "server_too_old",
+            ErrorCode::ClientTooOld => "client_too_old",
+            ErrorCode::SchemaMissing => "schema_missing",
+            ErrorCode::SchemaOutdated => "schema_outdated",
+            ErrorCode::Postgres => "postgres",
+            ErrorCode::Cache => "cache",
+            ErrorCode::Keychain => "keychain",
+            ErrorCode::LegacyStore => "legacy_store",
+            ErrorCode::LegacyDirMissing => "legacy_dir_missing",
+            ErrorCode::LegacyStoresMissing => "legacy_stores_missing",
+            ErrorCode::MigrationInProgress => "migration_in_progress",
+            ErrorCode::Io => "io",
+            ErrorCode::Invalid => "invalid",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::Internal => "internal",
+            ErrorCode::Unsupported => "unsupported",
+            ErrorCode::Autostart => "autostart",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
 /// Shorthand for engine results.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorCode;
+
+    /// The CLI prints `as_str`, the app receives the serde form: one code,
+    /// whichever door a script or the window reads it from.
+    #[test]
+    fn a_code_reads_the_same_in_the_cli_and_in_the_app() {
+        let codes = [
+            ErrorCode::InvalidDatabaseUrl,
+            ErrorCode::Unreachable,
+            ErrorCode::LegacyStore,
+            ErrorCode::Io,
+            ErrorCode::NotFound,
+            ErrorCode::Autostart,
+        ];
+        for code in codes {
+            assert_eq!(serde_json::to_value(code).unwrap(), serde_json::json!(code.as_str()));
+            assert_eq!(serde_json::from_value::<ErrorCode>(serde_json::json!(code.as_str())).unwrap(), code);
+        }
+        assert_eq!(super::Error::Invalid { detail: "x".into() }.code(), ErrorCode::Invalid);
+    }
+}

@@ -20,5 +20,5 @@ pub mod sync;
 pub mod tables;
 pub mod timestamp;
 
-pub use error::{Error, Result};
+pub use error::{Error, ErrorCode, Result};
 pub use secret::{DatabaseUrl, Secret};

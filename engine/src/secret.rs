@@ -306,7 +306,7 @@ mod tests {
             ["host=localhost", "hostaddr=10.0.0.9", "port=56998", "user=postgres", "dbname=other", "options=-c%20noesis.device_id%3Dx"]
         {
             let err = DatabaseUrl::parse(&format!("postgres://noesis_device@127.0.0.1:5432/noesis?{param}")).unwrap_err();
-            assert_eq!(err.code(), "invalid_database_url", "{param}: {err}");
+            assert_eq!(err.code(), crate::error::ErrorCode::InvalidDatabaseUrl, "{param}: {err}");
             let name = param.split('=').next().unwrap();
             assert!(err.to_string().contains(&format!("`{name}`")), "the error names the parameter: {err}");
         }

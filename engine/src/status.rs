@@ -58,14 +58,14 @@ pub struct ServerStatus {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ErrorReport {
     /// Stable code ([`Error::code`]).
-    pub code: String,
+    pub code: crate::ErrorCode,
     /// What to do.
     pub message: String,
 }
 
 impl From<&Error> for ErrorReport {
     fn from(e: &Error) -> Self {
-        Self { code: e.code().to_string(), message: e.to_string() }
+        Self { code: e.code(), message: e.to_string() }
     }
 }
 

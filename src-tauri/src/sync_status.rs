@@ -154,7 +154,7 @@ mod tests {
     #[test]
     fn an_offline_report_carries_its_reason_and_last_sync_time() {
         let mut r = report(Engine::Offline);
-        r.error = Some(ErrorReport { code: "unreachable".into(), message: "cannot reach PostgreSQL".into() });
+        r.error = Some(ErrorReport { code: noesis_engine::ErrorCode::Unreachable, message: "cannot reach PostgreSQL".into() });
         r.last_sync = Some("2025-01-02T03:04:05Z".parse().unwrap());
         let status = SyncStatus::from_agent(&r);
         assert_eq!(status.error_message.as_deref(), Some("cannot reach PostgreSQL"));

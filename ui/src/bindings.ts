@@ -273,8 +273,8 @@ export type ChatSessionSummary = {
 
 /**  A failed command, as the front end receives it. */
 export type CommandError = {
-	/**  Stable identifier: an engine code (`cache`, `io`…) or `not_found`. */
-	code: string,
+	/**  Stable identifier, one of [`ErrorCode`]'s (a type in the bindings). */
+	code: ErrorCode,
 	/**  What happened and what to do, for people. */
 	message: string,
 };
@@ -380,6 +380,66 @@ export type DocumentChunk = {
 	/**  Text recognised in an image. */
 	ocr_text: string,
 };
+
+/**
+ *  The stable code of a failure, the same for the CLI's `--json`, the sync
+ *  status and the app (generated into the front end's bindings, so the UI
+ *  branches on a type, never on a string). Engine errors each have one; the
+ *  last four are the desktop shell's own.
+ */
+export type ErrorCode = 
+/**  [`Error::InvalidDatabaseUrl`]. */
+"invalid_database_url" | 
+/**  [`Error::NoServerConfigured`]. */
+"no_server_configured" | 
+/**  [`Error::NoPassword`]. */
+"no_password" | 
+/**  [`Error::Unreachable`]. */
+"unreachable" | 
+/**  [`Error::AuthenticationFailed`]. */
+"authentication_failed" | 
+/**  [`Error::DatabaseMissing`]. */
+"database_missing" | 
+/**  [`Error::HostNotAllowed`]. */
+"host_not_allowed" | 
+/**  [`Error::Tls`]. */
+"tls" | 
+/**  [`Error::PrivilegeMissing`]. */
+"privilege_missing" | 
+/**  [`Error::ServerTooOld`]. */
+"server_too_old" | 
+/**  [`Error::ClientTooOld`]. */
+"client_too_old" | 
+/**  [`Error::SchemaMissing`]. */
+"schema_missing" | 
+/**  [`Error::SchemaOutdated`]. */
+"schema_outdated" | 
+/**  [`Error::Postgres`]. */
+"postgres" | 
+/**  [`Error::Cache`]. */
+"cache" | 
+/**  [`Error::Keychain`]. */
+"keychain" | 
+/**  [`Error::Legacy`]. */
+"legacy_store" | 
+/**  [`Error::LegacyDirMissing`]. */
+"legacy_dir_missing" | 
+/**  [`Error::LegacyStoresMissing`]. */
+"legacy_stores_missing" | 
+/**  [`Error::MigrationInProgress`]. */
+"migration_in_progress" | 
+/**  [`Error::Io`]. */
+"io" | 
+/**  [`Error::Invalid`]. */
+"invalid" | 
+/**  The row a command acted on is gone (deleted here or on another device). */
+"not_found" | 
+/**  A task of the app failed unexpectedly (a bug: the message says which). */
+"internal" | 
+/**  The feature is not available in this build or on this system. */
+"unsupported" | 
+/**  The system refused to change start at login. */
+"autostart";
 
 /**  A value of a filterable column and how many cards have it. */
 export type FacetCount = {
@@ -886,7 +946,7 @@ outcome: MigrationOutcome } |
 /**  The run failed. */
 { kind: "failed"; 
 /**  Stable error code (as a command error's). */
-code: string; 
+code: ErrorCode; 
 /**  What happened and what to do. */
 message: string } | 
 /**  The user cancelled; committed batches stay and Resume continues. */

@@ -88,7 +88,7 @@ mod tests {
         assert_eq!(cache.log_level().unwrap(), "info");
         cache.set_log_level("debug").unwrap();
         assert_eq!(cache.log_level().unwrap(), "debug");
-        assert_eq!(cache.set_log_level("loud").unwrap_err().code(), "invalid");
+        assert_eq!(cache.set_log_level("loud").unwrap_err().code(), crate::error::ErrorCode::Invalid);
         assert_eq!(cache.log_level().unwrap(), "debug", "a refused level changes nothing");
     }
 }

@@ -222,8 +222,8 @@ mod tests {
     fn a_forwarder_with_no_server_behind_it_reads_as_unreachable() {
         let target = ServerTarget::exact(DatabaseUrl::parse("postgres://noesis@127.0.0.1:5433/noesis").unwrap());
         let e = target.classify(sqlx::Error::Protocol("unexpected response from SSLRequest: 0x00".into()));
-        assert_eq!(e.code(), "unreachable", "the indicator must say offline, not a sync error: {e}");
+        assert_eq!(e.code(), crate::error::ErrorCode::Unreachable, "the indicator must say offline, not a sync error: {e}");
         let other = target.classify(sqlx::Error::Protocol("unexpected message".into()));
-        assert_eq!(other.code(), "postgres");
+        assert_eq!(other.code(), crate::error::ErrorCode::Postgres);
     }
 }

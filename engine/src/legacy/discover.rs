@@ -236,7 +236,7 @@ mod tests {
     fn a_folder_without_stores_says_so() {
         let dir = tempfile::tempdir().unwrap();
         assert!(usual_places(dir.path()).is_empty());
-        assert_eq!(inspect(dir.path()).unwrap_err().code(), "legacy_stores_missing");
-        assert_eq!(inspect(&dir.path().join("nope")).unwrap_err().code(), "legacy_dir_missing");
+        assert_eq!(inspect(dir.path()).unwrap_err().code(), crate::error::ErrorCode::LegacyStoresMissing);
+        assert_eq!(inspect(&dir.path().join("nope")).unwrap_err().code(), crate::error::ErrorCode::LegacyDirMissing);
     }
 }

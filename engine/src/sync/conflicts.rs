@@ -284,9 +284,9 @@ mod tests {
         let r = record(card("kept", "global"), card("lost", "global"));
         for edits in [json!({"colour": "red"}), json!({"id": "c2"})] {
             let err = merged_row(&r, edits.as_object().unwrap()).unwrap_err();
-            assert_eq!(err.code(), "invalid", "{edits}");
+            assert_eq!(err.code(), crate::error::ErrorCode::Invalid, "{edits}");
         }
         let both_deleted = record(serde_json::Value::Null, serde_json::Value::Null);
-        assert_eq!(merged_row(&both_deleted, &Row::new()).unwrap_err().code(), "invalid");
+        assert_eq!(merged_row(&both_deleted, &Row::new()).unwrap_err().code(), crate::error::ErrorCode::Invalid);
     }
 }

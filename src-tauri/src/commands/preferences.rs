@@ -80,8 +80,13 @@ pub async fn set_close_to_tray(state: State<'_, AppState>, keep_running: bool) -
 pub async fn set_start_at_login(state: State<'_, AppState>, enabled: bool) -> CommandResult<Preferences> {
     match state.autostart(Some(enabled)) {
         Some(Ok(_)) => preferences(&state),
-        Some(Err(e)) => Err(CommandError { code: "autostart".into(), message: format!("Start at login could not be changed: {e}") }),
-        None => Err(CommandError { code: "unsupported".into(), message: "Start at login is not available in this build.".into() }),
+        Some(Err(e)) => {
+            Err(CommandError { code: noesis_engine::ErrorCode::Autostart, message: format!("Start at login could not be changed: {e}") })
+        }
+        None => Err(CommandError {
+            code: noesis_engine::ErrorCode::Unsupported,
+            message: "Start at login is not available in this build.".into(),
+        }),
     }
 }
 
@@ -91,7 +96,7 @@ pub async fn set_start_at_login(state: State<'_, AppState>, enabled: bool) -> Co
 pub async fn open_logs_folder(state: State<'_, AppState>) -> CommandResult<()> {
     let dir = logs::logs_dir(state.data_dir());
     std::fs::create_dir_all(&dir)
-        .map_err(|e| CommandError { code: "io".into(), message: format!("cannot create {}: {e}", dir.display()) })?;
+        .map_err(|e| CommandError { code: noesis_engine::ErrorCode::Io, message: format!("cannot create {}: {e}", dir.display()) })?;
     let opener = if cfg!(target_os = "macos") {
         "open"
     } else if cfg!(windows) {
@@ -100,7 +105,7 @@ pub async fn open_logs_folder(state: State<'_, AppState>) -> CommandResult<()> {
         "xdg-open"
     };
     std::process::Command::new(opener).arg(&dir).spawn().map(|_| ()).map_err(|e| CommandError {
-        code: "io".into(),
+        code: noesis_engine::ErrorCode::Io,
         message: format!("cannot open the file manager ({opener}: {e}); the logs are in {}", dir.display()),
     })
 }

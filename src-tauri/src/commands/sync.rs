@@ -125,7 +125,7 @@ fn server(state: &AppState) -> CommandResult<ServerTarget> {
 }
 
 fn bad_id(id: &str) -> CommandError {
-    CommandError { code: "invalid".into(), message: format!("`{id}` is not a conflict id.") }
+    CommandError { code: noesis_engine::ErrorCode::Invalid, message: format!("`{id}` is not a conflict id.") }
 }
 
 /// Runs engine work that holds the (not `Sync`) cache across awaits on a
@@ -147,7 +147,7 @@ async fn on_cache<T: Send + 'static>(
     .await;
     match joined {
         Ok(result) => Ok(result?),
-        Err(e) => Err(CommandError { code: "internal".into(), message: format!("the conflict task failed: {e}") }),
+        Err(e) => Err(CommandError { code: noesis_engine::ErrorCode::Internal, message: format!("the conflict task failed: {e}") }),
     }
 }
 
@@ -269,7 +269,7 @@ pub async fn list_held_deletions(state: State<'_, AppState>) -> CommandResult<Ve
 #[specta::specta]
 pub async fn resolve_held_deletions(state: State<'_, AppState>, table: String, choice: HeldChoice) -> CommandResult<SyncStatus> {
     if noesis_engine::tables::by_name(&table).is_none() {
-        return Err(CommandError { code: "invalid".into(), message: format!("`{table}` is not a synced table.") });
+        return Err(CommandError { code: noesis_engine::ErrorCode::Invalid, message: format!("`{table}` is not a synced table.") });
     }
     let decision = match choice {
         HeldChoice::Delete => HeldDecision::Delete,
@@ -334,7 +334,7 @@ pub async fn resolve_conflict_merged(state: State<'_, AppState>, id: String, edi
     let mut row = Row::new();
     for edit in edits {
         let value = serde_json::from_str(&edit.value).map_err(|e| CommandError {
-            code: "invalid".into(),
+            code: noesis_engine::ErrorCode::Invalid,
             message: format!("the merged value of `{}` is not JSON ({e}).", edit.field),
         })?;
         row.insert(edit.field, value);

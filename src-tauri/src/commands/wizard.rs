@@ -74,7 +74,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 fn invalid(message: impl Into<String>) -> CommandError {
-    CommandError { code: "invalid".into(), message: message.into() }
+    CommandError { code: noesis_engine::ErrorCode::Invalid, message: message.into() }
 }
 
 /// What the front end needs to decide whether to open the wizard, and its first form.
@@ -145,7 +145,7 @@ pub async fn wizard_test_connection(
 ) -> CommandResult<Diagnosis> {
     let target = match form_target(&session, &form, password) {
         Ok(target) => target,
-        Err(e) if e.code == "invalid_database_url" => {
+        Err(e) if e.code == noesis_engine::ErrorCode::InvalidDatabaseUrl => {
             return Ok(Diagnosis {
                 ok: false,
                 server_version: None,
@@ -413,7 +413,7 @@ pub enum WizardProgress {
     /// The run failed.
     Failed {
         /// Stable error code (as a command error's).
-        code: String,
+        code: noesis_engine::ErrorCode,
         /// What happened and what to do.
         message: String,
     },
@@ -484,7 +484,7 @@ pub async fn wizard_start_migration(
     *running = Some(MigrationHandle::start(target, device, options, progress_sink(&session), move |outcome| {
         sink(match outcome {
             Ok(report) => WizardProgress::Finished { outcome: (&report).into() },
-            Err(e) => WizardProgress::Failed { code: e.code().into(), message: e.to_string() },
+            Err(e) => WizardProgress::Failed { code: e.code(), message: e.to_string() },
         })
     }));
     Ok(())

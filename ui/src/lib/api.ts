@@ -2,13 +2,14 @@
 // (bindings.ts), with command results unwrapped so views can `await` values
 // and catch one error type. Tests replace this module with vi.mock.
 import { commands, events } from "../bindings";
-import type { CommandError, SyncStatus } from "../bindings";
+import type { CommandError, ErrorCode, SyncStatus } from "../bindings";
 
 export type * from "../bindings";
 
-/** A failed command: a stable code to branch on, and a message for people. */
+/** A failed command: a stable code to branch on (a type, never a string to
+ * compare by hand), and a message for people. */
 export class AppError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   constructor(error: CommandError) {
     super(error.message);
     this.code = error.code;
