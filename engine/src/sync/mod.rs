@@ -9,6 +9,7 @@
 pub mod agent;
 mod backoff;
 mod cancel;
+pub mod conflict_view;
 pub mod conflicts;
 pub mod cycle;
 pub use crate::hlc;

@@ -10,54 +10,13 @@ use uuid::Uuid;
 
 use noesis_engine::cache::{Cache, HeldDecision, HeldDirection};
 use noesis_engine::central::ServerTarget;
-use noesis_engine::sync::conflicts::{field_sides, open_conflicts, resolve, resolve_merged, ConflictRecord, Keep};
+use noesis_engine::sync::conflict_view::{ConflictView, KeepVersion};
+use noesis_engine::sync::conflicts::{open_conflicts, resolve, resolve_merged};
 use noesis_engine::sync::Row;
 
 use crate::error::{CommandError, CommandResult};
 use crate::state::AppState;
 use crate::sync_status::SyncStatus;
-
-/// One column of a conflicted row. Values are JSON text (`"\"a card\""`,
-/// `null`, `{}`), so every column type crosses IPC alike.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
-pub struct ConflictField {
-    /// The column.
-    pub field: String,
-    /// Its value in this device's version (or the kept one, see `involves_me`).
-    pub mine: String,
-    /// Its value in the other version.
-    pub theirs: String,
-    /// Whether the two differ.
-    pub differs: bool,
-}
-
-/// A conflict as the conflict centre shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
-pub struct ConflictView {
-    /// Its id, to resolve it.
-    pub id: String,
-    /// The table (`memory_cards`…).
-    pub table: String,
-    /// The row's key.
-    pub row_id: String,
-    /// `concurrent_edit` or `edit_vs_delete`.
-    pub reason: String,
-    /// When sync recorded it (ISO-8601 UTC).
-    pub created_at: String,
-    /// Whether this device wrote one of the versions. When not (two other
-    /// devices), "mine" is the version in place and "theirs" the one set aside.
-    pub involves_me: bool,
-    /// Whether "mine" is the version sync kept.
-    pub mine_is_winning: bool,
-    /// The device that wrote "theirs" ("" for another program, such as psql or the server).
-    pub their_device: String,
-    /// "Mine" is a deletion.
-    pub mine_deleted: bool,
-    /// "Theirs" is a deletion.
-    pub theirs_deleted: bool,
-    /// Every column, both sides.
-    pub fields: Vec<ConflictField>,
-}
 
 /// A local change not accepted, as the sync details list it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -76,16 +35,6 @@ pub struct NotAcceptedChange {
 /// screenful, and a user with more fixes them from the newest down.
 pub const NOT_ACCEPTED_SHOWN: usize = 100;
 
-/// Which whole version to keep.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
-#[serde(rename_all = "snake_case")]
-pub enum KeepVersion {
-    /// This device's version (see [`ConflictView::involves_me`]).
-    Mine,
-    /// The other version.
-    Theirs,
-}
-
 /// One field of a hand-merged version: the column and its value as JSON text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct FieldEdit {
@@ -93,31 +42,6 @@ pub struct FieldEdit {
     pub field: String,
     /// Its merged value, as JSON text.
     pub value: String,
-}
-
-fn view(record: &ConflictRecord, me: &str) -> ConflictView {
-    let involves_me = record.winning_device == me || record.losing_device == me;
-    let mine_is_winning = record.losing_device != me;
-    let text = |v: &serde_json::Value| v.to_string();
-    ConflictView {
-        id: record.id.to_string(),
-        table: record.table.clone(),
-        row_id: record.row_id.clone(),
-        reason: record.reason.clone(),
-        created_at: record.created_at.to_rfc3339(),
-        involves_me,
-        mine_is_winning,
-        their_device: if mine_is_winning { record.losing_device.clone() } else { record.winning_device.clone() },
-        mine_deleted: if mine_is_winning { record.winning.is_none() } else { record.losing.is_none() },
-        theirs_deleted: if mine_is_winning { record.losing.is_none() } else { record.winning.is_none() },
-        fields: field_sides(record)
-            .iter()
-            .map(|f| {
-                let (mine, theirs) = if mine_is_winning { (&f.winning, &f.losing) } else { (&f.losing, &f.winning) };
-                ConflictField { field: f.field.clone(), mine: text(mine), theirs: text(theirs), differs: f.differs }
-            })
-            .collect(),
-    }
 }
 
 fn server(state: &AppState) -> CommandResult<ServerTarget> {
@@ -293,7 +217,7 @@ pub async fn list_conflicts(state: State<'_, AppState>) -> CommandResult<Vec<Con
             let me = cache.device()?.id.to_string();
             let mut conn = target.connect().await?;
             let list = open_conflicts(&mut conn, &target).await?;
-            Ok(list.iter().map(|r| view(r, &me)).collect())
+            Ok(list.iter().map(|r| ConflictView::of(r, &me)).collect())
         })
     })
     .await
@@ -309,14 +233,7 @@ pub async fn resolve_conflict(state: State<'_, AppState>, id: String, keep: Keep
             let me = cache.device()?.id.to_string();
             let mut conn = target.connect().await?;
             let record = open_conflicts(&mut conn, &target).await?.into_iter().find(|c| c.id == uuid);
-            // Not involving this device, "mine" is the version in place.
-            let involves_me = record.as_ref().is_some_and(|r| r.winning_device == me || r.losing_device == me);
-            let keep = match (keep, involves_me) {
-                (KeepVersion::Mine, true) => Keep::Local,
-                (KeepVersion::Theirs, true) => Keep::Remote,
-                (KeepVersion::Mine, false) => Keep::Winning,
-                (KeepVersion::Theirs, false) => Keep::Losing,
-            };
+            let keep = keep.as_keep(record.as_ref(), &me);
             resolve(cache, &mut conn, &target, uuid, keep).await.map(|_| ())
         })
     })
