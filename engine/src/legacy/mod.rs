@@ -37,6 +37,7 @@ pub mod refs;
 pub mod runs;
 pub mod server_fit;
 pub mod snapshot;
+pub mod summary;
 pub mod verify;
 pub mod watch;
 
