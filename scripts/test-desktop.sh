@@ -22,9 +22,6 @@ step() { printf '\n==> %s\n' "$*" >&2; }
 step "dependencies"
 "$ROOT/scripts/install-desktop-deps.sh"
 
-step "clippy on the desktop crate (warnings are errors)"
-(cd "$ROOT" && nice -n 10 cargo clippy -p noesis-desktop --all-targets --locked -- -D warnings)
-
 cd "$ROOT/ui"
 step "front end: lint (eslint.config.js), type check and unit tests (vitest)"
 nice -n 10 npx eslint .
@@ -33,6 +30,10 @@ nice -n 10 npx vitest run
 
 step "front end: production build (embedded in the app)"
 nice -n 10 npx vite build --logLevel warn
+
+# After the front-end build: tauri::generate_context! reads ui/dist.
+step "clippy on the desktop crate (warnings are errors)"
+(cd "$ROOT" && nice -n 10 cargo clippy -p noesis-desktop --all-targets --locked -- -D warnings)
 
 cd "$ROOT"
 # A kernel session keyring of their own (`keyctl session -`): the wizard stores
