@@ -18,7 +18,7 @@ use super::verify::print_verification;
 pub struct MigrateArgs {
     /// The old Noesis project root (holding data/memory/memory_cards.sqlite3 and
     /// data/documents/documents.sqlite3). Its files are only read.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_parser = super::legacy_folder)]
     legacy_dir: PathBuf,
     /// Report per table what would be inserted, left unchanged, conflicted or
     /// rejected, and write nothing.

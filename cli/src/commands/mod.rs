@@ -10,6 +10,12 @@ pub mod status;
 pub mod sync;
 pub mod verify;
 
+/// `--legacy-dir` as the wizard reads a typed folder (`~/` is the home
+/// folder, also when quoted; an empty value is refused with what to type).
+pub fn legacy_folder(text: &str) -> Result<std::path::PathBuf, String> {
+    noesis_engine::legacy::discover::typed_folder(text).map_err(|e| e.to_string())
+}
+
 use crate::context::Context;
 use crate::{Cli, Command};
 

@@ -16,7 +16,7 @@ use crate::progress_bars;
 #[derive(Args, Debug)]
 pub struct VerifyArgs {
     /// The old Noesis project root, as given to `migrate`.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_parser = super::legacy_folder)]
     legacy_dir: PathBuf,
 }
 

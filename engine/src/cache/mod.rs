@@ -12,6 +12,7 @@ mod chat_sessions;
 mod device;
 mod documents;
 mod field_edits;
+mod first_run;
 mod held_deletions;
 mod memory_cards;
 mod migrations;
@@ -38,6 +39,7 @@ pub(crate) use device::SETTLED_OP_ID;
 pub use device::{DeviceIdentity, IdentityRenewal};
 pub use documents::{Document, DocumentChunk, MAX_CHUNKS};
 pub(crate) use field_edits::forget as forget_field_edits;
+pub use first_run::FirstRun;
 pub(crate) use held_deletions::{
     any_held as any_held_deletion, hold as hold_deletion, is_held as is_held_deletion, release as release_held_deletion,
 };

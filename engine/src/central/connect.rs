@@ -9,7 +9,7 @@ use sqlx::{ConnectOptions, Connection, PgConnection, PgPool};
 
 use crate::credentials::{resolve_password, PasswordSource};
 use crate::error::{Error, Result};
-use crate::secret::DatabaseUrl;
+use crate::secret::{DatabaseUrl, Secret};
 
 /// How long to wait for a server before calling it unreachable: long enough for
 /// a Wi-Fi network waking from sleep, short enough for an interactive wizard.
@@ -48,6 +48,16 @@ impl ServerTarget {
     pub fn resolve(url: &DatabaseUrl) -> Result<Self> {
         let (url, password_source) = resolve_password(url)?;
         Ok(Self { url, password_source })
+    }
+
+    /// The server with the password a person just typed for it, else one
+    /// found as [`ServerTarget::resolve`] finds it (`PGPASSWORD`, the
+    /// keychain). An empty typed password counts as none.
+    pub fn with_typed_password(url: &DatabaseUrl, typed: Option<Secret>) -> Result<Self> {
+        match typed.filter(|p| !p.expose().is_empty()) {
+            Some(p) => Ok(Self::exact(url.with_password(Some(p)))),
+            None => Self::resolve(url),
+        }
     }
 
     /// Uses the URL exactly as given (tests, and callers that resolved already).

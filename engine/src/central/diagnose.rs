@@ -88,6 +88,18 @@ pub struct Diagnosis {
 }
 
 impl Diagnosis {
+    /// The diagnosis of settings that do not make a server URL (a refused
+    /// parameter, an empty host): one blocking finding saying what is wrong,
+    /// shown where a connection test's findings go.
+    pub fn of_settings(result: &crate::Result<ServerTarget>) -> Option<Diagnosis> {
+        match result {
+            Err(e @ Error::InvalidDatabaseUrl { .. }) => {
+                Some(Self::from_findings(None, vec![Finding { problem: Problem::InvalidSettings, blocking: true, message: e.to_string() }]))
+            }
+            _ => None,
+        }
+    }
+
     fn from_findings(server_version: Option<String>, findings: Vec<Finding>) -> Self {
         Self { ok: !findings.iter().any(|f| f.blocking), server_version, findings }
     }

@@ -68,6 +68,19 @@ pub fn usual_places(home: &Path) -> Vec<PathBuf> {
     USUAL_PLACES.iter().map(|p| home.join(p)).filter(|dir| Store::ALL.iter().any(|s| dir.join(s.relative_path()).is_file())).collect()
 }
 
+/// A folder as a person types it (in the wizard, or quoted on the command
+/// line): surrounding spaces dropped, a leading `~/` as the home folder.
+pub fn typed_folder(text: &str) -> Result<PathBuf> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(Error::Invalid { detail: "Type the folder of the old Noesis project, e.g. ~/myCode/genai-agent-core.".into() });
+    }
+    Ok(match text.strip_prefix("~/") {
+        Some(rest) => dirs::home_dir().unwrap_or_default().join(rest),
+        None => PathBuf::from(text),
+    })
+}
+
 /// What `dir` holds; an error when it is not a folder or holds no store.
 pub fn inspect(dir: &Path) -> Result<LegacyFolder> {
     if !dir.is_dir() {
@@ -230,6 +243,16 @@ mod tests {
         assert_eq!(rows("chat_sessions"), Some(3));
         assert_eq!(rows("documents"), Some(2));
         assert!(folder.has_data());
+    }
+
+    #[test]
+    fn a_typed_folder_reads_as_people_type_it() {
+        let home = dirs::home_dir().unwrap_or_default();
+        assert_eq!(typed_folder("  ~/myCode/genai-agent-core ").unwrap(), home.join("myCode/genai-agent-core"));
+        assert_eq!(typed_folder("/srv/noesis").unwrap(), PathBuf::from("/srv/noesis"));
+        let empty = typed_folder("   ").unwrap_err();
+        assert_eq!(empty.code(), crate::error::ErrorCode::Invalid);
+        assert!(empty.to_string().contains("old Noesis project"), "{empty}");
     }
 
     #[test]

@@ -4,7 +4,6 @@
 //! across IPC, keeps the wizard's session (the password typed in it, the running
 //! migration) and forwards migration progress as the `wizard://progress` event.
 
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
@@ -20,15 +19,6 @@ use noesis_engine::{credentials, DatabaseUrl, Secret};
 use crate::error::{CommandError, CommandResult};
 use crate::folder_dialog::FolderDialog;
 use crate::state::AppState;
-
-/// `sync_state` key recording that the wizard was finished or skipped on this
-/// data folder, so it does not open again at start (Settings can reopen it).
-const DISMISSED_KEY: &str = "wizard_dismissed";
-
-/// `sync_state` key set when the wizard saves a server: until it is finished or
-/// skipped it opens again at start, so a migration stopped by quitting the app
-/// is offered for resuming. (A server set with the CLI does not open it.)
-const IN_PROGRESS_KEY: &str = "wizard_in_progress";
 
 /// The wizard's session: the password typed in it (memory only; the keychain is
 /// the one place it is stored), the migration running, if any, and the two
@@ -96,13 +86,11 @@ pub struct WizardStart {
 pub async fn wizard_start(state: State<'_, AppState>) -> CommandResult<WizardStart> {
     let cache = state.cache();
     let url = cache.server_url()?;
-    let dismissed = cache.state(DISMISSED_KEY)?.is_some();
-    let in_progress = cache.state(IN_PROGRESS_KEY)?.is_some();
     let form = match url.as_deref().map(DatabaseUrl::parse) {
         Some(Ok(url)) => ServerForm::from_url(&url),
         _ => ServerForm::default(),
     };
-    Ok(WizardStart { show: !dismissed && (url.is_none() || in_progress), form, server_configured: url.is_some() })
+    Ok(WizardStart { show: cache.first_run()?.opens_wizard(url.is_some()), form, server_configured: url.is_some() })
 }
 
 /// Records that the wizard was finished or skipped ("Skip for now": the app runs
@@ -110,30 +98,22 @@ pub async fn wizard_start(state: State<'_, AppState>) -> CommandResult<WizardSta
 #[tauri::command]
 #[specta::specta]
 pub async fn wizard_dismiss(state: State<'_, AppState>) -> CommandResult<()> {
-    let cache = state.cache();
-    cache.set_state(DISMISSED_KEY, "yes")?;
-    cache.clear_state(IN_PROGRESS_KEY)?;
-    Ok(())
+    Ok(state.cache().first_run_dismissed()?)
 }
 
 /// The form's server with the password typed now, or the one remembered this
 /// session, or the keychain's.
-fn form_target(session: &WizardSession, form: &ServerForm, password: Option<String>) -> CommandResult<ServerTarget> {
+fn form_target(session: &WizardSession, form: &ServerForm, password: Option<String>) -> noesis_engine::Result<ServerTarget> {
     let url = form.url()?;
-    match password.filter(|p| !p.is_empty()).map(Secret::new).or_else(|| session.password_for(&url)) {
-        Some(p) => Ok(ServerTarget::exact(url.with_password(Some(p)))),
-        None => Ok(ServerTarget::resolve(&url)?),
-    }
+    let typed = password.filter(|p| !p.is_empty()).map(Secret::new).or_else(|| session.password_for(&url));
+    ServerTarget::with_typed_password(&url, typed)
 }
 
 /// The configured server, with the session's password when there is one.
 fn saved_target(state: &AppState, session: &WizardSession) -> CommandResult<ServerTarget> {
     let url = state.cache().server_url()?.ok_or_else(|| invalid("No server is configured yet: save one first."))?;
     let url = DatabaseUrl::parse(&url)?;
-    match session.password_for(&url) {
-        Some(p) => Ok(ServerTarget::exact(url.with_password(Some(p)))),
-        None => Ok(ServerTarget::resolve(&url)?),
-    }
+    Ok(ServerTarget::with_typed_password(&url, session.password_for(&url))?)
 }
 
 /// "Test connection": a diagnosis with one finding per problem and its fix.
@@ -144,18 +124,11 @@ pub async fn wizard_test_connection(
     form: ServerForm,
     password: Option<String>,
 ) -> CommandResult<Diagnosis> {
-    let target = match form_target(&session, &form, password) {
-        Ok(target) => target,
-        Err(e) if e.code == noesis_engine::ErrorCode::InvalidDatabaseUrl => {
-            return Ok(Diagnosis {
-                ok: false,
-                server_version: None,
-                findings: vec![central::Finding { problem: central::Problem::InvalidSettings, blocking: true, message: e.message }],
-            })
-        }
-        Err(e) => return Err(e),
-    };
-    Ok(central::diagnose(&target).await)
+    let target = form_target(&session, &form, password);
+    if let Some(diagnosis) = Diagnosis::of_settings(&target) {
+        return Ok(diagnosis);
+    }
+    Ok(central::diagnose(&target?).await)
 }
 
 /// Where the password went.
@@ -189,7 +162,7 @@ pub async fn wizard_save_server(
         let cache = state.cache();
         // Another server is read from the start: the pull notices its identity.
         cache.set_server_url(&url)?;
-        cache.set_state(IN_PROGRESS_KEY, "yes")?;
+        cache.first_run_server_saved()?;
         state.publish_sync_status(&cache);
     }
     (session.start_agent)();
@@ -239,11 +212,7 @@ pub async fn wizard_scan_legacy(state: State<'_, AppState>, session: State<'_, W
 #[tauri::command]
 #[specta::specta]
 pub async fn wizard_inspect_legacy(path: String) -> CommandResult<LegacyFolder> {
-    let path = path.trim();
-    if path.is_empty() {
-        return Err(invalid("Type the folder of the old Noesis project, e.g. ~/myCode/genai-agent-core."));
-    }
-    Ok(discover::inspect(&expand(path))?)
+    Ok(discover::inspect(&discover::typed_folder(&path)?)?)
 }
 
 /// "Choose folder…": the system's folder dialog, starting in the home folder.
@@ -254,14 +223,6 @@ pub async fn wizard_inspect_legacy(path: String) -> CommandResult<LegacyFolder> 
 #[specta::specta]
 pub async fn wizard_choose_legacy_folder(dialog: State<'_, FolderDialog>) -> CommandResult<Option<String>> {
     Ok(dialog.choose(dirs::home_dir()).await.map(|p| p.display().to_string()))
-}
-
-/// `~/x` as the home folder's `x`, as people type paths.
-fn expand(path: &str) -> PathBuf {
-    match path.trim().strip_prefix("~/") {
-        Some(rest) => dirs::home_dir().unwrap_or_default().join(rest),
-        None => PathBuf::from(path.trim()),
-    }
 }
 
 /// Migration progress, sent as the `wizard://progress` event.
@@ -339,7 +300,7 @@ impl From<ProgressEvent> for WizardProgress {
 }
 
 fn options(state: &AppState, legacy_dir: &str) -> CommandResult<MigrateOptions> {
-    let folder = discover::inspect(&expand(legacy_dir))?;
+    let folder = discover::inspect(&discover::typed_folder(legacy_dir)?)?;
     let data_dir = state.data_dir().to_path_buf();
     Ok(MigrateOptions::new(folder.path.into(), data_dir))
 }
