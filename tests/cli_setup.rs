@@ -226,3 +226,25 @@ fn login_refuses_a_wrong_password_and_stores_nothing() {
     assert!(text.contains("cannot reach PostgreSQL"), "{text}");
     assert!(!text.contains(LEAKABLE));
 }
+
+#[tokio::test]
+async fn the_drivers_slow_statement_warnings_stay_out_of_the_terminal() {
+    // Another session holds the cards table for two seconds, so the push's
+    // statement is slow: sqlx logs such statements, at WARN by default, with
+    // the SQL, between a command's own lines (issue 15: "quiet terminal").
+    let db = TestDb::with_schema().await;
+    let device = support::device::Device::new(&db.url);
+    device.sync();
+    device.sqlite(&support::device::card_sql("slow-1", "pushed while the table is locked"));
+    let mut holder = Command::new(support::psql())
+        .args(["-X", "-q", "-d", &db.url, "-c", "BEGIN; LOCK TABLE memory_cards IN SHARE MODE; SELECT pg_sleep(2); COMMIT;"])
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    let out = device.cli().args(["sync", "--wait", "30"]).output().unwrap();
+    holder.wait().unwrap();
+    assert!(out.status.success(), "{}", all_output(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("slow statement"), "the driver's warning reached the terminal:\n{stderr}");
+    assert_eq!(support::run_psql(&db.url, "SELECT count(*) FROM memory_cards WHERE id = 'slow-1'").trim(), "1", "the push went through");
+}

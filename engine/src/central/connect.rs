@@ -11,6 +11,9 @@ use crate::credentials::{resolve_password, PasswordSource};
 use crate::error::{Error, Result};
 use crate::secret::{DatabaseUrl, Secret};
 
+/// A statement slower than this is noted in the log (at debug level).
+const SLOW_STATEMENT: Duration = Duration::from_secs(1);
+
 /// How long to wait for a server before calling it unreachable: long enough for
 /// a Wi-Fi network waking from sleep, short enough for an interactive wizard.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -82,7 +85,12 @@ impl ServerTarget {
         Ok(options
             .application_name(APPLICATION_NAME)
             .options(SESSION_SETTINGS.iter().copied())
-            .log_statements(tracing::log::LevelFilter::Trace))
+            .log_statements(tracing::log::LevelFilter::Trace)
+            // The driver's slow-statement notes (WARN by default, with the
+            // SQL) went to the terminal between a command's own lines; a slow
+            // statement is normal here (a bulk COPY, a lock another writer
+            // holds), so they go to the log at debug level.
+            .log_slow_statements(tracing::log::LevelFilter::Debug, SLOW_STATEMENT))
     }
 
     /// Refuses to log in where the password would travel in clear text (see
