@@ -144,8 +144,9 @@ fn status_without_a_server_works_from_the_local_cache() {
     let text = all_output(&out);
     assert!(out.status.success(), "{text}");
     assert!(text.contains("none configured (working from the local cache only)"), "{text}");
+    assert!(text.contains("Synced:   never on this data folder"), "{text}");
     let json = stdout_json(&cli(dir.path()).args(["status", "--json"]).output().unwrap());
-    assert!(json["server"].is_null());
+    assert!(json["server"].is_null() && json["last_sync"].is_null());
     assert_eq!(json["tables"].as_array().unwrap().len(), 5);
     let id = json["device"]["id"].as_str().unwrap().to_string();
     let again = stdout_json(&cli(dir.path()).args(["status", "--json"]).output().unwrap());
@@ -247,4 +248,6 @@ async fn the_drivers_slow_statement_warnings_stay_out_of_the_terminal() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("slow statement"), "the driver's warning reached the terminal:\n{stderr}");
     assert_eq!(support::run_psql(&db.url, "SELECT count(*) FROM memory_cards WHERE id = 'slow-1'").trim(), "1", "the push went through");
+    let last = device.status()["last_sync"].as_str().map(str::to_string).expect("the finished sync is recorded");
+    assert!(chrono::DateTime::parse_from_rfc3339(&last).is_ok(), "{last}");
 }

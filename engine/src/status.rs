@@ -20,6 +20,8 @@ pub struct StatusReport {
     pub cache_path: String,
     /// Local changes not yet pushed.
     pub pending_changes: u64,
+    /// When a sync cycle last finished here (the app's agent or the CLI).
+    pub last_sync: Option<chrono::DateTime<chrono::Utc>>,
     /// Local changes the server refused (kept in `sync_rejected` with the reason).
     pub rejected_changes: u64,
     /// Central rows the Noesis server could not read back, as last pulled
@@ -122,6 +124,7 @@ pub async fn status(cache: &Cache, target: Option<&ServerTarget>) -> Result<Stat
         device: cache.device()?,
         cache_path: cache.path().display().to_string(),
         pending_changes: cache.pending_count()?,
+        last_sync: cache.last_sync()?,
         rejected_changes: cache.rejected_count()?,
         unreadable_central_rows: cache.unreadable_central_count()?,
         unreadable_central: cache.unreadable_central_rows(SHOWN_UNREADABLE)?,

@@ -81,7 +81,7 @@ impl SyncStatus {
         Ok(Self {
             state,
             pending: count(cache.pending_count()?),
-            last_sync: None,
+            last_sync: cache.last_sync()?.map(|t| t.to_rfc3339()),
             conflicts: 0,
             error_message: None,
             not_accepted: count(cache.rejected_count()?),
@@ -174,5 +174,16 @@ mod tests {
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let now = SyncStatus::from_agent(&report(Engine::Online)).with_pending(&cache).unwrap();
         assert_eq!((now.pending, now.not_accepted), (0, 1), "the indicator shows the cache's counts, not the report's 3 and 4");
+    }
+
+    #[test]
+    fn the_last_sync_before_a_restart_shows_until_the_agent_reports() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = noesis_engine::cache::Cache::open(dir.path()).unwrap();
+        assert_eq!(SyncStatus::from_cache(&cache).unwrap().last_sync, None);
+        let at: chrono::DateTime<chrono::Utc> = "2026-01-02T03:04:05Z".parse().unwrap();
+        cache.record_sync_finished(at, true).unwrap();
+        let status = SyncStatus::from_cache(&cache).unwrap();
+        assert_eq!(status.last_sync.as_deref(), Some("2026-01-02T03:04:05+00:00"), "not 'Never' after a restart");
     }
 }

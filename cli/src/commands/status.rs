@@ -23,6 +23,10 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
     println!("Device:   {} ({})", report.device.name, report.device.id);
     println!("Cache:    {}", report.cache_path);
     println!("Pending:  {} local change(s) not yet pushed", report.pending_changes);
+    match report.last_sync {
+        Some(at) => println!("Synced:   last sync finished {}", at.format("%Y-%m-%d %H:%M:%S UTC")),
+        None => println!("Synced:   never on this data folder"),
+    }
     if let Some(renewal) = &report.identity_renewal {
         println!("Identity: took a new device identity at {} (was {}), nothing lost: {}", renewal.at, renewal.previous_id, renewal.reason);
     }

@@ -132,20 +132,16 @@ pub fn start(config: AgentConfig) -> Result<AgentHandle> {
     if config.paused {
         first.state = SyncState::Paused;
     }
+    // The last sync before this start (the app's, or the CLI's), until this
+    // agent finishes one.
+    let last_sync = cache.last_sync()?;
+    first.last_sync = last_sync;
     let (status_tx, status) = watch::channel(first);
     let (commands, command_rx) = mpsc::unbounded_channel();
     let cancel = Cancel::default();
     let paused = config.paused;
-    let agent = Agent {
-        config,
-        cache,
-        status: status_tx,
-        commands: command_rx,
-        cancel: cancel.clone(),
-        paused,
-        last_sync: None,
-        open_conflicts: 0,
-    };
+    let agent =
+        Agent { config, cache, status: status_tx, commands: command_rx, cancel: cancel.clone(), paused, last_sync, open_conflicts: 0 };
     let task = tokio::spawn(agent.run());
     Ok(AgentHandle { status, cancel, commands, task: Some(task) })
 }

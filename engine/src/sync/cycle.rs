@@ -106,6 +106,7 @@ pub async fn sync_on(cache: &mut Cache, conn: &mut sqlx::PgConnection, target: &
         prune_if_due(cache, conn, target).await?;
     }
     tracing::info!(pushed = push.written, pulled = pull.applied + pull.deleted, conflicts = push.conflicts, "sync cycle done");
+    cache.record_sync_finished(chrono::Utc::now(), push.written + pull.applied + pull.deleted > 0)?;
     Ok(SyncReport { push, pull })
 }
 
