@@ -52,8 +52,7 @@ fn is_ident_char(c: char) -> bool {
 /// resolved against `module`; a `{...}` group gives one path per member.
 fn referenced(code: &str, module: &ModulePath) -> Vec<ModulePath> {
     let mut out = Vec::new();
-    let bytes: Vec<char> = code.chars().collect();
-    let text: String = bytes.iter().collect();
+    let text = code;
     for (prefix, base) in [("crate::", Vec::new()), ("super::", module[..module.len().saturating_sub(1)].to_vec())] {
         let mut from = 0;
         while let Some(found) = text[from..].find(prefix) {

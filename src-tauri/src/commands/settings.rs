@@ -57,7 +57,7 @@ pub async fn get_settings(state: State<'_, AppState>) -> CommandResult<Settings>
 #[specta::specta]
 pub async fn set_device_name(state: State<'_, AppState>, name: String) -> CommandResult<Settings> {
     if name.trim().is_empty() {
-        return Err(CommandError { code: noesis_engine::ErrorCode::Invalid, message: "A device name cannot be empty.".into() });
+        return Err(CommandError::invalid("A device name cannot be empty."));
     }
     state.cache().set_device_name(&name)?;
     settings(&state)

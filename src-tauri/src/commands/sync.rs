@@ -49,7 +49,7 @@ fn server(state: &AppState) -> CommandResult<ServerTarget> {
 }
 
 fn bad_id(id: &str) -> CommandError {
-    CommandError { code: noesis_engine::ErrorCode::Invalid, message: format!("`{id}` is not a conflict id.") }
+    CommandError::invalid(format!("`{id}` is not a conflict id."))
 }
 
 /// Runs engine work that holds the (not `Sync`) cache across awaits on a
@@ -193,7 +193,7 @@ pub async fn list_held_deletions(state: State<'_, AppState>) -> CommandResult<Ve
 #[specta::specta]
 pub async fn resolve_held_deletions(state: State<'_, AppState>, table: String, choice: HeldChoice) -> CommandResult<SyncStatus> {
     if noesis_engine::tables::by_name(&table).is_none() {
-        return Err(CommandError { code: noesis_engine::ErrorCode::Invalid, message: format!("`{table}` is not a synced table.") });
+        return Err(CommandError::invalid(format!("`{table}` is not a synced table.")));
     }
     let decision = match choice {
         HeldChoice::Delete => HeldDecision::Delete,
@@ -250,10 +250,8 @@ pub async fn resolve_conflict_merged(state: State<'_, AppState>, id: String, edi
     let uuid = Uuid::parse_str(&id).map_err(|_| bad_id(&id))?;
     let mut row = Row::new();
     for edit in edits {
-        let value = serde_json::from_str(&edit.value).map_err(|e| CommandError {
-            code: noesis_engine::ErrorCode::Invalid,
-            message: format!("the merged value of `{}` is not JSON ({e}).", edit.field),
-        })?;
+        let value = serde_json::from_str(&edit.value)
+            .map_err(|e| CommandError::invalid(format!("the merged value of `{}` is not JSON ({e}).", edit.field)))?;
         row.insert(edit.field, value);
     }
     on_cache(&state, move |cache, target| {

@@ -64,10 +64,6 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-fn invalid(message: impl Into<String>) -> CommandError {
-    CommandError { code: noesis_engine::ErrorCode::Invalid, message: message.into() }
-}
-
 /// What the front end needs to decide whether to open the wizard, and its first form.
 #[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
 pub struct WizardStart {
@@ -111,7 +107,7 @@ fn form_target(session: &WizardSession, form: &ServerForm, password: Option<Stri
 
 /// The configured server, with the session's password when there is one.
 fn saved_target(state: &AppState, session: &WizardSession) -> CommandResult<ServerTarget> {
-    let url = state.cache().server_url()?.ok_or_else(|| invalid("No server is configured yet: save one first."))?;
+    let url = state.cache().server_url()?.ok_or_else(|| CommandError::invalid("No server is configured yet: save one first."))?;
     let url = DatabaseUrl::parse(&url)?;
     Ok(ServerTarget::with_typed_password(&url, session.password_for(&url))?)
 }
@@ -340,7 +336,7 @@ pub async fn wizard_start_migration(
     let options = options(&state, &legacy_dir)?;
     let mut running = lock(&session.migration);
     if running.as_ref().is_some_and(|h| !h.is_finished()) {
-        return Err(invalid("A migration is already running."));
+        return Err(CommandError::invalid("A migration is already running."));
     }
     let sink = session.sink.clone();
     *running = Some(MigrationHandle::start(target, device, options, progress_sink(&session), move |outcome| {

@@ -11,20 +11,24 @@
 //! folder is told its op ids are not its own. Then, in one SQLite transaction,
 //! the cache takes the merged rows, shadow copies and the now-empty outbox.
 
+mod queue;
+mod server_write;
+
 use std::collections::HashMap;
 
 use sqlx::{Acquire, PgConnection};
 
 use super::cancel::Cancel;
 use super::hlc::Hlc;
-use super::merge::{merge, Conflict, Outcome, Row, Side, Versions};
+use super::merge::{merge, Row, Versions};
 use super::receipts::{self, Standing};
 use super::refusal::{judge, WriteFailure};
 use crate::cache::{self, Cache, DeviceIdentity, OutboxEntry};
 use crate::central::{self, ServerTarget};
 use crate::error::Result;
-use crate::tables::{self, TableSpec};
-use crate::timestamp;
+use crate::tables::TableSpec;
+use queue::fold;
+use server_write::{record_conflict, write};
 
 /// Outbox entries sent per Postgres transaction: large enough to amortise the
 /// round trips, small enough that a lost connection repeats little work.
@@ -410,105 +414,9 @@ async fn push_batch(
 /// `sync_state` key of the last clock this device issued.
 const LAST_CLOCK: &str = "last_clock";
 
-/// Folds outbox entries into one pending change per row (the row's current
-/// content is what gets pushed, whatever the sequence of edits was).
-fn fold(entries: &[OutboxEntry]) -> Vec<Pending> {
-    let mut latest: HashMap<(&str, &str), &OutboxEntry> = HashMap::new();
-    for e in entries {
-        latest.insert((e.table_name.as_str(), e.row_id.as_str()), e);
-    }
-    let mut pending: Vec<Pending> = latest
-        .into_values()
-        .filter_map(|e| {
-            let spec = tables::by_name(&e.table_name).filter(|s| s.pushed)?;
-            let millis = timestamp::parse(&e.changed_at).map(|t| t.and_utc().timestamp_millis().max(0) as u64).unwrap_or(0);
-            Some(Pending { spec, row_id: e.row_id.clone(), last_op_id: e.op_id, changed_at_millis: millis, deleted: e.op == "D" })
-        })
-        .collect();
-    pending.sort_by_key(send_order);
-    pending
-}
-
-/// The order rows go in within a batch: writes parents first (a document
-/// before its chunks, whatever order they were edited in), then deletes
-/// children first; by op id within a table.
-fn send_order(p: &Pending) -> (bool, i64, i64) {
-    let rank = tables::EDITABLE.iter().position(|t| t.name == p.spec.name).unwrap_or(usize::MAX) as i64;
-    (p.deleted, if p.deleted { -rank } else { rank }, p.last_op_id)
-}
-
 /// The first row `local` names that the server lacks, as (table, id): the
 /// reason a foreign-key refusal gives, and what the change waits for.
 fn missing_reference(spec: &TableSpec, local: Option<&Row>) -> Option<(&'static str, String)> {
     let local = local?;
     spec.references().find_map(|(column, table)| local.get(column)?.as_str().map(|id| (table, id.to_string())))
-}
-
-/// Writes the outcome unless the server already holds it; `true` when written.
-/// Runs in a savepoint so a refused row does not abort the batch.
-#[allow(clippy::too_many_arguments)]
-async fn write(
-    tx: &mut PgConnection,
-    spec: &TableSpec,
-    row_id: &str,
-    outcome: &Outcome,
-    remote: Option<&Row>,
-    op_id: i64,
-    clock: &Hlc,
-    fields: &super::FieldClocks,
-) -> sqlx::Result<bool> {
-    if outcome.row.as_ref() == remote {
-        return Ok(false);
-    }
-    let mut savepoint = tx.begin().await?;
-    let field_hlcs: serde_json::Map<String, serde_json::Value> = fields.iter().map(|(f, c)| (f.clone(), c.to_string().into())).collect();
-    sqlx::query(
-        "SELECT set_config('noesis.op_id', $1, true), set_config('noesis.hlc', $2, true), set_config('noesis.field_hlcs', $3, true)",
-    )
-    .bind(op_id.to_string())
-    .bind(clock.to_string())
-    .bind(serde_json::Value::Object(field_hlcs).to_string())
-    .execute(&mut *savepoint)
-    .await?;
-    match &outcome.row {
-        Some(row) => central::upsert_row(&mut savepoint, spec, row).await?,
-        None => central::delete_row(&mut savepoint, spec, row_id).await?,
-    }
-    savepoint.commit().await?;
-    Ok(true)
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn record_conflict(
-    tx: &mut PgConnection,
-    spec: &TableSpec,
-    row_id: &str,
-    base: Option<&Row>,
-    outcome: &Outcome,
-    conflict: &Conflict,
-    me: &str,
-    remote_device: &str,
-) -> sqlx::Result<()> {
-    let (winning_device, losing_device) = match conflict.loser {
-        Side::Local => (remote_device, me),
-        Side::Remote => (me, remote_device),
-    };
-    let json = |r: Option<&Row>| r.map(|r| serde_json::Value::Object(r.clone()));
-    sqlx::query(
-        "INSERT INTO noesis_sync.conflicts
-            (table_name, row_id, reason, base_version, winning_version, losing_version, winning_device, losing_device, detected_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(spec.name)
-    .bind(row_id)
-    .bind(conflict.reason.as_str())
-    .bind(json(base))
-    .bind(json(outcome.row.as_ref()))
-    .bind(json(conflict.losing.as_ref()))
-    .bind(winning_device)
-    .bind(losing_device)
-    .bind(me)
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
 }
