@@ -214,7 +214,15 @@ async fn a_transaction_that_commits_late_is_never_skipped_by_the_pull_cursor() {
     let cursor = first.last().map(|c| c.cursor).unwrap_or_default();
 
     a.execute("COMMIT").await.unwrap();
-    let second = central::fetch_changes(&mut reader, &t, cursor, 100).await.unwrap();
+    // Both arrive now; "late" only once no transaction older than it is open
+    // on the whole server (another test's may be, briefly: xids are global).
+    let mut second = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while second.len() < 2 && std::time::Instant::now() < deadline {
+        let from = second.last().map(|c: &central::Change| c.cursor).unwrap_or(cursor);
+        second.extend(central::fetch_changes(&mut reader, &t, from, 100).await.unwrap());
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     let ids: Vec<&str> = second.iter().map(|c| c.row_id.as_str()).collect();
     assert_eq!(ids, ["early", "late"], "after the late commit both changes arrive, in xid order");
     assert!(second[0].cursor < second[1].cursor);
@@ -273,20 +281,33 @@ async fn a_device_role_can_sync_data_but_not_change_the_schema() {
         let code = err.as_database_error().and_then(|e| e.code()).map(|c| c.to_string());
         assert!(matches!(code.as_deref(), Some("42501") | Some("42P01")), "{ddl} must be refused for lack of privilege, got {err}");
     }
-    // It cannot attach the SECURITY DEFINER capture functions to a table of
-    // its own to forge changelog rows or a resync of every device.
-    device.execute("CREATE TEMP TABLE memory_cards (id text)").await.expect("a device may make temp tables (the migration stages in them)");
+    // It can make no object of its own: no TEMP table to stand in for a
+    // synced one (setup took TEMP from PUBLIC; the migration stages in
+    // noesis_sync's tables), and no trigger on a synced table.
+    let err = device.execute("CREATE TEMP TABLE memory_cards (id text)").await.expect_err("a TEMP table");
+    assert_eq!(err.as_database_error().and_then(|e| e.code()).as_deref(), Some("42501"), "{err}");
+    let err = device
+        .execute("CREATE TRIGGER forged AFTER DELETE ON public.memory_cards FOR EACH ROW EXECUTE FUNCTION noesis_sync.capture_deleted()")
+        .await
+        .expect_err("a trigger on a synced table");
+    assert_eq!(err.as_database_error().and_then(|e| e.code()).as_deref(), Some("42501"), "{err}");
+    // Nor could it attach the SECURITY DEFINER capture functions anywhere.
     for function in ["capture_deleted", "capture_inserted", "capture_updated", "capture_truncated", "record_field_clocks", "notify_change"]
     {
-        let timing = if function == "capture_truncated" {
-            "AFTER TRUNCATE ON pg_temp.memory_cards FOR EACH STATEMENT"
-        } else {
-            "AFTER DELETE ON pg_temp.memory_cards FOR EACH ROW"
-        };
-        let forged = format!("CREATE TRIGGER forged {timing} EXECUTE FUNCTION noesis_sync.{function}()");
-        let err = device.execute(sqlx::AssertSqlSafe(forged)).await.expect_err(function);
-        let code = err.as_database_error().and_then(|e| e.code()).map(|c| c.to_string());
-        assert_eq!(code.as_deref(), Some("42501"), "{function} must not be executable by a device: {err}");
+        let executable: bool = sqlx::query_scalar("SELECT has_function_privilege(format('noesis_sync.%I()', $1::text), 'EXECUTE')")
+            .bind(function)
+            .fetch_one(&mut device)
+            .await
+            .unwrap();
+        assert!(!executable, "{function} must not be executable by a device");
+    }
+    // The staging helpers it may call run as the owner, so they act on
+    // Noesis's own tables only: not a way to ANALYZE or rebuild anything else.
+    for call in
+        ["SELECT noesis_sync.analyze_staging('noesis_sync.devices')", "SELECT noesis_sync.follow_central_table('noesis_sync.devices')"]
+    {
+        let err = device.execute(call).await.expect_err(call);
+        assert_eq!(err.as_database_error().and_then(|e| e.code()).as_deref(), Some("42501"), "{call}: {err}");
     }
     let pruned: i64 = sqlx::query_scalar("SELECT noesis_sync.prune_changelog()").fetch_one(&mut device).await.expect("a device may prune");
     assert!(pruned >= 0);
@@ -380,7 +401,8 @@ async fn the_database_owner_with_createrole_renews_a_device_password_without_bei
         &format!("CREATE ROLE {owner} LOGIN CREATEROLE PASSWORD 'owner-password-123'; ALTER DATABASE {} OWNER TO {owner}; ALTER SCHEMA public OWNER TO {owner};", db.name()),
     );
     let as_owner = target(&db.url_as(&owner, "owner-password-123"));
-    central::setup(&as_owner).await.expect("the owner sets up the schema");
+    let report = central::setup(&as_owner).await.expect("the owner sets up the schema");
+    assert!(!report.temp_for_every_login, "the owner takes TEMP from PUBLIC");
     central::create_device_role(&as_owner, &role, &noesis_engine::Secret::new("laptop-password-123")).await.expect("created");
     let renewed = central::create_device_role(&as_owner, &role, &noesis_engine::Secret::new("another-password-456"))
         .await
@@ -391,4 +413,40 @@ async fn the_database_owner_with_createrole_renews_a_device_password_without_bei
     // A role with more rights than a device's is not quietly reused.
     let err = central::create_device_role(&as_owner, &owner, &noesis_engine::Secret::new("another-password-456")).await.unwrap_err();
     assert!(err.to_string().contains("not a plain login"), "{err}");
+}
+
+#[tokio::test]
+async fn a_staged_batch_is_seen_only_by_the_transaction_that_staged_it() {
+    // The first-run migration stages in tables every device role shares: one
+    // laptop must neither see another's batch nor plant rows in its merge.
+    let db = TestDb::new(Server::Plain).await;
+    db.setup().await;
+    let role = format!("device_{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    central::create_device_role(&target(&db.url), &role, &noesis_engine::Secret::new("laptop-password-123")).await.unwrap();
+    let url = db.url_as(&role, "laptop-password-123");
+    let (mut laptop, mut other) = (sqlx::PgConnection::connect(&url).await.unwrap(), sqlx::PgConnection::connect(&url).await.unwrap());
+    let row = |id: &str, xact: &str| {
+        format!(
+            "INSERT INTO noesis_sync.stage_memory_cards (id, created_at, category, scope, text, approval, provenance, stage_xact)
+             VALUES ('{id}', now(), 'preferences', 'global', 'staged', 'pending', '{{\"reason\": \"written by a test\"}}', '{xact}')"
+        )
+    };
+    // What a merge reads: this transaction's staged rows.
+    const MINE: &str = "SELECT count(*) FROM noesis_sync.stage_memory_cards WHERE stage_xact = pg_current_xact_id()";
+    laptop.execute("BEGIN").await.unwrap();
+    let xact: String = sqlx::query_scalar("SELECT pg_current_xact_id()::text").fetch_one(&mut laptop).await.unwrap();
+    laptop.execute(sqlx::AssertSqlSafe(row("c1", "0"))).await.unwrap();
+    assert_eq!(count(&mut laptop, MINE).await, 1, "its own batch, whatever transaction the row claimed");
+
+    // Another session claiming the laptop's transaction, committed or not,
+    // puts nothing into the laptop's batch.
+    other.execute("BEGIN").await.unwrap();
+    other.execute(sqlx::AssertSqlSafe(row("planted", &xact))).await.unwrap();
+    assert_eq!(count(&mut laptop, MINE).await, 1, "an uncommitted row of another session is not seen");
+    other.execute("COMMIT").await.unwrap();
+    assert_eq!(count(&mut laptop, MINE).await, 1, "a committed row claiming the laptop's transaction is not in its batch");
+    assert_eq!(count(&mut other, MINE).await, 0, "nor in any later transaction's");
+    let err = other.execute("UPDATE noesis_sync.stage_memory_cards SET text = 'changed'").await.expect_err("staged rows are not changed");
+    assert_eq!(err.as_database_error().and_then(|e| e.code()).as_deref(), Some("42501"), "{err}");
+    laptop.execute("ROLLBACK").await.unwrap();
 }

@@ -162,10 +162,30 @@ async fn a_least_privilege_device_role_can_migrate() {
     let role = format!("laptop_{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
     let admin = noesis_engine::central::ServerTarget::exact(noesis_engine::DatabaseUrl::parse(&db.url).unwrap());
     noesis_engine::central::create_device_role(&admin, &role, &noesis_engine::Secret::new("laptop-password-123")).await.unwrap();
-    let store = LegacyStore::new(&GenerateSpec::small());
-    let out = legacy::migrate(&db.url_as(&role, "laptop-password-123"), data_dir().path(), store.path(), &[]);
+    let url = db.url_as(&role, "laptop-password-123");
+    let small = GenerateSpec::small();
+    let store = LegacyStore::new(&small);
+    let device = data_dir();
+    let out = legacy::migrate(&url, device.path(), store.path(), &[]);
     assert!(out.status.success(), "a device role (no DDL) must be able to migrate:\n{}", all_output(&out));
     assert_eq!(stdout_json(&out)["verification"]["ok"], true);
+
+    // A grown store mixes present and new ids: its batches are staged on the
+    // server and merged, in a dry run and for real, with no TEMP table.
+    let grown = LegacyStore::new(&GenerateSpec { cards: small.cards + 30, ..small.clone() });
+    for extra in [&["--dry-run"][..], &[]] {
+        let out = legacy::migrate(&url, device.path(), grown.path(), extra);
+        assert!(out.status.success(), "{extra:?}:\n{}", all_output(&out));
+        let cards = legacy::table(&stdout_json(&out), "memory_cards").clone();
+        let n = |field: &str| cards[field].as_u64().unwrap_or(u64::MAX);
+        assert_eq!((n("inserted"), n("conflicted")), (30, 0), "{extra:?}: {cards}");
+        assert_eq!(n("unchanged"), n("read") - 30 - n("rejected"), "every row read before is found unchanged: {extra:?}: {cards}");
+    }
+    let staged = run_psql(
+        &db.url,
+        "SELECT (SELECT count(*) FROM noesis_sync.stage_memory_cards) + (SELECT count(*) FROM noesis_sync.dry_memory_cards)",
+    );
+    assert_eq!(staged.trim(), "0", "no staged row outlives its batch");
     let _ = run_psql(&db.url, &format!("DROP OWNED BY {role}; DROP ROLE {role}"));
 }
 

@@ -70,6 +70,12 @@ pub async fn run(ctx: &Context, args: SetupArgs) -> anyhow::Result<()> {
         yes_no(p.can_create_schema),
         yes_no(p.can_write_tables)
     );
+    if report.temp_for_every_login {
+        eprintln!(
+            "Warning:     every login of `{}` may still create TEMP tables: run `noesis-sync setup` as the database owner, or `REVOKE TEMPORARY ON DATABASE {} FROM PUBLIC;` as a superuser",
+            report.database, report.database
+        );
+    }
     if let Some(days) = args.device_expiry_days {
         println!("Expiry:      devices silent for more than {days} day(s) resync fully when they return");
     }

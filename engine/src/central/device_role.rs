@@ -2,7 +2,7 @@
 //! so they need not hold the database owner's password.
 //!
 //! The role may read and write the synced tables and the sync bookkeeping, and
-//! nothing else: no DDL, no other tables. Its changes are captured by the
+//! nothing else: no DDL, no other tables, no TEMP tables. Its changes are captured by the
 //! SECURITY DEFINER triggers, so it needs no right on the changelog beyond
 //! reading it. The password reaches the server only as a SCRAM-SHA-256 verifier,
 //! computed here, so it never appears in server logs (as `\password` does it).
@@ -99,6 +99,9 @@ pub async fn create_device_role(target: &ServerTarget, name: &str, password: &Se
     .collect();
     let grants: String = sqlx::query_scalar(
         "SELECT format('GRANT CONNECT ON DATABASE %I TO %I; GRANT USAGE ON SCHEMA public, noesis_sync TO %I; ', current_database(), $1::text, $1::text)
+             -- No TEMP tables (setup took the right from PUBLIC): the
+             -- migration stages in noesis_sync's staging tables.
+             || format('REVOKE TEMPORARY ON DATABASE %I FROM %I; ', current_database(), $1::text)
              || format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO %I; ', (SELECT string_agg(format('public.%I', t), ', ') FROM unnest($2::text[]) t), $1::text)
              || format('GRANT SELECT ON noesis_sync.changelog, noesis_sync.server_info, noesis_sync.field_clocks TO %I; ', $1::text)
              || format('GRANT SELECT, INSERT, UPDATE ON noesis_sync.devices TO %I; GRANT SELECT, INSERT, UPDATE, DELETE ON noesis_sync.push_receipts TO %I; ', $1::text, $1::text)

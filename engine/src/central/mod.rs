@@ -16,6 +16,7 @@ mod row_io;
 mod rows;
 mod server_form;
 mod setup;
+pub(crate) mod staging;
 
 pub use capture::install_capture;
 pub use changelog::{fetch_changed_rows, fetch_changes, Change, ChangedRow, Cursor};

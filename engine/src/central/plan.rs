@@ -58,6 +58,7 @@ const SUMMARIES: &[(i64, &str)] = &[
     (20261203000016, "Every recorded change names the device that really made it and a time no later than a few minutes past the server's clock."),
     (20261203000017, "The capture functions record changes only for the tables setup attached them to, so a trigger on any other table cannot forge changes or a resync."),
     (20261203000018, "Per-field clocks are installed table by table by setup, like the change capture."),
+    (20261204000019, "The first-run migration stages its batches in noesis_sync tables (each transaction sees only its own rows) instead of temporary tables, and setup takes from every login but the owner the right to create temporary tables."),
 ];
 
 /// Reads the schema's state without changing anything.

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::tables::{self, TableSpec};
 
 /// The highest `noesis_sync.server_info.schema_version` this build understands.
-pub const CLIENT_SCHEMA_VERSION: i64 = 5;
+pub const CLIENT_SCHEMA_VERSION: i64 = 6;
 
 /// The lowest schema version this build can sync with: older servers need
 /// `noesis-sync setup` (changelog pruning arrived in schema 2, push receipts
@@ -16,6 +16,8 @@ pub const CLIENT_SCHEMA_VERSION: i64 = 5;
 /// per-field clocks in 4: without them a device cannot tell which edit of a
 /// field is later; the server identity in 5: without it a device moved to
 /// another server would continue from a position that means nothing there).
+/// Schema 6 (the migration's staging tables) is needed only to migrate
+/// ([`super::staging::require_staging`]).
 pub const REQUIRED_SCHEMA_VERSION: i64 = 5;
 
 /// The sync protocol this build speaks; a server whose `min_client_protocol` is
@@ -48,6 +50,10 @@ pub struct SetupReport {
     pub pgvector: PgvectorStatus,
     /// What the user may do.
     pub privileges: Privileges,
+    /// Whether every login of the database may still create TEMP tables
+    /// (setup run by someone other than the database owner could not take
+    /// that right away; a device role could then use one).
+    pub temp_for_every_login: bool,
 }
 
 /// Versions recorded in `noesis_sync.server_info`.
@@ -123,12 +129,14 @@ pub async fn setup(target: &ServerTarget) -> Result<SetupReport> {
     let pgvector = ensure_pgvector(&mut conn, target).await?;
     let synced: Vec<&TableSpec> = tables::EDITABLE.iter().copied().chain([tables::EMBEDDINGS]).collect();
     super::install_capture(&mut conn, target, &synced).await?;
+    super::staging::install_staging(&mut conn, target, &synced).await?;
+    let temp_for_every_login = super::staging::revoke_public_temp(&mut conn, target).await?;
     let schema = schema_info(&mut conn, target).await?.expect("the migrations create server_info");
     let privileges = privileges(&mut conn, target).await?;
     let database: String = scalar(&mut conn, target, "SELECT current_database()").await?;
     let user: String = scalar(&mut conn, target, "SELECT current_user::text").await?;
     let _ = conn.close().await;
-    Ok(SetupReport { server_version, database, user, applied_migrations, schema, pgvector, privileges })
+    Ok(SetupReport { server_version, database, user, applied_migrations, schema, pgvector, privileges, temp_for_every_login })
 }
 
 /// Checks that the server has the sync schema and that this build understands it

@@ -8,7 +8,7 @@ use sqlx::{Connection, PgConnection, Row};
 use super::copy_format::CopyFormat;
 use super::merge;
 use super::reader::Batch;
-use crate::central::ServerTarget;
+use crate::central::{staging, ServerTarget};
 use crate::error::Result;
 use crate::tables::TableSpec;
 
@@ -41,15 +41,10 @@ pub struct BatchSource<'a> {
     pub resume_key: &'a str,
 }
 
-/// Prepares a connection for loading `spec`'s batches: the staging table, and
-/// for a dry run the session copy of the central table it writes into.
-/// Returns the COPY format the central table's column types allow.
-pub async fn prepare(conn: &mut PgConnection, target: &ServerTarget, spec: &TableSpec, dry_run: bool) -> Result<CopyFormat> {
-    let mut sql = merge::create_staging_sql(spec);
-    if dry_run {
-        sql = format!("{sql};\n{}", merge::create_dry_table_sql(spec));
-    }
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut *conn).await.map_err(|e| target.classify(e))?;
+/// Checks that the server has `spec`'s staging tables (setup since schema 6)
+/// and returns the COPY format the central table's column types allow.
+pub async fn prepare(conn: &mut PgConnection, target: &ServerTarget, spec: &TableSpec) -> Result<CopyFormat> {
+    staging::require_staging(conn, target, spec).await?;
     let types: Vec<(String, String)> = sqlx::query_as(
         "SELECT attname::text, format_type(atttypid, atttypmod) FROM pg_attribute
          WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped",
@@ -82,7 +77,7 @@ fn is_refusal(e: &sqlx::Error) -> bool {
 }
 
 /// Loads one batch; in a dry run classifies it, writes what the merge would
-/// write into the session copy of the table (so the server refuses there what
+/// write into its own copy of the table (so the server refuses there what
 /// it would refuse for real) and rolls everything back.
 ///
 /// Fast path: when none of the batch's ids exists centrally, the rows are
@@ -152,7 +147,7 @@ async fn load_merged(
     if batch.importable > 0 {
         send_copy(&mut tx, &merge::copy_sql(spec, format), batch, format).await?;
         sqlx::raw_sql(sqlx::AssertSqlSafe(merge::analyze_staging_sql(spec))).execute(&mut *tx).await?;
-        // A dry run writes into the session copy rather than merging and
+        // A dry run writes into its copy of the table rather than merging and
         // rolling back: a rolled-back batch of documents would leave the
         // chunks of a later batch without the rows they reference, and writes
         // to the central tables, even undone, fire the change capture (its
@@ -163,6 +158,7 @@ async fn load_merged(
             query = query.bind(source.device_id);
         }
         let row = query.fetch_one(&mut *tx).await?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(merge::clear_staging_sql(spec))).execute(&mut *tx).await?;
         let n = |i: usize| row.get::<i64, _>(i) as u64;
         counts.inserted = n(0);
         counts.unchanged = n(1);

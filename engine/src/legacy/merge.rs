@@ -13,6 +13,7 @@
 //! every value travels as a parameter or through COPY.
 
 use super::copy_format::CopyFormat;
+use crate::central::staging;
 use crate::tables::{EditedAt, TableSpec};
 
 /// The expression giving a row's "last edited" time, for deciding conflicts.
@@ -27,36 +28,19 @@ fn newer_expression(spec: &TableSpec, alias: &str) -> String {
     }
 }
 
-/// The staging table of a central table: a session-local copy of its columns,
-/// emptied at each commit.
-pub fn staging_table(spec: &TableSpec) -> String {
-    format!("pg_temp.noesis_stage_{}", spec.name)
+/// The staged rows of this transaction, as a relation of the central
+/// table's columns plus `stage_xact`. Row-level security already limits a
+/// non-superuser to them; the filter keeps a superuser's merge to them too.
+fn staged_rows(spec: &TableSpec) -> String {
+    format!("(SELECT * FROM {} WHERE stage_xact = pg_current_xact_id())", staging::stage_table(spec))
 }
 
-/// Creates the staging table on this connection (once per session).
-pub fn create_staging_sql(spec: &TableSpec) -> String {
-    format!("CREATE TEMP TABLE IF NOT EXISTS noesis_stage_{t} (LIKE public.{t} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS", t = spec.name)
-}
-
-/// The dry run's stand-in for a central table: a session-local copy with the
-/// same columns, types, defaults, NOT NULL and CHECK constraints and unique
-/// indexes (`INCLUDING ALL`), but no rows, no triggers and no foreign keys.
-/// A dry run writes the rows the merge would write into it, so the server
-/// refuses there what it would refuse in the real table, and nothing outside
-/// this session changes.
-pub fn dry_table(spec: &TableSpec) -> String {
-    format!("pg_temp.noesis_dry_{}", spec.name)
-}
-
-/// Creates [`dry_table`] on this connection (once per session). It is emptied
-/// at each commit; a dry run rolls every batch back anyway.
-pub fn create_dry_table_sql(spec: &TableSpec) -> String {
-    format!("CREATE TEMP TABLE IF NOT EXISTS noesis_dry_{t} (LIKE public.{t} INCLUDING ALL) ON COMMIT DELETE ROWS", t = spec.name)
-}
+/// A staged row as JSON, as the central table's `to_jsonb` would give it.
+const STAGED_JSON: &str = "(to_jsonb(s) - 'stage_xact')";
 
 /// `COPY <staging> (<columns>) FROM STDIN`, in `format`.
 pub fn copy_sql(spec: &TableSpec, format: CopyFormat) -> String {
-    format!("COPY {} ({}) FROM STDIN{}", staging_table(spec), spec.column_list(), format.copy_options())
+    format!("COPY {} ({}) FROM STDIN{}", staging::stage_table(spec), spec.column_list(), format.copy_options())
 }
 
 /// `COPY <central table> (<columns>) FROM STDIN`: the fast path, for a batch
@@ -71,9 +55,16 @@ pub fn existing_sql(spec: &TableSpec) -> String {
 }
 
 /// Refreshes the planner's statistics of the staging table, so the merge joins
-/// by index instead of scanning the whole central table for every batch.
+/// by index instead of scanning the whole central table for every batch
+/// (through the server's function: ANALYZE needs the table's owner).
 pub fn analyze_staging_sql(spec: &TableSpec) -> String {
-    format!("ANALYZE {}", staging_table(spec))
+    format!("SELECT noesis_sync.analyze_staging('{}')", staging::stage_table(spec))
+}
+
+/// Removes this transaction's staged rows before it commits, so the shared
+/// staging table holds none between batches.
+pub fn clear_staging_sql(spec: &TableSpec) -> String {
+    format!("DELETE FROM {} WHERE stage_xact = pg_current_xact_id()", staging::stage_table(spec))
 }
 
 /// The classification every merge starts with, as the CTE `c` (per staged row:
@@ -88,7 +79,7 @@ fn classify_cte(spec: &TableSpec) -> String {
                    (t.{key} IS NOT NULL AND ({s_cols}) IS DISTINCT FROM ({t_cols})) AS differs,
                    COALESCE({newer_s} > {newer_t}, false) AS legacy_newer
             FROM {stage} s LEFT JOIN public.{table} t ON t.{key} = s.{key})",
-        stage = staging_table(spec),
+        stage = staged_rows(spec),
         key = spec.key,
         table = spec.name,
         newer_s = newer_expression(spec, "s"),
@@ -98,7 +89,7 @@ fn classify_cte(spec: &TableSpec) -> String {
 
 /// Counts the dry run reports: `new, unchanged, conflicted, legacy_newer`.
 /// The rows the merge would write (new ones, and those a newer legacy
-/// version would replace) go into [`dry_table`] instead of the central table,
+/// version would replace) go into [`staging::dry_table`] instead of the central table,
 /// so a row the server refuses (a CHECK constraint, a value too long) fails
 /// this statement as it would fail the merge; the caller rolls back either way.
 pub fn dry_run_sql(spec: &TableSpec) -> String {
@@ -115,8 +106,8 @@ pub fn dry_run_sql(spec: &TableSpec) -> String {
                 (SELECT count(*) FROM w)
          FROM c",
         cte = classify_cte(spec),
-        dry = dry_table(spec),
-        stage = staging_table(spec),
+        dry = staging::dry_table(spec),
+        stage = staged_rows(spec),
         key = spec.key,
     )
 }
@@ -144,8 +135,8 @@ pub fn merge_sql(spec: &TableSpec) -> String {
             INSERT INTO noesis_sync.conflicts
                 (table_name, row_id, reason, winning_version, losing_version, winning_device, losing_device, detected_by)
             SELECT '{table}', c.id, 'migration',
-                   CASE WHEN c.legacy_newer THEN to_jsonb(s) ELSE to_jsonb(t) END,
-                   CASE WHEN c.legacy_newer THEN to_jsonb(t) ELSE to_jsonb(s) END,
+                   CASE WHEN c.legacy_newer THEN {staged_json} ELSE to_jsonb(t) END,
+                   CASE WHEN c.legacy_newer THEN to_jsonb(t) ELSE {staged_json} END,
                    CASE WHEN c.legacy_newer THEN $1 ELSE '' END,
                    CASE WHEN c.legacy_newer THEN '' ELSE $1 END,
                    $1
@@ -153,16 +144,17 @@ pub fn merge_sql(spec: &TableSpec) -> String {
             WHERE c.differs AND NOT EXISTS (
                 SELECT 1 FROM noesis_sync.conflicts k
                 WHERE k.table_name = '{table}' AND k.row_id = c.id AND k.reason = 'migration'
-                  AND k.losing_version = to_jsonb(s))
+                  AND k.losing_version = {staged_json})
             RETURNING 1)
          SELECT count(*) FILTER (WHERE is_new), count(*) FILTER (WHERE NOT is_new AND NOT differs),
                 count(*) FILTER (WHERE differs), count(*) FILTER (WHERE differs AND legacy_newer),
                 (SELECT count(*) FROM ins), (SELECT count(*) FROM rec)
          FROM c",
         cte = classify_cte(spec),
-        stage = staging_table(spec),
+        stage = staged_rows(spec),
         table = spec.name,
         key = spec.key,
+        staged_json = STAGED_JSON,
     )
 }
 
@@ -183,9 +175,9 @@ mod tests {
     fn a_dry_run_writes_only_into_its_session_copy() {
         for spec in crate::tables::EDITABLE {
             let sql = dry_run_sql(spec);
-            assert!(sql.contains(&format!("INSERT INTO pg_temp.noesis_dry_{} ", spec.name)), "{sql}");
+            assert!(sql.contains(&format!("INSERT INTO noesis_sync.dry_{} ", spec.name)), "{sql}");
             assert!(
-                !sql.contains(&format!("INTO public.{}", spec.name)) && !sql.contains("UPDATE") && !sql.contains("noesis_sync."),
+                !sql.contains(&format!("INTO public.{}", spec.name)) && !sql.contains("UPDATE") && !sql.contains("noesis_sync.conflicts"),
                 "a dry run must not write central tables: {sql}"
             );
         }

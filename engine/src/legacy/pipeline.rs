@@ -117,7 +117,7 @@ pub async fn migrate_table(
         progress(ProgressEvent::TableFinished { table: spec.name.into() });
         return Ok(report);
     }
-    let format = load::prepare(conn, target, spec, dry_run).await?;
+    let format = load::prepare(conn, target, spec).await?;
 
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Batch>(CHANNEL_CAPACITY);
     let parser = tokio::task::spawn_blocking(move || {
