@@ -21,7 +21,7 @@ mkdir -p "$(dirname "$report")"
 scripts/install-test-deps.sh
 export NOESIS_TEST_REQUIRE_SERVER=1 NOESIS_FAULT_SECONDS="$seconds" NOESIS_FAULT_SEED="$seed" NOESIS_FAULT_REPORT="$PWD/$report"
 status=0
-scripts/with-test-postgres.sh cargo test -p noesis-sync --locked --test fault_injection -- --nocapture || status=$?
+scripts/with-test-postgres.sh cargo test -p noesis-sync --locked --test integration fault_injection:: -- --nocapture || status=$?
 if [ -f "$report" ]; then
   echo "figures ($report):"
   cat "$report"

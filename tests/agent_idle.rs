@@ -3,7 +3,7 @@
 //! between the agent and the server (not from server statistics, which also
 //! count the server's own background work).
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

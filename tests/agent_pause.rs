@@ -1,7 +1,7 @@
 //! The agent started paused (the user paused sync before a restart): it says
 //! so, pushes nothing while paused, and catches up when resumed.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

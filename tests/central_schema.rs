@@ -3,7 +3,7 @@
 //! the out-of-order commit guarantee of the pull cursor, NOTIFY, device roles,
 //! and a server without pgvector.
 
-mod support;
+use crate::support;
 
 use futures_util::StreamExt;
 use noesis_engine::central::{self, Cursor, PgvectorStatus, ServerTarget};
@@ -11,7 +11,6 @@ use noesis_engine::DatabaseUrl;
 use sqlx::{Connection, Executor, Row};
 use support::{migration_files, run_psql, Server, TestDb};
 
-#[path = "central_schema/capture.rs"]
 mod capture;
 
 fn target(url: &str) -> ServerTarget {

@@ -2,7 +2,7 @@
 //! the binary as a subprocess against real servers. Failures must say what to
 //! fix, and no password may appear in any output.
 
-mod support;
+use crate::support;
 
 use std::process::Command;
 

@@ -2,7 +2,7 @@
 //! handlers, IPC serialisation and event wiring, with a real cache in a
 //! temporary data folder but no window or WebKit.
 
-mod desktop_support;
+use crate::desktop_support;
 
 use desktop_support::MockApp;
 use serde_json::{json, Value};

@@ -5,7 +5,7 @@
 //! preview, migrate with `wizard://progress` events, read the rejects, and find
 //! the migrated cards in the cache.
 
-mod desktop_support;
+use crate::desktop_support;
 
 use std::time::{Duration, Instant};
 

@@ -21,13 +21,10 @@
 //! `NOESIS_FAULT_REPORT` a file for the figures as JSON.
 //! `scripts/fault-run.sh` runs it long with a random seed.
 
-mod support;
+use crate::support;
 
-#[path = "fault_injection/check.rs"]
 mod check;
-#[path = "fault_injection/faults.rs"]
 mod faults;
-#[path = "fault_injection/writes.rs"]
 mod writes;
 
 use std::time::{Duration, Instant};

@@ -2,7 +2,7 @@
 //! write capture from a separate `sqlite3` process, engine-applied writes kept
 //! out of the outbox, full-text search, and checksums that agree with Postgres.
 
-mod support;
+use crate::support;
 
 use std::process::Command;
 

@@ -2,7 +2,7 @@
 //! reported, or kept verbatim in the rejects table; none aborts the run or is
 //! dropped. Also: missing stores, and verify catching a row altered afterwards.
 
-mod support;
+use crate::support;
 
 use noesis_test_support::generate::{Expect, GenerateSpec};
 use support::legacy::{self, LegacyStore};

@@ -1,7 +1,7 @@
 //! Resumability: `migrate` killed with SIGKILL at several moments, then run
 //! again, ends in exactly the state of an uninterrupted run, with no duplicates.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

@@ -2,7 +2,7 @@
 //! nothing, a rerun changes nothing, and a second machine with overlapping ids
 //! merges instead of clobbering.
 
-mod support;
+use crate::support;
 
 use noesis_test_support::generate::GenerateSpec;
 use support::legacy::{self, central_state, hash_tree, LegacyStore};

@@ -1,7 +1,7 @@
 //! Bridge mode: `migrate --watch` imports rows the old server writes after the
 //! first pass, within seconds, and stops cleanly on Ctrl-C (SIGINT).
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

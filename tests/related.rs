@@ -1,7 +1,7 @@
 //! "Related" on a real server: nearest neighbours by pgvector inner product,
 //! and the reasons it is unavailable (no embedding yet, no pgvector).
 
-mod support;
+use crate::support;
 
 use noesis_engine::central::related::{related, Related};
 use noesis_engine::central::ServerTarget;

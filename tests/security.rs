@@ -3,7 +3,7 @@
 //! to another port, a saved server URL edited in the cache, files another
 //! account could read, escape sequences in row ids.
 
-mod support;
+use crate::support;
 
 use std::io::Read;
 use std::net::TcpListener;

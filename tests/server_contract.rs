@@ -4,7 +4,7 @@
 //! server's models (`tests/server_contract/read_like_the_server.py`, written
 //! independently of the engine's contract declaration) loads every central row.
 
-mod support;
+use crate::support;
 
 use std::path::PathBuf;
 use std::process::Command;

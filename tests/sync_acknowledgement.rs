@@ -2,7 +2,7 @@
 //! whose answer was lost, a data folder restored from a backup, and one copied
 //! to a second machine each keep every write, theirs and everyone else's.
 
-mod support;
+use crate::support;
 
 use support::device::{card_sql, Device};
 use support::proxy::{upstream_of, Proxy};

@@ -1,7 +1,7 @@
 //! Pulls of several full batches (applied on the pull's own thread): a new
 //! device's first sync and a large changelog pull.
 
-mod support;
+use crate::support;
 
 use support::device::{card_sql, Device};
 use support::{run_psql, TestDb};

@@ -1,7 +1,7 @@
 //! Chat messages appended anywhere are all kept, once, in the session itself:
 //! also when this device appends while its own merging push is in flight.
 
-mod support;
+use crate::support;
 
 use support::device::Device;
 use support::{all_output, run_psql, Server, TestDb};

@@ -5,7 +5,7 @@
 //! lost a concurrent race is gone (it is in a conflict record), and every chat
 //! message appended anywhere is in the session, once per append.
 
-mod support;
+use crate::support;
 
 use noesis_engine::cache::Cache;
 use noesis_engine::central::{self, ServerTarget};

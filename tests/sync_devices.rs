@@ -1,7 +1,7 @@
 //! Two (or three) devices and other programs writing to one server, driven
 //! through the `noesis-sync` binary: what a user of several machines sees.
 
-mod support;
+use crate::support;
 
 use support::device::{card_sql, Device};
 use support::{all_output, run_psql, stdout_json, TestDb};

@@ -3,7 +3,7 @@
 //! process killed with `kill -9` in the middle of a pull. Each ends with no
 //! loss, no duplicates, convergence.
 
-mod support;
+use crate::support;
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};

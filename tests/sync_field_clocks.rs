@@ -1,6 +1,6 @@
 //! The later edit of each field wins, not the side whose row changed last.
 
-mod support;
+use crate::support;
 
 use support::device::{card_sql, Device};
 use support::{run_psql, Server, TestDb};

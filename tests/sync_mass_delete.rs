@@ -3,7 +3,7 @@
 //! user says so; `sync --allow-mass-delete` deletes them everywhere, `sync
 //! --keep-held-rows` keeps them everywhere.
 
-mod support;
+use crate::support;
 
 use support::device::{card_sql, Device};
 use support::{all_output, run_psql, Server, TestDb};

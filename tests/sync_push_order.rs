@@ -2,7 +2,7 @@
 //! journey: a chunk never waits for good on its document, and a busy server
 //! delays a change without losing it.
 
-mod support;
+use crate::support;
 
 use support::device::{card_sql, Device};
 use support::{all_output, run_psql, TestDb};

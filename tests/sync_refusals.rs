@@ -2,7 +2,7 @@
 //! because it would misread them, or a server value this engine cannot read.
 //! Nothing is lost, and the user is told which row and why.
 
-mod support;
+use crate::support;
 
 use support::device::{card_sql, Device};
 use support::{all_output, run_psql, TestDb};

@@ -3,7 +3,7 @@
 //! TRUNCATE, another server, a restored database) and a cache written by an
 //! older Noesis keep every local change and push it.
 
-mod support;
+use crate::support;
 
 use std::io::Write;
 use std::path::Path;

@@ -2,7 +2,7 @@
 //! connection diagnosis for each failure we can produce for real, the schema
 //! preview, and a background migration that is cancelled and resumed.
 
-mod support;
+use crate::support;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -1,8 +1,6 @@
 //! The desktop app on Tauri's mock runtime for command tests: the real command
 //! handlers and IPC serialisation, a real cache in a temporary data folder, no
 //! window or WebKit, and the payloads of one event collected as they arrive.
-// Each test file uses part of it.
-#![allow(dead_code)]
 
 use std::process::Command;
 use std::sync::{Arc, Mutex};

@@ -1,7 +1,6 @@
 //! Helpers of the migration tests: generated legacy stores, file hashes, running
 //! `migrate`/`verify`, and a fingerprint of everything the migration writes
 //! centrally, to compare end states.
-#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -1,7 +1,6 @@
 //! Shared helpers of the integration tests: a fresh PostgreSQL database per test
 //! on the real servers `scripts/with-test-postgres.sh` provides, temporary data
 //! dirs, and running the `noesis-sync` binary as a subprocess.
-#![allow(dead_code)]
 
 pub mod agent;
 pub mod device;
