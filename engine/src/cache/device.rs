@@ -44,6 +44,7 @@ impl Cache {
                 path: self.path.clone(),
                 context: "reading the device id".into(),
                 detail: format!("sync_state.device_id is not a UUID ({e}); delete that row to get a new id"),
+                source: None,
             })?,
             None => {
                 let id = Uuid::new_v4();

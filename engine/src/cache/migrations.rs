@@ -34,6 +34,7 @@ pub(super) fn apply(conn: &mut Connection, path: &Path) -> Result<()> {
                 "it was created by a newer Noesis (cache schema {current}, this build knows {}): upgrade Noesis",
                 MIGRATIONS.len()
             ),
+            source: None,
         });
     }
     apply_from(conn, current).map_err(|e| super::cache_error(path, "upgrading its schema", e))

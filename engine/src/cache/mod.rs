@@ -145,5 +145,10 @@ impl Cache {
 }
 
 fn cache_error(path: &Path, context: &str, e: rusqlite::Error) -> Error {
-    Error::Cache { path: path.to_path_buf(), context: context.to_string(), detail: e.to_string() }
+    Error::Cache {
+        path: path.to_path_buf(),
+        context: context.to_string(),
+        source: Some(crate::error::DriverError::sqlite(&e)),
+        detail: e.to_string(),
+    }
 }

@@ -8,7 +8,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgConnection, PgPool};
 
 use crate::credentials::{resolve_password, PasswordSource};
-use crate::error::{Error, Result};
+use crate::error::{DriverError, Error, Result};
 use crate::secret::{DatabaseUrl, Secret};
 
 /// A statement slower than this is noted in the log (at debug level).
@@ -174,7 +174,8 @@ impl ServerTarget {
         match e {
             sqlx::Error::Database(db) => {
                 let detail = self.scrub(db.message());
-                match db.code().as_deref() {
+                let code = db.code().map(|c| c.into_owned());
+                match code.as_deref() {
                     Some("28P01") if self.url.password().is_none() => Error::NoPassword { url: self.url.to_string(), user },
                     Some("28P01") => Error::AuthenticationFailed { host, port, user },
                     Some("3D000") => Error::DatabaseMissing { host, port, database: self.url.database(), user },
@@ -183,6 +184,7 @@ impl ServerTarget {
                     code => Error::Postgres {
                         context: format!("talking to {}", self.url),
                         detail: format!("{detail} (SQLSTATE {})", code.unwrap_or("?")),
+                        source: Some(DriverError::postgres(sqlx::Error::Database(db), |t| self.scrub(t))),
                     },
                 }
             }
@@ -215,7 +217,11 @@ impl ServerTarget {
                 if self.url.password().is_none() && detail.contains("password") {
                     Error::NoPassword { url: self.url.to_string(), user }
                 } else {
-                    Error::Postgres { context: format!("talking to {}", self.url), detail }
+                    Error::Postgres {
+                        context: format!("talking to {}", self.url),
+                        detail,
+                        source: Some(DriverError::postgres(other, |t| self.scrub(t))),
+                    }
                 }
             }
         }

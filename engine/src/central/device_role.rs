@@ -37,12 +37,14 @@ pub async fn create_device_role(target: &ServerTarget, name: &str, password: &Se
         return Err(Error::Postgres {
             context: "creating the device role".into(),
             detail: format!("`{name}` is not a usable role name: use 1 to 63 letters, digits or underscores"),
+            source: None,
         });
     }
     if password.expose().len() < 12 {
         return Err(Error::Postgres {
             context: "creating the device role".into(),
             detail: "the device role's password must have at least 12 characters".into(),
+            source: None,
         });
     }
     let verifier = scram_verifier(password);
@@ -69,7 +71,7 @@ pub async fn create_device_role(target: &ServerTarget, name: &str, password: &Se
                 context: "renewing the device role".into(),
                 detail: format!(
                     "the role `{name}` already exists and is not a plain login (it can log in: {login}; it has superuser, createdb, createrole, bypassrls or replication rights: {powerful}): choose another name for the device role"
-                ),
+                ), source: None,
             });
         }
     }

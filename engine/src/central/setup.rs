@@ -281,6 +281,6 @@ fn migrate_error(target: &ServerTarget, e: sqlx::migrate::MigrateError) -> Error
         MigrateError::VersionMissing(v) => {
             Error::ClientTooOld { host: target.url().host().into(), port: target.url().port(), server: v, client: CLIENT_SCHEMA_VERSION }
         }
-        other => Error::Postgres { context: "applying the central schema".into(), detail: other.to_string() },
+        other => Error::Postgres { context: "applying the central schema".into(), detail: other.to_string(), source: None },
     }
 }

@@ -212,9 +212,11 @@ pub async fn migrate(
 /// [`take_snapshots`] on a blocking thread.
 pub async fn snapshot_stores(legacy_dir: &Path, into: &Path, progress: &ProgressSink) -> Result<(Vec<Snapshot>, Vec<SourceReport>)> {
     let (legacy, into, progress) = (legacy_dir.to_path_buf(), into.to_path_buf(), progress.clone());
-    tokio::task::spawn_blocking(move || take_snapshots(&legacy, &into, &progress))
-        .await
-        .map_err(|e| Error::Postgres { context: "snapshotting".into(), detail: e.to_string() })?
+    tokio::task::spawn_blocking(move || take_snapshots(&legacy, &into, &progress)).await.map_err(|e| Error::Postgres {
+        context: "snapshotting".into(),
+        detail: e.to_string(),
+        source: None,
+    })?
 }
 
 /// Migrates snapshots already taken (bridge mode passes the rows changed since

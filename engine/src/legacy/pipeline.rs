@@ -186,9 +186,10 @@ async fn refused_row(path: &std::path::Path, importer: &'static dyn Importer, ba
     found.ok_or_else(|| Error::Postgres {
         context: "keeping a refused row".into(),
         detail: format!("row {rowid} is no longer in the snapshot"),
+        source: None,
     })
 }
 
 fn join_error(e: tokio::task::JoinError) -> Error {
-    Error::Postgres { context: "migrating a table".into(), detail: format!("the reader thread failed: {e}") }
+    Error::Postgres { context: "migrating a table".into(), detail: format!("the reader thread failed: {e}"), source: None }
 }

@@ -36,7 +36,11 @@ pub async fn collect(conn: &mut PgConnection, target: &ServerTarget, documents: 
             .map(|_| (found, rejected))
         })
         .await
-        .map_err(|e| crate::error::Error::Postgres { context: "listing legacy documents".into(), detail: e.to_string() })??;
+        .map_err(|e| crate::error::Error::Postgres {
+            context: "listing legacy documents".into(),
+            detail: e.to_string(),
+            source: None,
+        })??;
         let (found, rejected) = legacy;
         ids.extend(found);
         rejected_ids.extend(rejected.into_iter().filter(|id| !ids.contains(id)));

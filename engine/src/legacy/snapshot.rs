@@ -118,7 +118,12 @@ pub fn fingerprint(path: &Path) -> Result<(String, u64)> {
 
 /// Wraps a SQLite error on a legacy file with what to do.
 pub fn sqlite_error(path: &Path, context: &str, e: rusqlite::Error) -> Error {
-    Error::Legacy { path: path.to_path_buf(), context: context.to_string(), detail: e.to_string() }
+    Error::Legacy {
+        path: path.to_path_buf(),
+        context: context.to_string(),
+        source: Some(crate::error::DriverError::sqlite(&e)),
+        detail: e.to_string(),
+    }
 }
 
 /// Wraps an I/O error on a file of the data dir with what was being done.

@@ -134,7 +134,7 @@ async fn verify_table(
         }
     }
     drop(rx);
-    let parsed = parser.await.map_err(|e| Error::Postgres { context: "verifying".into(), detail: e.to_string() })?;
+    let parsed = parser.await.map_err(|e| Error::Postgres { context: "verifying".into(), detail: e.to_string(), source: None })?;
     if let Some(e) = failure {
         return Err(e);
     }

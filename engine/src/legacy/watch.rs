@@ -150,7 +150,7 @@ async fn pass(target: &ServerTarget, device: &DeviceIdentity, options: &MigrateO
         let (current, delta_file) = (snapshot.clone(), deltas.join(snapshot.store.snapshot_name()));
         let changed = tokio::task::spawn_blocking(move || delta::changed_rows(&current, &base_file, &delta_file))
             .await
-            .map_err(|e| Error::Postgres { context: "collecting changed rows".into(), detail: e.to_string() })??;
+            .map_err(|e| Error::Postgres { context: "collecting changed rows".into(), detail: e.to_string(), source: None })??;
         to_merge.push(changed);
     }
     let report = migrate_snapshots(target, device, options, progress, &to_merge, sources).await?;

@@ -240,7 +240,7 @@ impl Agent {
                     Some(ServerEvent::Changed(payload)) => need_cycle |= !payload.ends_with(&format!(":{me}")),
                     Some(ServerEvent::Reconnected) => need_cycle = true,
                     Some(ServerEvent::Failed(e)) => return Ended::Failed(e),
-                    None => return Ended::Failed(Error::Postgres { context: "listening for changes".into(), detail: "the listener stopped".into() }),
+                    None => return Ended::Failed(Error::Postgres { context: "listening for changes".into(), detail: "the listener stopped".into(), source: None  }),
                 },
                 _ = local_check.tick() => {
                     let version = self.cache.data_version().unwrap_or(seen_version);

@@ -147,6 +147,7 @@ fn table_of(record: &ConflictRecord) -> Result<&'static tables::TableSpec> {
     tables::by_name(&record.table).ok_or_else(|| Error::Postgres {
         context: "resolving a conflict".into(),
         detail: format!("the conflict is on `{}`, a table this version does not sync", record.table),
+        source: None,
     })
 }
 
@@ -166,6 +167,7 @@ pub async fn resolve(cache: &Cache, conn: &mut PgConnection, target: &ServerTarg
                     "this conflict is between devices `{}` and `{}`, not this one: say --keep winning or --keep losing",
                     record.winning_device, record.losing_device
                 ),
+                source: None,
             })
         }
         Keep::Local => record.losing_device == me,
@@ -205,7 +207,7 @@ pub async fn resolve_merged(
 async fn find_open(conn: &mut PgConnection, target: &ServerTarget, id: Uuid) -> Result<ConflictRecord> {
     open_conflicts(conn, target).await?.into_iter().find(|c| c.id == id).ok_or_else(|| Error::Postgres {
         context: "resolving a conflict".into(),
-        detail: format!("no open conflict has the id {id}: it was resolved meanwhile, perhaps on another device; list them with `noesis-sync conflicts`"),
+        detail: format!("no open conflict has the id {id}: it was resolved meanwhile, perhaps on another device; list them with `noesis-sync conflicts`"), source: None,
     })
 }
 

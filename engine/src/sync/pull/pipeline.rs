@@ -76,6 +76,7 @@ impl Applier {
             path: self.path,
             context: "applying changes from the server".into(),
             detail: format!("the applying thread failed: {e}"),
+            source: None,
         })?
     }
 }

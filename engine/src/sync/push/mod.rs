@@ -154,7 +154,11 @@ pub async fn push(
         if let Some(reason) = push_batch(cache, conn, target, &device, &entries, max_op_id, &mut report).await? {
             if report.identity_renewed.is_some() {
                 // A fresh id the server already disowns: not a restore, a bug.
-                return Err(crate::error::Error::Postgres { context: "pushing under a new device id".into(), detail: reason });
+                return Err(crate::error::Error::Postgres {
+                    context: "pushing under a new device id".into(),
+                    detail: reason,
+                    source: None,
+                });
             }
             device = cache.renew_device(&reason)?;
             report.identity_renewed = Some(reason);

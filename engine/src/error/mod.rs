@@ -2,7 +2,11 @@
 //! tells the user what to do. Messages never contain a password: URLs print
 //! redacted and driver messages are scrubbed before they are stored here.
 
+mod driver;
+
 use std::path::PathBuf;
+
+pub use driver::DriverError;
 
 /// Everything the engine can fail with. Match on [`Error::code`], not on text.
 #[derive(Debug, thiserror::Error)]
@@ -156,6 +160,10 @@ pub enum Error {
         context: String,
         /// The server's or driver's message, scrubbed.
         detail: String,
+        /// The driver's error, when one caused this (not for the engine's
+        /// own refusals, which have only a detail).
+        #[source]
+        source: Option<DriverError>,
     },
 
     /// The local cache file could not be opened or written.
@@ -167,6 +175,9 @@ pub enum Error {
         context: String,
         /// SQLite's message.
         detail: String,
+        /// SQLite's error, when one caused this.
+        #[source]
+        source: Option<DriverError>,
     },
 
     /// The OS keychain refused or is unavailable.
@@ -185,6 +196,9 @@ pub enum Error {
         context: String,
         /// SQLite's message.
         detail: String,
+        /// SQLite's error, when one caused this.
+        #[source]
+        source: Option<DriverError>,
     },
 
     /// The legacy folder given does not exist.
