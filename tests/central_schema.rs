@@ -274,6 +274,9 @@ async fn a_device_role_can_sync_data_but_not_change_the_schema() {
         "DROP TABLE memory_cards",
         "ALTER TABLE memory_cards ADD COLUMN x int",
         "DELETE FROM noesis_sync.changelog",
+        "DELETE FROM noesis_sync.row_versions",
+        "UPDATE noesis_sync.row_versions SET row_data = '{}'",
+        "INSERT INTO noesis_sync.row_versions (table_name, row_id, op, row_data) VALUES ('memory_cards', 'c1', 'D', '{}')",
         "CREATE SCHEMA other",
     ] {
         let err = device.execute(ddl).await.expect_err(ddl);
@@ -291,8 +294,15 @@ async fn a_device_role_can_sync_data_but_not_change_the_schema() {
         .expect_err("a trigger on a synced table");
     assert_eq!(err.as_database_error().and_then(|e| e.code()).as_deref(), Some("42501"), "{err}");
     // Nor could it attach the SECURITY DEFINER capture functions anywhere.
-    for function in ["capture_deleted", "capture_inserted", "capture_updated", "capture_truncated", "record_field_clocks", "notify_change"]
-    {
+    for function in [
+        "capture_deleted",
+        "capture_inserted",
+        "capture_updated",
+        "capture_truncated",
+        "record_field_clocks",
+        "notify_change",
+        "keep_replaced_versions",
+    ] {
         let executable: bool = sqlx::query_scalar("SELECT has_function_privilege(format('noesis_sync.%I()', $1::text), 'EXECUTE')")
             .bind(function)
             .fetch_one(&mut device)

@@ -10,6 +10,7 @@ mod agent_pause;
 mod central_schema;
 mod cli_setup;
 mod fault_injection;
+mod history;
 mod local_cache;
 mod migrate_hostile;
 mod migrate_resume;

@@ -74,6 +74,16 @@ enum Command {
     /// List open conflicts with both versions, or resolve one
     /// (`conflicts resolve ID --keep local|remote`).
     Conflicts(commands::conflicts::ConflictsArgs),
+    /// List the versions the server kept of a row, newest first: when, which
+    /// device (or the Noesis server) replaced each, and the fields it changed.
+    History(commands::history::HistoryArgs),
+    /// Put an earlier version of a row back (`restore TABLE ID --version N`):
+    /// an ordinary edit of this device, synced at once.
+    Restore(commands::history::RestoreArgs),
+    /// List the rows deleted on the server and not restored, newest first.
+    Trash(commands::history::TrashArgs),
+    /// Bring a deleted row back as it was when deleted, and sync.
+    Undelete(commands::history::UndeleteArgs),
     /// Import the old Noesis server's SQLite stores (memory cards, chat sessions,
     /// mind-file, documents and chunks) into the central database: read-only on
     /// the originals, resumable, idempotent, verified at the end.

@@ -88,6 +88,7 @@ async fn a_newly_declared_table_gets_its_capture_from_the_declaration() {
         merge: RowMerge::FieldByField,
         search: Search::Columns(&["body"]),
         edited_at: EditedAt::Latest(&["updated_at"]),
+        keeps_history: false,
         columns: &[col("id", Text), col("body", Text), col("updated_at", Timestamp), col("tags", TextArray)],
     };
     let db = TestDb::with_schema().await;

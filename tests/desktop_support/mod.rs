@@ -118,16 +118,14 @@ pub fn drop_database(db_url: &str) {
     else {
         return;
     };
-    let psql = std::env::var("NOESIS_TEST_PG_BIN").map(|b| format!("{b}/psql")).unwrap_or_else(|_| "psql".into());
-    let _ = Command::new(psql).args(["-X", "-q", "-d", &admin, "-c", &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")]).output();
+    let _ = Command::new(noesis_test_support::psql::psql())
+        .args(["-X", "-q", "-d", &admin, "-c", &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")])
+        .output();
 }
 
-/// Runs `sql` with psql on `url` and returns its unaligned output.
+/// Runs `sql` with psql on `url` and returns its output, trimmed.
 pub fn psql(url: &str, sql: &str) -> String {
-    let bin = std::env::var("NOESIS_TEST_PG_BIN").map(|b| format!("{b}/psql")).unwrap_or_else(|_| "psql".into());
-    let out = Command::new(bin).args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql]).output().unwrap();
-    assert!(out.status.success(), "psql: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
+    noesis_test_support::psql::run_psql(url, sql).trim().to_string()
 }
 
 /// Runs `sql` on the cache of data folder `dir` with the `sqlite3` shell, as

@@ -9,9 +9,10 @@ pub mod private_server;
 pub mod proxy;
 pub mod wire_count;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+pub use noesis_test_support::psql::{psql, run_psql};
 use sqlx::{Connection, PgConnection};
 
 /// Which test server to use.
@@ -126,23 +127,6 @@ pub fn with_database(url: &str, database: &str) -> String {
     let mut url = url::Url::parse(url).expect("valid URL");
     url.set_path(&format!("/{database}"));
     url.to_string()
-}
-
-/// The `psql` of the pgvector test server (or the one on PATH).
-pub fn psql() -> PathBuf {
-    match std::env::var("NOESIS_TEST_PG_BIN") {
-        Ok(bin) if Path::new(&bin).join("psql").exists() => Path::new(&bin).join("psql"),
-        _ => PathBuf::from("psql"),
-    }
-}
-
-/// Runs SQL through the real `psql` client, as another program would, and
-/// returns its unaligned, tuples-only output.
-pub fn run_psql(url: &str, sql: &str) -> String {
-    let out =
-        Command::new(psql()).args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql]).output().expect("run psql");
-    assert!(out.status.success(), "psql failed: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
 }
 
 /// The number of central migrations shipped.

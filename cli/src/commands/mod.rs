@@ -3,6 +3,7 @@
 pub mod agent;
 pub mod conflicts;
 pub mod embeddings;
+pub mod history;
 pub mod login;
 pub mod migrate;
 pub mod setup;
@@ -33,5 +34,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Conflicts(args) => conflicts::run(&ctx, args).await,
         Command::Migrate(args) => migrate::run(&ctx, args).await,
         Command::Verify(args) => verify::run(&ctx, args).await,
+        Command::History(args) => history::history(&ctx, args).await,
+        Command::Restore(args) => history::restore(&ctx, args).await,
+        Command::Trash(args) => history::trash(&ctx, args).await,
+        Command::Undelete(args) => history::undelete(&ctx, args).await,
     }
 }

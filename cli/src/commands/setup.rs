@@ -21,6 +21,25 @@ pub struct SetupArgs {
     /// waiting for it; it then resyncs fully when it returns. Default 30.
     #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=3650))]
     device_expiry_days: Option<u32>,
+
+    /// How long the server keeps the versions edits and deletions replace
+    /// (history and trash): a number of days, or `forever` (the default).
+    #[arg(long, value_name = "DAYS|forever", value_parser = history_days)]
+    history_days: Option<HistoryDays>,
+}
+
+/// `--history-days`: days, or for ever.
+#[derive(Clone, Copy, Debug)]
+struct HistoryDays(Option<u32>);
+
+fn history_days(text: &str) -> Result<HistoryDays, String> {
+    match text {
+        "forever" => Ok(HistoryDays(None)),
+        _ => match text.parse::<u32>() {
+            Ok(days) if (1..=36500).contains(&days) => Ok(HistoryDays(Some(days))),
+            _ => Err(format!("`{text}` is not a number of days from 1 to 36500, nor `forever`")),
+        },
+    }
 }
 
 /// Applies the schema and prints the report.
@@ -37,6 +56,9 @@ pub async fn run(ctx: &Context, args: SetupArgs) -> anyhow::Result<()> {
     let report = central::setup(&target).await?;
     if let Some(days) = args.device_expiry_days {
         central::set_device_expiry(&target, days).await?;
+    }
+    if let Some(HistoryDays(days)) = args.history_days {
+        central::set_history_days(&target, days).await?;
     }
     let role = match (&args.device_role, &role_password) {
         (Some(name), Some(pw)) => Some(central::create_device_role(&target, name, pw).await?),

@@ -315,6 +315,7 @@ mod tests {
             merge: RowMerge::FieldByField,
             search: Search::Columns(&["body"]),
             edited_at: EditedAt::Latest(&["updated_at"]),
+            keeps_history: false,
             columns: &[col("id", Text), col("body", Text), col("updated_at", Timestamp), col("tags", TextArray)],
         };
         let dir = tempfile::tempdir().unwrap();

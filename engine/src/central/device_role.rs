@@ -105,7 +105,7 @@ pub async fn create_device_role(target: &ServerTarget, name: &str, password: &Se
              -- migration stages in noesis_sync's staging tables.
              || format('REVOKE TEMPORARY ON DATABASE %I FROM %I; ', current_database(), $1::text)
              || format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO %I; ', (SELECT string_agg(format('public.%I', t), ', ') FROM unnest($2::text[]) t), $1::text)
-             || format('GRANT SELECT ON noesis_sync.changelog, noesis_sync.server_info, noesis_sync.field_clocks TO %I; ', $1::text)
+             || format('GRANT SELECT ON noesis_sync.changelog, noesis_sync.server_info, noesis_sync.field_clocks, noesis_sync.row_versions TO %I; ', $1::text)
              || format('GRANT SELECT, INSERT, UPDATE ON noesis_sync.devices TO %I; GRANT SELECT, INSERT, UPDATE, DELETE ON noesis_sync.push_receipts TO %I; ', $1::text, $1::text)
              -- A conflict's versions are a record: a device adds conflicts and
              -- resolves them, and may change nothing else of one.

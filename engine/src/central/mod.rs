@@ -29,5 +29,6 @@ pub use row_io::{delete_row, fetch_row_for_update, fetch_rows, field_clocks, las
 pub use rows::table_checksum;
 pub use server_form::{ServerForm, TlsMode};
 pub use setup::{
-    check_schema, set_device_expiry, setup, PgvectorStatus, Privileges, SchemaInfo, SetupReport, CLIENT_SCHEMA_VERSION, PROTOCOL_VERSION,
+    check_schema, set_device_expiry, set_history_days, setup, PgvectorStatus, Privileges, SchemaInfo, SetupReport, CLIENT_SCHEMA_VERSION,
+    PROTOCOL_VERSION,
 };

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::tables::{self, TableSpec};
 
 /// The highest `noesis_sync.server_info.schema_version` this build understands.
-pub const CLIENT_SCHEMA_VERSION: i64 = 6;
+pub const CLIENT_SCHEMA_VERSION: i64 = 7;
 
 /// The lowest schema version this build can sync with: older servers need
 /// `noesis-sync setup` (changelog pruning arrived in schema 2, push receipts
@@ -17,7 +17,8 @@ pub const CLIENT_SCHEMA_VERSION: i64 = 6;
 /// field is later; the server identity in 5: without it a device moved to
 /// another server would continue from a position that means nothing there).
 /// Schema 6 (the migration's staging tables) is needed only to migrate
-/// ([`super::staging::require_staging`]).
+/// ([`super::staging::require_staging`]), and 7 (history and trash) only to
+/// list or restore versions ([`crate::sync::history`]).
 pub const REQUIRED_SCHEMA_VERSION: i64 = 5;
 
 /// The sync protocol this build speaks; a server whose `min_client_protocol` is
@@ -165,6 +166,19 @@ pub async fn set_device_expiry(target: &ServerTarget, days: u32) -> Result<()> {
     let mut conn = target.connect().await?;
     sqlx::query("UPDATE noesis_sync.server_info SET device_expiry = make_interval(days => $1), updated_at = now()")
         .bind(days as i32)
+        .execute(&mut conn)
+        .await
+        .map_err(|e| target.classify(e))?;
+    let _ = conn.close().await;
+    Ok(())
+}
+
+/// Sets how long the server keeps replaced versions (`None`: for ever, the
+/// default). Older ones go when devices next prune.
+pub async fn set_history_days(target: &ServerTarget, days: Option<u32>) -> Result<()> {
+    let mut conn = target.connect().await?;
+    sqlx::query("UPDATE noesis_sync.server_info SET history_days = $1, updated_at = now()")
+        .bind(days.map(|d| d as i32))
         .execute(&mut conn)
         .await
         .map_err(|e| target.classify(e))?;

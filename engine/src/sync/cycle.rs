@@ -129,6 +129,16 @@ async fn prune_if_due(cache: &mut Cache, conn: &mut sqlx::PgConnection, target: 
         let removed: i64 =
             sqlx::query_scalar("SELECT noesis_sync.prune_changelog()").fetch_one(&mut *conn).await.map_err(|e| target.classify(e))?;
         tracing::info!(removed, "pruned the changelog");
+        // History's retention (schema 7; an older server has no history).
+        let has_history: bool = sqlx::query_scalar("SELECT to_regprocedure('noesis_sync.prune_history()') IS NOT NULL")
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(|e| target.classify(e))?;
+        if has_history {
+            let removed: i64 =
+                sqlx::query_scalar("SELECT noesis_sync.prune_history()").fetch_one(&mut *conn).await.map_err(|e| target.classify(e))?;
+            tracing::info!(removed, "pruned the history");
+        }
         cache.set_state(LAST_PRUNE, &now.to_rfc3339())?;
     }
     Ok(())

@@ -12,6 +12,7 @@ mod cancel;
 pub mod conflict_view;
 pub mod conflicts;
 pub mod cycle;
+pub mod history;
 pub use crate::hlc;
 pub mod merge;
 pub mod pull;

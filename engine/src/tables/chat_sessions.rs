@@ -10,6 +10,7 @@ pub const SPEC: TableSpec = TableSpec {
     merge: RowMerge::ChatAppend,
     search: Search::ChatMessages,
     edited_at: EditedAt::Latest(&["updated_at"]),
+    keeps_history: true,
     columns: &[
         col("id", Text, true),
         col("title", Text, true),

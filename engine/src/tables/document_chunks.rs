@@ -10,6 +10,7 @@ pub const SPEC: TableSpec = TableSpec {
     merge: RowMerge::WholeRow,
     search: Search::Columns(&["text", "heading"]),
     edited_at: EditedAt::Unknown,
+    keeps_history: false,
     columns: &[
         col("id", Text, true),
         col("document_id", Text, true).with(References("documents")),

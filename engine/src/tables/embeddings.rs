@@ -10,6 +10,7 @@ pub const SPEC: TableSpec = TableSpec {
     merge: RowMerge::WholeRow,
     search: Search::None,
     edited_at: EditedAt::Unknown,
+    keeps_history: false,
     columns: &[
         col("doc_id", Text, true),
         col("embedding", Vector, true),

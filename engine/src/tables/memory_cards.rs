@@ -12,6 +12,7 @@ pub const SPEC: TableSpec = TableSpec {
     merge: RowMerge::FieldByField,
     search: Search::Columns(&["text", "category"]),
     edited_at: EditedAt::Latest(&["created_at", "approved_at", "rejected_at"]),
+    keeps_history: true,
     columns: &[
         col("id", Text, true),
         col("created_at", Timestamp, true),

@@ -11,6 +11,7 @@ pub const SPEC: TableSpec = TableSpec {
     merge: RowMerge::FieldByField,
     search: Search::Columns(&["text", "note"]),
     edited_at: EditedAt::Latest(&["updated_at"]),
+    keeps_history: true,
     columns: &[
         col("id", Text, true),
         col("created_at", Timestamp, true),

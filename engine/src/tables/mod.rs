@@ -65,6 +65,10 @@ pub struct TableSpec {
     /// The legacy migration's "last edited" time of a row, for deciding
     /// between a legacy row and the central one with the same id.
     pub edited_at: EditedAt,
+    /// Whether the server keeps every version an edit or delete replaced
+    /// (history and trash, migration 20). Derived data (chunks, embeddings)
+    /// keeps none: the server recomputes it.
+    pub keeps_history: bool,
 }
 
 /// How a table's rows merge when both sides changed one

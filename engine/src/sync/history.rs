@@ -1,0 +1,260 @@
+//! History and trash: the versions the server kept of a row (migration 20),
+//! the rows deleted and not back, and restoring either.
+//!
+//! Restoring writes the chosen version into the local cache as an ordinary
+//! edit, exactly as keeping a conflict's losing version does
+//! ([`super::conflicts`]): it syncs, merges and conflicts like any edit, and
+//! once pushed, the version it replaced becomes history in turn.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::{PgConnection, Row as _};
+
+use crate::cache::{self, Cache};
+use crate::central::{row_from_json, ServerTarget};
+use crate::deep_json::PgJson;
+use crate::error::{Error, Result};
+use crate::tables::TableSpec;
+
+/// Who replaced a version when no device named itself: the Noesis server,
+/// psql, any other program writing the tables.
+pub const NO_DEVICE: &str = "Noesis server / another program";
+
+/// The schema version that brought history (`noesis_sync.row_versions`).
+pub const HISTORY_SCHEMA_VERSION: i64 = 7;
+
+/// What became of a kept version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Replaced {
+    /// An edit replaced it; the row lives on.
+    Edited,
+    /// The row was deleted as it was in this version.
+    Deleted,
+}
+
+/// One earlier version of a row.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RowVersion {
+    /// Its number, for `restore --version` (grows with time, across rows).
+    pub version: i64,
+    /// The table.
+    pub table: String,
+    /// The row's key.
+    pub row_id: String,
+    /// Whether an edit or a deletion replaced it.
+    pub replaced: Replaced,
+    /// When.
+    pub replaced_at: DateTime<Utc>,
+    /// The device that did it ("" when none named itself).
+    pub device_id: String,
+    /// That device's name, or [`NO_DEVICE`].
+    pub by: String,
+    /// The row as it was, in canonical form (embeddings left out).
+    pub row: serde_json::Map<String, Value>,
+    /// The columns in which this version differs from the one that replaced
+    /// it (all of them for a deletion), in the table's column order.
+    pub changed: Vec<String>,
+}
+
+/// A row's story: what it is now and what it was, newest first.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RowHistory {
+    /// The table.
+    pub table: String,
+    /// The row's key.
+    pub row_id: String,
+    /// The row on the server now (`None`: deleted, see the trash).
+    pub current: Option<serde_json::Map<String, Value>>,
+    /// Earlier versions, newest first.
+    pub versions: Vec<RowVersion>,
+    /// Open conflicts on the row whose losing version is not in `versions`
+    /// (it never reached the server's table): restore them with
+    /// `conflicts resolve`.
+    pub conflicts: Vec<uuid::Uuid>,
+}
+
+/// The versions the server kept of row `id` of `spec`, newest first, with
+/// the current row.
+pub async fn history(conn: &mut PgConnection, target: &ServerTarget, spec: &TableSpec, id: &str) -> Result<RowHistory> {
+    require_history(conn, target, spec).await?;
+    let current = crate::central::fetch_rows(conn, spec, &[id.to_string()]).await.map_err(|e| target.classify(e))?.remove(id);
+    let rows = sqlx::query(sqlx::AssertSqlSafe(version_sql("v.table_name = $1 AND v.row_id = $2 ORDER BY v.version_id DESC")))
+        .bind(spec.name)
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|e| target.classify(e))?;
+    let mut versions = Vec::with_capacity(rows.len());
+    // Each version against the one after it: the current row for the newest.
+    let mut newer = current.clone();
+    for r in &rows {
+        let mut version = decode(spec, r, target)?;
+        version.changed = match (version.replaced, &newer) {
+            (Replaced::Edited, Some(after)) => changed_columns(spec, &version.row, after),
+            _ => spec.columns.iter().map(|c| c.name.to_string()).collect(),
+        };
+        newer = Some(version.row.clone());
+        versions.push(version);
+    }
+    let conflicts = sqlx::query_scalar(
+        "SELECT conflict_id FROM noesis_sync.conflicts WHERE table_name = $1 AND row_id = $2 AND resolution IS NULL ORDER BY created_at",
+    )
+    .bind(spec.name)
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(|e| target.classify(e))?;
+    Ok(RowHistory { table: spec.name.into(), row_id: id.into(), current, versions, conflicts })
+}
+
+/// Rows of `specs` deleted on the server and not back since, newest deletion
+/// first, each as it was when deleted (at most `limit`).
+pub async fn trash(conn: &mut PgConnection, target: &ServerTarget, specs: &[&TableSpec], limit: i64) -> Result<Vec<RowVersion>> {
+    let mut out = Vec::new();
+    for spec in specs.iter().filter(|s| s.keeps_history) {
+        require_history(conn, target, spec).await?;
+        let condition = format!(
+            "v.table_name = $1 AND v.op = 'D'
+               AND v.version_id = (SELECT max(l.version_id) FROM noesis_sync.row_versions l
+                                   WHERE l.table_name = v.table_name AND l.row_id = v.row_id)
+               AND NOT EXISTS (SELECT 1 FROM public.{} t WHERE t.{} = v.row_id)
+             ORDER BY v.version_id DESC LIMIT $2",
+            spec.name, spec.key
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(version_sql(&condition)))
+            .bind(spec.name)
+            .bind(limit)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(|e| target.classify(e))?;
+        for r in &rows {
+            out.push(decode(spec, r, target)?);
+        }
+    }
+    out.sort_by_key(|v| std::cmp::Reverse(v.version));
+    out.truncate(usize::try_from(limit).unwrap_or(0));
+    Ok(out)
+}
+
+/// Puts version `version` of row `id` back, as a local edit of this device
+/// (the caller then syncs). A deleted row comes back as it was deleted.
+pub async fn restore(
+    cache: &Cache,
+    conn: &mut PgConnection,
+    target: &ServerTarget,
+    spec: &TableSpec,
+    id: &str,
+    version: i64,
+) -> Result<RowVersion> {
+    require_history(conn, target, spec).await?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(version_sql("v.table_name = $1 AND v.row_id = $2 AND v.version_id = $3")))
+        .bind(spec.name)
+        .bind(id)
+        .bind(version)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(|e| target.classify(e))?
+        .ok_or_else(|| Error::Invalid {
+            detail: format!(
+                "{} {id} has no version {version}: list its versions with `noesis-sync history {} {id}` (versions older than the server's history_days are pruned)",
+                spec.name, spec.name
+            ),
+        })?;
+    let version = decode(spec, &row, target)?;
+    cache::write_row(cache.connection(), spec, &version.row).map_err(|e| cache.error("restoring an earlier version", e))?;
+    Ok(version)
+}
+
+/// Restores a deleted row as it was when deleted (its latest version).
+pub async fn undelete(cache: &Cache, conn: &mut PgConnection, target: &ServerTarget, spec: &TableSpec, id: &str) -> Result<RowVersion> {
+    let story = history(conn, target, spec, id).await?;
+    if story.current.is_some() {
+        return Err(Error::Invalid {
+            detail: format!(
+                "{} {id} is not deleted on the server: to bring back an earlier version, use `noesis-sync restore {} {id} --version N`",
+                spec.name, spec.name
+            ),
+        });
+    }
+    let Some(deleted) = story.versions.iter().find(|v| v.replaced == Replaced::Deleted) else {
+        return Err(Error::Invalid {
+            detail: format!(
+                "{} {id} is not in the trash: it never existed on the server, or was purged by its history retention",
+                spec.name
+            ),
+        });
+    };
+    restore(cache, conn, target, spec, id, deleted.version).await
+}
+
+/// The SELECT of versions with the replacing device's name, for a condition
+/// on `v` (binds `$1` = table name onwards).
+fn version_sql(condition: &str) -> String {
+    format!(
+        "SELECT v.version_id, v.row_id, v.op, v.row_data, v.replaced_at, v.device_id, coalesce(nullif(d.name, ''), v.device_id) AS name
+         FROM noesis_sync.row_versions v LEFT JOIN noesis_sync.devices d ON d.device_id = v.device_id
+         WHERE {condition}"
+    )
+}
+
+fn decode(spec: &TableSpec, r: &sqlx::postgres::PgRow, target: &ServerTarget) -> Result<RowVersion> {
+    let get_err = |e| target.classify(e);
+    let device_id: String = r.try_get("device_id").map_err(get_err)?;
+    let name: String = r.try_get("name").map_err(get_err)?;
+    let op: String = r.try_get("op").map_err(get_err)?;
+    let data: PgJson = r.try_get("row_data").map_err(get_err)?;
+    Ok(RowVersion {
+        version: r.try_get("version_id").map_err(get_err)?,
+        table: spec.name.into(),
+        row_id: r.try_get("row_id").map_err(get_err)?,
+        replaced: if op == "D" { Replaced::Deleted } else { Replaced::Edited },
+        replaced_at: r.try_get("replaced_at").map_err(get_err)?,
+        by: if device_id.is_empty() { NO_DEVICE.to_string() } else { name },
+        device_id,
+        row: row_from_json(spec, data.0).unwrap_or_default(),
+        changed: Vec::new(),
+    })
+}
+
+/// The columns of `spec` whose values differ between two versions.
+fn changed_columns(spec: &TableSpec, older: &serde_json::Map<String, Value>, newer: &serde_json::Map<String, Value>) -> Vec<String> {
+    spec.columns.iter().filter(|c| older.get(c.name) != newer.get(c.name)).map(|c| c.name.to_string()).collect()
+}
+
+/// Fails with "run setup" on a server without history, or for a table that
+/// keeps none.
+async fn require_history(conn: &mut PgConnection, target: &ServerTarget, spec: &TableSpec) -> Result<()> {
+    if !spec.keeps_history {
+        return Err(Error::Invalid {
+            detail: format!("{} keeps no history (derived data the server recomputes): choose memory_cards, mindfile_entries, chat_sessions or documents", spec.name),
+        });
+    }
+    let present: bool = sqlx::query_scalar("SELECT to_regclass('noesis_sync.row_versions') IS NOT NULL")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(|e| target.classify(e))?;
+    if present {
+        return Ok(());
+    }
+    Err(Error::SchemaOutdated {
+        host: target.url().host().into(),
+        port: target.url().port(),
+        server: HISTORY_SCHEMA_VERSION - 1,
+        required: HISTORY_SCHEMA_VERSION,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_version_names_the_fields_its_replacement_changed() {
+        let spec = crate::tables::by_name("memory_cards").unwrap();
+        let older = json!({"id": "c1", "text": "old", "approval": "pending"}).as_object().unwrap().clone();
+        let newer = json!({"id": "c1", "text": "new", "approval": "pending"}).as_object().unwrap().clone();
+        assert_eq!(changed_columns(spec, &older, &newer), vec!["text".to_string()]);
+    }
+}

@@ -1,0 +1,139 @@
+//! History and trash through the CLI: every version an edit or deletion
+//! replaced is kept on the server, whoever wrote (a device, the Python
+//! server), and any of them can be put back from any device.
+
+use crate::support;
+
+use support::device::{card_sql, Device};
+use support::{all_output, run_psql, stdout_json, TestDb};
+
+fn history(device: &Device, table: &str, id: &str) -> serde_json::Value {
+    let out = device.cli().args(["history", table, id, "--json"]).output().unwrap();
+    assert!(out.status.success(), "history failed: {}", all_output(&out));
+    stdout_json(&out)
+}
+
+#[tokio::test]
+async fn a_card_edited_on_a_laptop_by_the_server_and_deleted_elsewhere_can_be_restored_everywhere() {
+    let db = TestDb::with_schema().await;
+    let (a, b) = (Device::new(&db.url), Device::new(&db.url));
+    a.sync();
+    b.sync();
+    a.sqlite(&card_sql("c1", "first words"));
+    a.sync();
+    a.sqlite("UPDATE memory_cards SET text = 'edited on the studio' WHERE id = 'c1'");
+    a.sync();
+    // The Python server rewrites it (no device named).
+    run_psql(&db.url, "UPDATE memory_cards SET text = 'rewritten by the server', approval = 'approved' WHERE id = 'c1'");
+    b.sync();
+    b.sqlite("DELETE FROM memory_cards WHERE id = 'c1'");
+    b.sync();
+    a.sync();
+    assert_eq!(a.sqlite("SELECT count(*) FROM memory_cards").trim(), "0", "the deletion reached device A");
+
+    let story = history(&a, "memory_cards", "c1");
+    assert!(story["current"].is_null(), "deleted on the server: {story}");
+    let versions = story["versions"].as_array().unwrap();
+    assert_eq!(versions.len(), 3, "three versions were replaced: {story}");
+    let texts: Vec<&str> = versions.iter().map(|v| v["row"]["text"].as_str().unwrap()).collect();
+    assert_eq!(texts, ["rewritten by the server", "edited on the studio", "first words"], "newest first");
+    let how: Vec<&str> = versions.iter().map(|v| v["replaced"].as_str().unwrap()).collect();
+    assert_eq!(how, ["deleted", "edited", "edited"]);
+    assert_eq!(versions[1]["by"], "Noesis server / another program", "the server's rewrite carries no device: {}", versions[1]);
+    assert_eq!(versions[1]["changed"], serde_json::json!(["text", "approval"]), "the fields the server changed, in column order");
+    assert_eq!(versions[2]["changed"], serde_json::json!(["text"]));
+    assert_ne!(versions[0]["device_id"], "", "B's deletion names B");
+    assert_ne!(versions[0]["device_id"], versions[2]["device_id"], "A's edit and B's deletion name different devices");
+
+    // It is in the trash, on any device.
+    let out = b.cli().args(["trash", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", all_output(&out));
+    let trash = stdout_json(&out);
+    assert!(trash.as_array().unwrap().iter().any(|t| t["row_id"] == "c1" && t["table"] == "memory_cards"), "{trash}");
+
+    // A puts the first version back: an ordinary edit, synced everywhere.
+    let first = versions[2]["version"].as_i64().unwrap().to_string();
+    let out = a.cli().args(["restore", "memory_cards", "c1", "--version", &first]).output().unwrap();
+    assert!(out.status.success(), "restore failed: {}", all_output(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Restored memory_cards c1"), "{}", all_output(&out));
+    assert_eq!(run_psql(&db.url, "SELECT text || '/' || approval FROM memory_cards WHERE id = 'c1'").trim(), "first words/pending");
+    b.sync();
+    assert_eq!(b.sqlite("SELECT text FROM memory_cards WHERE id = 'c1'").trim(), "first words", "device B converged");
+    let out = b.cli().args(["trash", "memory_cards", "--json"]).output().unwrap();
+    assert!(!stdout_json(&out).as_array().unwrap().iter().any(|t| t["row_id"] == "c1"), "restored: no longer in the trash");
+    // The restore is itself an edit whose history goes on: nothing was lost.
+    a.sqlite("UPDATE memory_cards SET text = 'after the restore' WHERE id = 'c1'");
+    a.sync();
+    let again = history(&a, "memory_cards", "c1");
+    assert_eq!(again["versions"][0]["row"]["text"], "first words", "{again}");
+    assert_eq!(again["versions"].as_array().unwrap().len(), 4);
+}
+
+#[tokio::test]
+async fn a_chat_deleted_on_one_machine_comes_back_from_the_trash_on_the_other_with_its_messages() {
+    let db = TestDb::with_schema().await;
+    let (a, b) = (Device::new(&db.url), Device::new(&db.url));
+    a.sync();
+    b.sync();
+    a.sqlite(
+        "INSERT INTO chat_sessions VALUES ('s1', 'Planning the trip', '2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z',
+           '[{\"role\": \"user\", \"text\": \"Where to in May?\"}, {\"role\": \"assistant\", \"text\": \"Lisbon.\"}]')",
+    );
+    a.sync();
+    b.sync();
+    a.sqlite("DELETE FROM chat_sessions WHERE id = 's1'");
+    a.sync();
+    b.sync();
+    assert_eq!(b.sqlite("SELECT count(*) FROM chat_sessions").trim(), "0");
+    let out = b.cli().args(["undelete", "chat_sessions", "s1", "--json"]).output().unwrap();
+    assert!(out.status.success(), "undelete failed: {}", all_output(&out));
+    assert_eq!(
+        run_psql(&db.url, "SELECT jsonb_array_length(messages) || ' ' || title FROM chat_sessions WHERE id = 's1'").trim(),
+        "2 Planning the trip"
+    );
+    a.sync();
+    assert_eq!(a.sqlite("SELECT json_extract(messages, '$[1].text') FROM chat_sessions WHERE id = 's1'").trim(), "Lisbon.");
+    // Undeleting a row that is not deleted says what to do instead.
+    let out = b.cli().args(["undelete", "chat_sessions", "s1"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(all_output(&out).contains("is not deleted on the server"), "{}", all_output(&out));
+}
+
+#[tokio::test]
+async fn inserts_keep_no_history_and_retention_prunes_old_versions() {
+    let db = TestDb::with_schema().await;
+    let a = Device::new(&db.url);
+    // A first migration only inserts: no version is written.
+    let mut sql = String::new();
+    for i in 0..50 {
+        sql.push_str(&card_sql(&format!("m{i}"), "imported"));
+    }
+    run_psql(&db.url, &sql);
+    assert_eq!(run_psql(&db.url, "SELECT count(*) FROM noesis_sync.row_versions").trim(), "0");
+    // Derived data keeps none either.
+    run_psql(
+        &db.url,
+        "INSERT INTO documents (id, created_at, filename, filepath, file_type, file_size, file_hash, status)
+           VALUES ('d1', now(), 'a.pdf', '/a.pdf', 'pdf', 1, 'h', 'indexed');
+         INSERT INTO document_chunks (id, document_id, chunk_index, text) VALUES ('k1', 'd1', 0, 'x');
+         UPDATE document_chunks SET text = 'y'; UPDATE memory_cards SET text = 'edited' WHERE id = 'm1';",
+    );
+    assert_eq!(run_psql(&db.url, "SELECT string_agg(table_name, ',') FROM noesis_sync.row_versions").trim(), "memory_cards");
+    let out = a.cli().args(["history", "document_chunks", "k1"]).output().unwrap();
+    assert!(!out.status.success() && all_output(&out).contains("not a table with history"), "{}", all_output(&out));
+    let out = a.cli().args(["restore", "memory_cards", "m1", "--version", "999999"]).output().unwrap();
+    assert!(!out.status.success() && all_output(&out).contains("has no version 999999"), "{}", all_output(&out));
+
+    // Retention: a version older than history_days goes at the next prune.
+    let out = a.cli().args(["setup", "--history-days", "7"]).output().unwrap();
+    assert!(out.status.success(), "{}", all_output(&out));
+    run_psql(&db.url, "UPDATE noesis_sync.row_versions SET replaced_at = now() - interval '8 days'");
+    run_psql(&db.url, "UPDATE memory_cards SET text = 'edited again' WHERE id = 'm1'");
+    assert_eq!(run_psql(&db.url, "SELECT noesis_sync.prune_history()").trim(), "1", "the 8-day-old version is pruned");
+    assert_eq!(history(&a, "memory_cards", "m1")["versions"][0]["row"]["text"], "edited", "the recent one stays");
+    let out = a.cli().args(["setup", "--history-days", "forever"]).output().unwrap();
+    assert!(out.status.success(), "{}", all_output(&out));
+    assert_eq!(run_psql(&db.url, "SELECT coalesce(history_days::text, 'forever') FROM noesis_sync.server_info").trim(), "forever");
+    let out = a.cli().args(["setup", "--history-days", "0"]).output().unwrap();
+    assert!(!out.status.success() && all_output(&out).contains("nor `forever`"), "{}", all_output(&out));
+}
