@@ -69,20 +69,6 @@ impl std::error::Error for DriverError {
 #[cfg(test)]
 mod tests {
     use super::DriverError;
-    use crate::Error;
-
-    /// A cache file that is not SQLite fails with the cache's own message,
-    /// and the SQLite error stays reachable as its source, with its code.
-    #[test]
-    fn a_broken_cache_keeps_sqlites_error_as_its_source() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("cache.sqlite3"), vec![b'x'; 4096]).unwrap();
-        let err = crate::cache::Cache::open(dir.path()).err().expect("a file that is not SQLite cannot open");
-        assert!(matches!(err, Error::Cache { .. }), "{err}");
-        let source = std::error::Error::source(&err).expect("the driver error is kept");
-        let driver = source.downcast_ref::<DriverError>().expect("as a DriverError");
-        assert_eq!(driver.sqlite_code(), Some(26), "SQLITE_NOTADB: {driver}");
-    }
 
     /// A network failure keeps the OS error at the end of the chain; a
     /// driver message quoting the password keeps it scrubbed.
