@@ -444,3 +444,45 @@ fn held_mass_deletions_are_listed_and_carried_out_on_request() {
     let left = desktop_support::sqlite(app.dir.path(), "SELECT group_concat(id) FROM memory_cards");
     assert_eq!(left.trim(), "c3", "the held rows were deleted, the others kept");
 }
+
+#[test]
+fn a_card_edited_and_deleted_in_the_app_can_be_restored_from_its_history_and_the_trash() {
+    use desktop_support::{eventually, psql};
+    let Some((app, db, form)) = synced_app("noesis_history") else { return };
+    let synced = |app: &MockApp| eventually(30, || app.ok("sync_status", json!({}))["pending"] == 0);
+    let card = app.ok("create_card", json!({"draft": {"category": "preferences", "scope": "global", "text": "Prefers short answers"}}));
+    let id = card["id"].as_str().unwrap().to_string();
+    app.ok("sync_now", json!({}));
+    assert!(synced(&app), "the new card syncs");
+    app.ok("update_card", json!({"id": id, "draft": {"category": "preferences", "scope": "global", "text": "Prefers long answers"}}));
+    app.ok("sync_now", json!({}));
+    assert!(synced(&app), "the edit syncs");
+    let history = app.ok("row_history", json!({"table": "memory_cards", "id": id}));
+    assert_eq!(history["offline_since"], Value::Null, "read from the server: {history}");
+    let versions = history["versions"].as_array().unwrap();
+    assert_eq!(versions.len(), 1, "{history}");
+    assert_eq!(versions[0]["title"], "Prefers short answers");
+    let changed: Vec<&str> =
+        versions[0]["fields"].as_array().unwrap().iter().filter(|f| f["changed"] == true).map(|f| f["field"].as_str().unwrap()).collect();
+    assert_eq!(changed, ["text"]);
+
+    app.ok("restore_version", json!({"table": "memory_cards", "id": id, "version": versions[0]["version"]}));
+    assert_eq!(app.ok("get_card", json!({"id": id}))["text"], "Prefers short answers", "restored in the window at once");
+    assert!(
+        eventually(30, || psql(&db, &format!("SELECT text FROM memory_cards WHERE id = '{id}'")) == "Prefers short answers"),
+        "and on the server"
+    );
+
+    app.ok("delete_card", json!({"id": id}));
+    app.ok("sync_now", json!({}));
+    assert!(eventually(30, || psql(&db, &format!("SELECT count(*) FROM memory_cards WHERE id = '{id}'")) == "0"));
+    let trash = app.ok("list_trash", json!({}));
+    let item = trash["items"].as_array().unwrap().iter().find(|i| i["row_id"] == id.as_str()).cloned();
+    assert!(item.is_some_and(|i| i["last"]["title"] == "Prefers short answers"), "{trash}");
+    app.ok("undelete_row", json!({"table": "memory_cards", "id": id}));
+    assert_eq!(app.ok("get_card", json!({"id": id}))["text"], "Prefers short answers");
+    assert!(eventually(30, || psql(&db, &format!("SELECT count(*) FROM memory_cards WHERE id = '{id}'")) == "1"), "back on the server");
+    let err = app.call("row_history", json!({"table": "document_chunks", "id": "k1"})).unwrap_err();
+    assert_eq!(err["code"], "invalid", "{err}");
+    drop_synced(app, &db, &form);
+}

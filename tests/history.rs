@@ -137,3 +137,33 @@ async fn inserts_keep_no_history_and_retention_prunes_old_versions() {
     let out = a.cli().args(["setup", "--history-days", "0"]).output().unwrap();
     assert!(!out.status.success() && all_output(&out).contains("nor `forever`"), "{}", all_output(&out));
 }
+
+#[tokio::test]
+async fn offline_the_history_this_device_read_is_shown_with_when_and_an_unread_one_says_it_needs_the_server() {
+    use noesis_engine::central::ServerTarget;
+    use noesis_engine::sync::history_view;
+    let db = TestDb::with_schema().await;
+    let a = Device::new(&db.url);
+    a.sync();
+    a.sqlite(&card_sql("c1", "first words"));
+    a.sync();
+    a.sqlite("UPDATE memory_cards SET text = 'second words' WHERE id = 'c1'");
+    a.sync();
+    let cache = noesis_engine::cache::Cache::open(a.dir.path()).unwrap();
+    let online = ServerTarget::exact(noesis_engine::DatabaseUrl::parse(&db.url).unwrap());
+    let read = history_view::row_history(&cache, Some(&online), "memory_cards", "c1").await.unwrap();
+    assert_eq!(read.offline_since, None);
+    assert_eq!(read.versions.len(), 1);
+    // The server stops answering (nothing listens on the port).
+    let gone =
+        ServerTarget::exact(noesis_engine::DatabaseUrl::parse("postgres://noesis_user:pw@127.0.0.1:1/noesis?sslmode=disable").unwrap());
+    let offline = history_view::row_history(&cache, Some(&gone), "memory_cards", "c1").await.unwrap();
+    assert!(offline.offline_since.is_some(), "says it is what was read then");
+    assert_eq!(offline.versions, read.versions, "the versions this device saw");
+    let trash = history_view::trash(&cache, Some(&gone)).await.unwrap();
+    assert!(trash.offline_since.is_some() && trash.items.is_empty(), "never read: empty, and said to be offline");
+    let unseen = history_view::row_history(&cache, Some(&gone), "memory_cards", "c2").await.unwrap_err();
+    assert!(unseen.to_string().contains("cannot be reached now"), "{unseen}");
+    let unseen = history_view::row_history(&cache, None, "memory_cards", "c2").await.unwrap_err();
+    assert!(unseen.to_string().contains("try again when online"), "{unseen}");
+}

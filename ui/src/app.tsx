@@ -1,5 +1,5 @@
 // The main window: a sidebar of views with the sync indicator at its foot,
-// and the selected view. Ctrl/Cmd+1…5 switch views.
+// and the selected view. Ctrl/Cmd+1…6 switch views.
 import { useEffect, useState } from "preact/hooks";
 import { api, onSyncStatus } from "./lib/api";
 import type { SyncStatus } from "./lib/api";
@@ -12,16 +12,32 @@ import { SettingsView } from "./views/Settings";
 import { useWizardGate } from "./wizard/gate";
 import { Wizard } from "./wizard/Wizard";
 import { ConflictsView } from "./views/Conflicts";
+import { TrashView } from "./views/Trash";
 
-export type ViewName = "cards" | "chats" | "mindfile" | "documents" | "settings" | "conflicts";
+export type ViewName = "cards" | "chats" | "mindfile" | "documents" | "trash" | "settings" | "conflicts";
 
 const VIEWS: { name: ViewName; label: string; icon: string }[] = [
   { name: "cards", label: "Memory cards", icon: "▤" },
   { name: "chats", label: "Chats", icon: "✉" },
   { name: "mindfile", label: "Mind file", icon: "◎" },
   { name: "documents", label: "Documents", icon: "▦" },
+  { name: "trash", label: "Trash", icon: "⌫" },
   { name: "settings", label: "Settings", icon: "⚙" },
 ];
+
+/** How many items the Trash holds (the server's count, or the last one this
+ *  device read); `null` until known or when it cannot be read. */
+function useTrashCount(view: ViewName): [number | null, () => void] {
+  const [count, setCount] = useState<number | null>(null);
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    api.listTrash().then(
+      (t) => setCount(t.items.length),
+      () => setCount(null),
+    );
+  }, [view === "trash", tick]);
+  return [count, () => setTick((t) => t + 1)];
+}
 
 /** The sync status: the current value first, then every `sync://status` report. */
 function useSyncStatus(): SyncStatus | null {
@@ -38,6 +54,7 @@ export function App() {
   const [focusCard, setFocusCard] = useState<string | null>(null);
   const sync = useSyncStatus();
   const wizard = useWizardGate();
+  const [trashCount, refreshTrashCount] = useTrashCount(view);
 
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
@@ -72,6 +89,11 @@ export function App() {
               {v.icon}
             </span>
             {v.label}
+            {v.name === "trash" && trashCount !== null && trashCount > 0 && (
+              <span class="badge nav-count" data-testid="trash-nav-count">
+                {trashCount}
+              </span>
+            )}
           </button>
         ))}
         <div class="spacer" />
@@ -89,6 +111,7 @@ export function App() {
           />
         )}
         {view === "documents" && <DocumentsView />}
+        {view === "trash" && <TrashView onChanged={refreshTrashCount} />}
         {view === "settings" && <SettingsView sync={sync} />}
         {view === "conflicts" && <ConflictsView />}
       </main>

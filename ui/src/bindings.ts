@@ -104,6 +104,14 @@ export const commands = {
 	 *  place, written as a local edit that syncs at once.
 	 */
 	resolveConflictMerged: (id: string, edits: FieldEdit[]) => typedError<null, CommandError>(__TAURI_INVOKE("resolve_conflict_merged", { id, edits })),
+	/**  A row's earlier versions, newest first (offline: the last ones read). */
+	rowHistory: (table: string, id: string) => typedError<HistoryView, CommandError>(__TAURI_INVOKE("row_history", { table, id })),
+	/**  The deleted rows, newest deletion first (offline: the last list read). */
+	listTrash: () => typedError<TrashView, CommandError>(__TAURI_INVOKE("list_trash")),
+	/**  Puts version `version` of a row back as an edit of this device; syncs now. */
+	restoreVersion: (table: string, id: string, version: string) => typedError<null, CommandError>(__TAURI_INVOKE("restore_version", { table, id, version })),
+	/**  Brings a deleted row back as it was deleted; syncs now. */
+	undeleteRow: (table: string, id: string) => typedError<null, CommandError>(__TAURI_INVOKE("undelete_row", { table, id })),
 	/**  This device's preferences. */
 	getPreferences: () => typedError<Preferences, CommandError>(__TAURI_INVOKE("get_preferences")),
 	/**  Chooses the log level; it applies at once (no restart). */
@@ -490,6 +498,29 @@ export type HeldDeletionGroup = {
 	rows: number,
 	/**  A few of their keys. */
 	sample: string[],
+};
+
+/**  A row's history as the History panel shows it. */
+export type HistoryView = {
+	/**  The table. */
+	table: string,
+	/**  The row's key. */
+	row_id: string,
+	/**  Whether the row is deleted on the server (then it is in the trash). */
+	deleted: boolean,
+	/**  Earlier versions, newest first. */
+	versions: VersionView[],
+	/**
+	 *  Open conflicts on the row (their losing versions are in the conflict
+	 *  centre, not here: they never reached the server's table).
+	 */
+	open_conflicts: number,
+	/**
+	 *  `None`: read from the server now. Otherwise the server could not be
+	 *  reached and this is what the device read then (ISO-8601 UTC): newer
+	 *  versions need the server.
+	 */
+	offline_since: string | null,
 };
 
 /**  Which whole version to keep. */
@@ -895,6 +926,24 @@ export type TlsMode =
 /**  TLS with a certificate signed by the given CA for this host name. */
 "verify-full";
 
+/**  A deleted row, as the Trash lists it. */
+export type TrashItem = {
+	/**  The table. */
+	table: string,
+	/**  The row's key. */
+	row_id: string,
+	/**  The version it was deleted as: what it was, who deleted it and when. */
+	last: VersionView,
+};
+
+/**  The Trash: deleted rows, newest deletion first. */
+export type TrashView = {
+	/**  The rows. */
+	items: TrashItem[],
+	/**  As in [`HistoryView::offline_since`]. */
+	offline_since: string | null,
+};
+
 /**  A central row the Noesis server cannot read, as the sync details list it. */
 export type UnreadableCentralRow = {
 	/**  The table (`memory_cards`…). */
@@ -903,6 +952,35 @@ export type UnreadableCentralRow = {
 	row_id: string,
 	/**  Which fields break the server's contract, with what it accepts. */
 	reason: string,
+};
+
+/**  One column of a kept version. */
+export type VersionField = {
+	/**  The column. */
+	field: string,
+	/**  Its value in this version, as JSON text. */
+	value: string,
+	/**  Whether the edit that replaced this version changed it. */
+	changed: boolean,
+};
+
+/**  One earlier version of a row. */
+export type VersionView = {
+	/**
+	 *  Its number, to restore it (decimal text: it can exceed a JS number's
+	 *  exact range on a long-lived server).
+	 */
+	version: string,
+	/**  `true`: the row was deleted as it was here; `false`: an edit replaced it. */
+	deleted: boolean,
+	/**  When (ISO-8601 UTC). */
+	replaced_at: string,
+	/**  Which device did it, or "Noesis server / another program". */
+	by: string,
+	/**  A line saying what the row was (its title, file name or text). */
+	title: string,
+	/**  Every column; the changed ones marked. */
+	fields: VersionField[],
 };
 
 /**  Migration progress, sent as the `wizard://progress` event. */

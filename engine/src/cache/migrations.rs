@@ -17,6 +17,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0006_central_unreadable", include_str!("migrations/0006_central_unreadable.sql")),
     ("0007_held_deletions", include_str!("migrations/0007_held_deletions.sql")),
     ("0008_field_edits", include_str!("migrations/0008_field_edits.sql")),
+    ("0009_history_seen", include_str!("migrations/0009_history_seen.sql")),
 ];
 
 /// The cache schema version this build writes (shown in the app's About).

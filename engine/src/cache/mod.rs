@@ -14,6 +14,7 @@ mod documents;
 mod field_edits;
 mod first_run;
 mod held_deletions;
+mod history_seen;
 mod last_sync;
 mod memory_cards;
 mod migrations;

@@ -13,6 +13,7 @@ pub mod conflict_view;
 pub mod conflicts;
 pub mod cycle;
 pub mod history;
+pub mod history_view;
 pub use crate::hlc;
 pub mod merge;
 pub mod pull;

@@ -52,8 +52,8 @@ fn bad_id(id: &str) -> CommandError {
     CommandError::invalid(format!("`{id}` is not a conflict id."))
 }
 
-/// Runs engine work that holds the (not `Sync`) cache across awaits on a
-/// blocking thread, so the command's own future stays `Send`.
+/// Runs engine work that needs the server and the cache (see
+/// [`super::on_cache_thread`]).
 async fn on_cache<T: Send + 'static>(
     state: &AppState,
     work: impl for<'c> FnOnce(&'c Cache, ServerTarget) -> std::pin::Pin<Box<dyn std::future::Future<Output = noesis_engine::Result<T>> + 'c>>
@@ -61,18 +61,7 @@ async fn on_cache<T: Send + 'static>(
         + 'static,
 ) -> CommandResult<T> {
     let target = server(state)?;
-    let data_dir = state.data_dir().to_path_buf();
-    let joined = tauri::async_runtime::spawn_blocking(move || {
-        tauri::async_runtime::block_on(async move {
-            let cache = Cache::open(&data_dir)?;
-            work(&cache, target).await
-        })
-    })
-    .await;
-    match joined {
-        Ok(result) => Ok(result?),
-        Err(e) => Err(CommandError { code: noesis_engine::ErrorCode::Internal, message: format!("the conflict task failed: {e}") }),
-    }
+    super::on_cache_thread(state, move |cache| work(cache, target)).await
 }
 
 /// Asks the agent to sync now (and to retry a failing server now).

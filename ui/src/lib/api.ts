@@ -61,6 +61,10 @@ export const api = {
   resolveConflict: (...a: Parameters<typeof commands.resolveConflict>) => unwrap(commands.resolveConflict(...a)),
   resolveConflictMerged: (...a: Parameters<typeof commands.resolveConflictMerged>) =>
     unwrap(commands.resolveConflictMerged(...a)),
+  rowHistory: (table: string, id: string) => unwrap(commands.rowHistory(table, id)),
+  listTrash: () => unwrap(commands.listTrash()),
+  restoreVersion: (table: string, id: string, version: string) => unwrap(commands.restoreVersion(table, id, version)),
+  undeleteRow: (table: string, id: string) => unwrap(commands.undeleteRow(table, id)),
   getPreferences: () => unwrap(commands.getPreferences()),
   setLogLevel: (level: string) => unwrap(commands.setLogLevel(level)),
   setCloseToTray: (keep: boolean) => unwrap(commands.setCloseToTray(keep)),

@@ -74,3 +74,12 @@ const TABLE_LABELS: Record<string, string> = {
 export function tableLabel(table: string): string {
   return TABLE_LABELS[table] ?? table;
 }
+
+/** A field's JSON text (conflicts, history) as people read it: strings bare,
+ *  nothing as a dash, other JSON indented. */
+export function showValue(json: string): string {
+  const value: unknown = JSON.parse(json);
+  if (value === null) return "—";
+  if (typeof value === "string") return value;
+  return JSON.stringify(value, null, 2);
+}

@@ -13,6 +13,7 @@ import { ErrorState, Loading } from "../components/States";
 import { Related } from "../components/Related";
 import { ServerCannotRead } from "../components/ServerProblem";
 import { VOCABULARIES } from "../bindings";
+import { useHistoryPanel } from "../components/History";
 
 /**
  * The Noesis server's `MemoryCategory` and `MemoryScope` values with their
@@ -147,6 +148,7 @@ export function CardDetail(props: { id: string; onChanged: (c: MemoryCard) => vo
   const revision = useHeldRevision(useCacheRevision(), editing);
   const [card, reload, setCard] = useAsync(() => api.getCard(props.id), [props.id, revision]);
   const [confirmDelete, setConfirmDelete] = useState(false);
+  const history = useHistoryPanel("memory_cards", props.id, reload);
   const [error, setError] = useState<string | null>(null);
   const [inMindfile, setInMindfile] = useState<string | null>(null);
 
@@ -179,12 +181,14 @@ export function CardDetail(props: { id: string; onChanged: (c: MemoryCard) => vo
           {labelOf(CATEGORIES, c.category)} · {labelOf(SCOPES, c.scope)}
         </span>
         <span class="spacer" />
+        {history.button}
         {!editing && (
           <button type="button" data-testid="card-edit" onClick={() => setEditing(true)}>
             Edit
           </button>
         )}
       </div>
+      {history.panel}
       {editing ? (
         <CardForm
           initial={{ category: c.category, scope: c.scope, text: c.text }}

@@ -10,6 +10,7 @@ import { useAsync } from "../lib/useAsync";
 import { useCacheRevision } from "../lib/useCacheRevision";
 import { VirtualList } from "../components/VirtualList";
 import { Empty, ErrorState, Loading } from "../components/States";
+import { useHistoryPanel } from "../components/History";
 
 /** Sessions listed: years of daily chats fit; the list is windowed anyway. */
 const SESSION_LIMIT = 20000;
@@ -80,6 +81,7 @@ function ChatDetail(props: { id: string; onRenamed: (s: ChatSessionSummary) => v
   const [title, setTitle] = useState<string | null>(null);
   const [confirm, setConfirm] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const history = useHistoryPanel("chat_sessions", props.id, reload);
 
   if (session.state === "loading") return <Loading label="Loading chat…" />;
   if (session.state === "error") return <ErrorState message={session.message} onRetry={reload} />;
@@ -114,6 +116,7 @@ function ChatDetail(props: { id: string; onRenamed: (s: ChatSessionSummary) => v
           <>
             <h1 class="ellipsis">{s.summary.title || "Untitled"}</h1>
             <span class="spacer" />
+            {history.button}
             <button type="button" onClick={() => setTitle(s.summary.title)}>
               Rename
             </button>
@@ -150,6 +153,7 @@ function ChatDetail(props: { id: string; onRenamed: (s: ChatSessionSummary) => v
           </form>
         )}
       </div>
+      {history.panel}
       <div class="muted small">
         {plural(s.summary.message_count, "message")} · started {formatRelative(s.summary.created_at)}
       </div>

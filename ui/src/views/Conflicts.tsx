@@ -10,13 +10,8 @@ import { Empty, ErrorState, Loading } from "../components/States";
 import { formatRelative, tableLabel } from "../lib/format";
 import "../sync.css";
 
-/** A field's JSON text as people read it: strings bare, nothing as a dash. */
-export function showValue(json: string): string {
-  const value = JSON.parse(json);
-  if (value === null) return "—";
-  if (typeof value === "string") return value;
-  return JSON.stringify(value, null, 2);
-}
+import { showValue } from "../lib/format";
+export { showValue };
 
 /** What the user typed in a merged field, back to JSON text: strings stay
  *  strings when the field held one, other fields must be JSON. */

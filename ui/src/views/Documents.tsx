@@ -15,6 +15,7 @@ import { useCacheRevision } from "../lib/useCacheRevision";
 import { VirtualList } from "../components/VirtualList";
 import { Empty, ErrorState, Loading } from "../components/States";
 import { Related } from "../components/Related";
+import { useHistoryPanel } from "../components/History";
 
 /** Chunks fetched per "Show more": a few pages of a book. */
 const CHUNK_PAGE = 50;
@@ -84,6 +85,7 @@ function DocumentDetail({ doc, onSaved }: { doc: Document; onSaved: (d: Document
   const [tags, setTags] = useState(doc.tags.join(", "));
   const [notes, setNotes] = useState(doc.notes);
   const [status, setStatus] = useState<string | null>(null);
+  const history = useHistoryPanel("documents", doc.id);
   const dirty = tags !== doc.tags.join(", ") || notes !== doc.notes;
   const [shown, setShown] = useState(doc);
   if (doc !== shown) {
@@ -110,7 +112,12 @@ function DocumentDetail({ doc, onSaved }: { doc: Document; onSaved: (d: Document
   return (
     <article class="detail" data-testid="document-detail">
       <ServerCannotRead table="documents" id={doc.id} what="document" />
-      <h1 class="ellipsis">{doc.filename}</h1>
+      <div class="detail-head">
+        <h1 class="ellipsis">{doc.filename}</h1>
+        <span class="spacer" />
+        {history.button}
+      </div>
+      {history.panel}
       <dl class="meta">
         <dt>Status</dt>
         <dd>

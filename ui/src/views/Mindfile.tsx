@@ -12,6 +12,7 @@ import { useCacheRevision } from "../lib/useCacheRevision";
 import { Empty, ErrorState, Loading } from "../components/States";
 import { ServerCannotReadReason, useServerUnreadable } from "../components/ServerProblem";
 import { CATEGORIES, labelOf } from "./CardDetail";
+import { useHistoryPanel } from "../components/History";
 
 export function MindfileView({ onOpenCard }: { onOpenCard: (id: string) => void }) {
   const [category, setCategory] = useState<string | null>(null);
@@ -84,6 +85,7 @@ function MindfileItem({ entry, onOpenCard, serverProblem }: {
   const [current, setCurrent] = useState(entry);
   const [note, setNote] = useState(entry.note);
   const [error, setError] = useState<string | null>(null);
+  const history = useHistoryPanel("mindfile_entries", entry.id);
   const dirty = note.trim() !== current.note;
   const [shown, setShown] = useState(entry);
   if (entry !== shown) {
@@ -117,7 +119,10 @@ function MindfileItem({ entry, onOpenCard, serverProblem }: {
           <span class="muted">Source card {current.source_memory_card_id} is not on this device.</span>
         )}
         <span class="dim"> · updated {formatRelative(current.updated_at)}</span>
+        <span> · </span>
+        {history.button}
       </div>
+      {history.panel}
       <div class="note-row">
         <input
           aria-label="Note"

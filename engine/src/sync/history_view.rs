@@ -1,0 +1,252 @@
+//! History and trash as the app shows them: values as JSON text (so every
+//! column type crosses IPC alike, as in [`super::conflict_view`]), the fields
+//! each version changed marked, and what to show without the server: the
+//! last listing this device read ([`Cache::seen_history`]), saying when.
+
+use serde::{Deserialize, Serialize};
+
+use super::history::{self, Replaced, RowHistory, RowVersion};
+use crate::cache::Cache;
+use crate::central::ServerTarget;
+use crate::error::{Error, ErrorCode, Result};
+use crate::tables::{self, TableSpec};
+
+/// One column of a kept version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct VersionField {
+    /// The column.
+    pub field: String,
+    /// Its value in this version, as JSON text.
+    pub value: String,
+    /// Whether the edit that replaced this version changed it.
+    pub changed: bool,
+}
+
+/// One earlier version of a row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct VersionView {
+    /// Its number, to restore it (decimal text: it can exceed a JS number's
+    /// exact range on a long-lived server).
+    pub version: String,
+    /// `true`: the row was deleted as it was here; `false`: an edit replaced it.
+    pub deleted: bool,
+    /// When (ISO-8601 UTC).
+    pub replaced_at: String,
+    /// Which device did it, or "Noesis server / another program".
+    pub by: String,
+    /// A line saying what the row was (its title, file name or text).
+    pub title: String,
+    /// Every column; the changed ones marked.
+    pub fields: Vec<VersionField>,
+}
+
+/// A row's history as the History panel shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct HistoryView {
+    /// The table.
+    pub table: String,
+    /// The row's key.
+    pub row_id: String,
+    /// Whether the row is deleted on the server (then it is in the trash).
+    pub deleted: bool,
+    /// Earlier versions, newest first.
+    pub versions: Vec<VersionView>,
+    /// Open conflicts on the row (their losing versions are in the conflict
+    /// centre, not here: they never reached the server's table).
+    pub open_conflicts: u32,
+    /// `None`: read from the server now. Otherwise the server could not be
+    /// reached and this is what the device read then (ISO-8601 UTC): newer
+    /// versions need the server.
+    pub offline_since: Option<String>,
+}
+
+/// A deleted row, as the Trash lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct TrashItem {
+    /// The table.
+    pub table: String,
+    /// The row's key.
+    pub row_id: String,
+    /// The version it was deleted as: what it was, who deleted it and when.
+    pub last: VersionView,
+}
+
+/// The Trash: deleted rows, newest deletion first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct TrashView {
+    /// The rows.
+    pub items: Vec<TrashItem>,
+    /// As in [`HistoryView::offline_since`].
+    pub offline_since: Option<String>,
+}
+
+/// The most deleted rows the Trash lists (newest deletions first).
+pub const TRASH_SHOWN: i64 = 500;
+
+/// The history of row `id` of `table`, from the server when it answers (and
+/// kept for offline use), else the last one this device read.
+pub async fn row_history(cache: &Cache, target: Option<&ServerTarget>, table: &str, id: &str) -> Result<HistoryView> {
+    let spec = spec_of(table)?;
+    let fresh = match target {
+        Some(target) => match target.connect().await {
+            Ok(mut conn) => Some(history::history(&mut conn, target, spec, id).await),
+            Err(e) if is_offline(&e) => None,
+            Err(e) => return Err(e),
+        },
+        None => None,
+    };
+    match fresh {
+        Some(Ok(story)) => {
+            let view = HistoryView::of(spec, &story);
+            cache.remember_history(spec.name, id, &to_json(&view))?;
+            Ok(view)
+        }
+        Some(Err(e)) if !is_offline(&e) => Err(e),
+        _ => match cache.seen_history(spec.name, id)? {
+            Some((json, seen_at)) => Ok(HistoryView { offline_since: Some(seen_at), ..from_json(&json)? }),
+            None => Err(Error::Invalid {
+                detail: "History is kept by the server, which cannot be reached now, and this device has not opened this item's history before: try again when online.".into(),
+            }),
+        },
+    }
+}
+
+/// The Trash, from the server when it answers (kept for offline use), else
+/// the last one this device read.
+pub async fn trash(cache: &Cache, target: Option<&ServerTarget>) -> Result<TrashView> {
+    let specs: Vec<&TableSpec> = tables::EDITABLE.iter().copied().filter(|s| s.keeps_history).collect();
+    let fresh = match target {
+        Some(target) => match target.connect().await {
+            Ok(mut conn) => Some(history::trash(&mut conn, target, &specs, TRASH_SHOWN).await),
+            Err(e) if is_offline(&e) => None,
+            Err(e) => return Err(e),
+        },
+        None => None,
+    };
+    match fresh {
+        Some(Ok(deleted)) => {
+            let items = deleted
+                .iter()
+                .map(|v| Ok(TrashItem { table: v.table.clone(), row_id: v.row_id.clone(), last: version_view(spec_of(&v.table)?, v) }))
+                .collect::<Result<Vec<_>>>()?;
+            let view = TrashView { items, offline_since: None };
+            cache.remember_trash(&to_json(&view))?;
+            Ok(view)
+        }
+        Some(Err(e)) if !is_offline(&e) => Err(e),
+        _ => match cache.seen_trash()? {
+            Some((json, seen_at)) => Ok(TrashView { offline_since: Some(seen_at), ..from_json(&json)? }),
+            None => Ok(TrashView { items: Vec::new(), offline_since: Some(String::new()) }),
+        },
+    }
+}
+
+/// The table of `name`, if it keeps history.
+pub fn spec_of(name: &str) -> Result<&'static TableSpec> {
+    match tables::by_name(name) {
+        Some(spec) if spec.keeps_history => Ok(spec),
+        _ => Err(Error::Invalid { detail: format!("`{name}` keeps no history.") }),
+    }
+}
+
+/// Parses a [`VersionView::version`].
+pub fn parse_version(text: &str) -> Result<i64> {
+    text.parse().map_err(|_| Error::Invalid { detail: format!("`{text}` is not a version number.") })
+}
+
+impl HistoryView {
+    /// The view of a row's story.
+    pub fn of(spec: &TableSpec, story: &RowHistory) -> Self {
+        HistoryView {
+            table: story.table.clone(),
+            row_id: story.row_id.clone(),
+            deleted: story.current.is_none(),
+            versions: story.versions.iter().map(|v| version_view(spec, v)).collect(),
+            open_conflicts: u32::try_from(story.conflicts.len()).unwrap_or(u32::MAX),
+            offline_since: None,
+        }
+    }
+}
+
+fn version_view(spec: &TableSpec, v: &RowVersion) -> VersionView {
+    let value = |name: &str| v.row.get(name).cloned().unwrap_or(serde_json::Value::Null);
+    VersionView {
+        version: v.version.to_string(),
+        deleted: v.replaced == Replaced::Deleted,
+        replaced_at: v.replaced_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        by: v.by.clone(),
+        title: title_of(&v.row).unwrap_or_else(|| v.row_id.clone()),
+        fields: spec
+            .columns
+            .iter()
+            .map(|c| VersionField {
+                field: c.name.to_string(),
+                value: value(c.name).to_string(),
+                changed: v.replaced == Replaced::Edited && v.changed.iter().any(|f| f == c.name),
+            })
+            .collect(),
+    }
+}
+
+/// What a row is called: its title, file name or text, on one line.
+fn title_of(row: &serde_json::Map<String, serde_json::Value>) -> Option<String> {
+    ["title", "filename", "text"]
+        .iter()
+        .filter_map(|c| row.get(*c).and_then(|v| v.as_str()))
+        .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
+        .find(|s| !s.is_empty())
+        .map(|s| if s.chars().count() > 140 { format!("{}…", s.chars().take(140).collect::<String>()) } else { s })
+}
+
+/// Whether `e` means the server cannot be reached now (show what was seen).
+fn is_offline(e: &Error) -> bool {
+    matches!(e.code(), ErrorCode::Unreachable | ErrorCode::Tls)
+}
+
+fn to_json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+fn from_json<T: for<'de> Deserialize<'de>>(json: &str) -> Result<T> {
+    serde_json::from_str(json)
+        .map_err(|e| Error::Invalid { detail: format!("the history this device kept cannot be read ({e}): open it again when online") })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_version_shows_every_field_and_marks_those_its_replacement_changed() {
+        let spec = tables::by_name("memory_cards").unwrap();
+        let v = RowVersion {
+            version: 7,
+            table: "memory_cards".into(),
+            row_id: "c1".into(),
+            replaced: Replaced::Edited,
+            replaced_at: chrono::Utc::now(),
+            device_id: String::new(),
+            by: history::NO_DEVICE.into(),
+            row: json!({"id": "c1", "text": "Prefers  short\nanswers", "approval": "pending"}).as_object().unwrap().clone(),
+            changed: vec!["text".into()],
+        };
+        let view = version_view(spec, &v);
+        assert_eq!(view.title, "Prefers short answers");
+        assert_eq!(view.fields.len(), spec.columns.len());
+        let changed: Vec<&str> = view.fields.iter().filter(|f| f.changed).map(|f| f.field.as_str()).collect();
+        assert_eq!(changed, ["text"]);
+        assert_eq!(view.fields.iter().find(|f| f.field == "approval").unwrap().value, "\"pending\"");
+    }
+
+    #[test]
+    fn tables_without_history_are_refused_by_name() {
+        assert!(spec_of("document_chunks").is_err());
+        assert!(spec_of("chat_sessions").is_ok());
+    }
+}
