@@ -72,8 +72,9 @@ describe("HistoryPanel", () => {
   it("offline, shows what this device read and says newer versions need the server", async () => {
     mocked.rowHistory.mockResolvedValue({ ...story, offline_since: "2026-12-01T09:00:00Z" });
     render(<HistoryPanel table="memory_cards" id="c1" onClose={() => {}} />);
-    expect((await screen.findByTestId("history-offline")).textContent).toContain("Newer ones need the server");
+    expect((await screen.findByTestId("history-offline")).textContent).toContain("need the server");
     expect(screen.getAllByTestId("history-version").length).toBe(2);
+    expect(screen.getAllByTestId("history-restore").every((b) => (b as HTMLButtonElement).disabled)).toBe(true);
   });
 
   it("says why when a restore fails", async () => {

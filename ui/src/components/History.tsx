@@ -9,7 +9,7 @@ import { formatDate, showValue } from "../lib/format";
 import { useAsync } from "../lib/useAsync";
 import { ErrorState, Loading } from "./States";
 
-function Version(props: { v: VersionView; onRestore: () => void; restoring: boolean }) {
+function Version(props: { v: VersionView; onRestore: () => void; restoring: boolean; offline: boolean }) {
   const { v } = props;
   const [open, setOpen] = useState(false);
   const changed = v.fields.filter((f) => f.changed);
@@ -22,7 +22,13 @@ function Version(props: { v: VersionView; onRestore: () => void; restoring: bool
           {formatDate(v.replaced_at)} · {v.by}
         </span>
         <span class="spacer" />
-        <button type="button" data-testid="history-restore" disabled={props.restoring} onClick={props.onRestore}>
+        <button
+          type="button"
+          data-testid="history-restore"
+          disabled={props.restoring || props.offline}
+          title={props.offline ? "Restoring needs the server" : undefined}
+          onClick={props.onRestore}
+        >
           Restore
         </button>
       </div>
@@ -92,8 +98,8 @@ export function HistoryPanel(props: { table: string; id: string; onClose: () => 
         <>
           {history.value.offline_since !== null && (
             <div class="inline-note" role="status" data-testid="history-offline">
-              Offline: these are the versions this device read {formatDate(history.value.offline_since)}. Newer ones need
-              the server.
+              Offline: these are the versions this device read {formatDate(history.value.offline_since)}. Newer ones, and
+              restoring, need the server.
             </div>
           )}
           {history.value.open_conflicts > 0 && (
@@ -108,7 +114,13 @@ export function HistoryPanel(props: { table: string; id: string; onClose: () => 
           ) : (
             <ol class="versions">
               {history.value.versions.map((v) => (
-                <Version key={v.version} v={v} restoring={restoring} onRestore={() => void restore(v.version)} />
+                <Version
+                  key={v.version}
+                  v={v}
+                  restoring={restoring}
+                  offline={history.value.offline_since !== null}
+                  onRestore={() => void restore(v.version)}
+                />
               ))}
             </ol>
           )}
