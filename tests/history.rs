@@ -167,3 +167,43 @@ async fn offline_the_history_this_device_read_is_shown_with_when_and_an_unread_o
     let unseen = history_view::row_history(&cache, None, "memory_cards", "c2").await.unwrap_err();
     assert!(unseen.to_string().contains("try again when online"), "{unseen}");
 }
+
+#[tokio::test]
+async fn a_version_that_lost_a_conflict_is_in_the_same_history_and_restoring_it_resolves_the_conflict() {
+    let db = TestDb::with_schema().await;
+    let (a, b) = (Device::new(&db.url), Device::new(&db.url));
+    a.sync();
+    b.sync();
+    a.sqlite(&card_sql("c1", "first words"));
+    a.sync();
+    b.sync();
+    b.sqlite("UPDATE memory_cards SET text = 'typed on the laptop' WHERE id = 'c1'");
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    a.sqlite("UPDATE memory_cards SET text = 'typed on the studio' WHERE id = 'c1'");
+    a.sync();
+    b.sync(); // B's edit is older: it loses the same-field conflict.
+    assert_eq!(run_psql(&db.url, "SELECT text FROM memory_cards WHERE id = 'c1'").trim(), "typed on the studio");
+
+    let story = history(&b, "memory_cards", "c1");
+    let loser = story["versions"].as_array().unwrap().iter().find(|v| v["replaced"] == "lost_conflict").cloned();
+    let loser = loser.unwrap_or_else(|| panic!("the losing version is in the history: {story}"));
+    assert_eq!(loser["row"]["text"], "typed on the laptop");
+    assert_eq!(loser["changed"], serde_json::json!(["text"]), "what differs from the version kept");
+    assert_eq!(story["conflicts"].as_array().unwrap().len(), 1, "{story}");
+    let edited: Vec<&str> = story["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["replaced"] == "edited")
+        .map(|v| v["row"]["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(edited, ["first words"], "the studio's edit replaced the first version");
+
+    let conflict = format!("conflict:{}", loser["conflict"].as_str().unwrap());
+    let out = b.cli().args(["restore", "memory_cards", "c1", "--version", &conflict]).output().unwrap();
+    assert!(out.status.success(), "restore failed: {}", all_output(&out));
+    assert_eq!(run_psql(&db.url, "SELECT text FROM memory_cards WHERE id = 'c1'").trim(), "typed on the laptop");
+    assert_eq!(run_psql(&db.url, "SELECT resolution FROM noesis_sync.conflicts").trim(), "keep_losing", "the conflict is resolved by it");
+    let out = b.cli().args(["restore", "memory_cards", "c1", "--version", "conflict:nope"]).output().unwrap();
+    assert!(!out.status.success() && all_output(&out).contains("is not a version"), "{}", all_output(&out));
+}

@@ -46,6 +46,8 @@ async fn killed_runs_resume_to_exactly_the_state_of_an_uninterrupted_run() {
     let out = legacy::migrate(&reference.url, data_dir().path(), store.path(), BATCH);
     assert!(out.status.success(), "{}", all_output(&out));
     let expected = central_state(&reference.url);
+    let versions = |url: &str| run_psql(url, "SELECT count(*) FROM noesis_sync.row_versions").trim().to_string();
+    assert_eq!(versions(&reference.url), "0", "a first migration only inserts: it writes no history");
 
     let db = TestDb::new(Server::Pgvector).await;
     db.setup().await;
@@ -77,6 +79,7 @@ async fn killed_runs_resume_to_exactly_the_state_of_an_uninterrupted_run() {
     let report = stdout_json(&out);
     assert_eq!(report["verification"]["ok"], true, "{}", report["verification"]);
     assert_eq!(central_state(&db.url), expected, "interrupted-then-resumed differs from an uninterrupted run");
+    assert_eq!(versions(&db.url), "0", "resuming rewrites no row, so it keeps no history either");
     let resumed = legacy::table(&report, "memory_cards")["resumed_after"].as_i64().unwrap();
     assert!(resumed > 0, "the last run must resume from the high-water mark, not start over");
     let interrupted =

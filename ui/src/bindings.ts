@@ -763,6 +763,18 @@ export type RelatedView = {
 	items: RelatedItem[],
 };
 
+/**  What became of a kept version. */
+export type Replaced = 
+/**  An edit replaced it; the row lives on. */
+"edited" | 
+/**  The row was deleted as it was in this version. */
+"deleted" | 
+/**
+ *  This version lost a conflict (the same field changed on two sides):
+ *  it never reached the server's table, the conflict kept it.
+ */
+"lost_conflict";
+
 /**  Where the password went. */
 export type SavedServer = {
 	/**  The server, without password. */
@@ -967,12 +979,13 @@ export type VersionField = {
 /**  One earlier version of a row. */
 export type VersionView = {
 	/**
-	 *  Its number, to restore it (decimal text: it can exceed a JS number's
-	 *  exact range on a long-lived server).
+	 *  What to restore it by: its number (decimal text: it can exceed a JS
+	 *  number's exact range on a long-lived server), or `conflict:ID` for a
+	 *  conflict's losing version.
 	 */
 	version: string,
-	/**  `true`: the row was deleted as it was here; `false`: an edit replaced it. */
-	deleted: boolean,
+	/**  Edited after it, deleted as it was, or set aside by a conflict. */
+	kind: Replaced,
 	/**  When (ISO-8601 UTC). */
 	replaced_at: string,
 	/**  Which device did it, or "Noesis server / another program". */

@@ -4,7 +4,7 @@
 
 use clap::Args;
 use noesis_engine::central::ServerTarget;
-use noesis_engine::sync::history::{self, Replaced, RowVersion};
+use noesis_engine::sync::history::{self, Replaced, RowVersion, VersionRef};
 use noesis_engine::sync::{sync_once, DEFAULT_SETTLE_WAIT};
 use noesis_engine::tables::{self, TableSpec};
 use noesis_engine::Error;
@@ -28,9 +28,10 @@ pub struct RestoreArgs {
     table: String,
     /// The row's id.
     id: String,
-    /// The version to put back, as `history` lists it.
-    #[arg(long)]
-    version: i64,
+    /// The version to put back, as `history` lists it: a number, or
+    /// `conflict:ID` for a version that lost a conflict.
+    #[arg(long, value_parser = version_ref)]
+    version: VersionRef,
 }
 
 /// Options of `trash`.
@@ -69,9 +70,6 @@ pub async fn history(ctx: &Context, args: HistoryArgs) -> anyhow::Result<()> {
     }
     for v in &story.versions {
         println!("{}", describe(v));
-    }
-    for c in &story.conflicts {
-        println!("  conflict {c}: a version that lost a conflict; keep it with `noesis-sync conflicts resolve {c} --keep losing`");
     }
     if !story.versions.is_empty() {
         println!("Put one back: noesis-sync restore {} {id} --version N", spec.name);
@@ -134,7 +132,13 @@ async fn finish(
     if ctx.json {
         print_json(&serde_json::json!({ what: version, "sync": report }));
     } else {
-        println!("{} {} {} as of version {}; synced.", capitalised(what), version.table, terminal_safe(&version.row_id), version.version);
+        println!(
+            "{} {} {} as of version {}; synced.",
+            capitalised(what),
+            version.table,
+            terminal_safe(&version.row_id),
+            reference(version)
+        );
     }
     Ok(())
 }
@@ -144,13 +148,26 @@ fn capitalised(word: &str) -> String {
     chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
-/// One version on a line: number, when, who, what replaced it.
+/// One version on a line: how to name it, when, who, what replaced it.
 fn describe(v: &RowVersion) -> String {
     let what = match v.replaced {
         Replaced::Edited => format!("edited ({})", v.changed.join(", ")),
         Replaced::Deleted => "deleted".to_string(),
+        Replaced::LostConflict => format!("lost a conflict ({} differ from the winner), written", v.changed.join(", ")),
     };
-    format!("  version {}  {}  {} by {}", v.version, v.replaced_at.format("%Y-%m-%d %H:%M:%S"), what, terminal_safe(&v.by))
+    format!("  version {}  {}  {} by {}", reference(v), v.replaced_at.format("%Y-%m-%d %H:%M:%S"), what, terminal_safe(&v.by))
+}
+
+/// How `restore --version` names `v`.
+fn reference(v: &RowVersion) -> VersionRef {
+    match v.conflict {
+        Some(id) => VersionRef::ConflictLoser(id),
+        None => VersionRef::Kept(v.version),
+    }
+}
+
+fn version_ref(text: &str) -> Result<VersionRef, String> {
+    VersionRef::parse(text).ok_or_else(|| format!("`{text}` is not a version: give a number or conflict:ID, as `history` lists them"))
 }
 
 fn table(name: &str) -> anyhow::Result<&'static TableSpec> {

@@ -24,20 +24,56 @@ pub const NO_DEVICE: &str = "Noesis server / another program";
 pub const HISTORY_SCHEMA_VERSION: i64 = 7;
 
 /// What became of a kept version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum Replaced {
     /// An edit replaced it; the row lives on.
     Edited,
     /// The row was deleted as it was in this version.
     Deleted,
+    /// This version lost a conflict (the same field changed on two sides):
+    /// it never reached the server's table, the conflict kept it.
+    LostConflict,
+}
+
+/// Which earlier version to restore.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VersionRef {
+    /// A version the server kept (`row_versions`).
+    Kept(i64),
+    /// The losing version of a conflict.
+    ConflictLoser(uuid::Uuid),
+}
+
+impl VersionRef {
+    /// Reads `N` or `conflict:UUID`, as `history` prints them.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.strip_prefix("conflict:") {
+            Some(id) => uuid::Uuid::parse_str(id).ok().map(VersionRef::ConflictLoser),
+            None => text.parse().ok().map(VersionRef::Kept),
+        }
+    }
+}
+
+impl std::fmt::Display for VersionRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            VersionRef::Kept(n) => write!(f, "{n}"),
+            VersionRef::ConflictLoser(id) => write!(f, "conflict:{id}"),
+        }
+    }
 }
 
 /// One earlier version of a row.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct RowVersion {
-    /// Its number, for `restore --version` (grows with time, across rows).
+    /// Its number, for `restore --version` (grows with time, across rows);
+    /// 0 for a conflict's losing version, named by `conflict`.
     pub version: i64,
+    /// The conflict whose losing version this is (`restore --version
+    /// conflict:ID`).
+    pub conflict: Option<uuid::Uuid>,
     /// The table.
     pub table: String,
     /// The row's key.
@@ -53,7 +89,8 @@ pub struct RowVersion {
     /// The row as it was, in canonical form (embeddings left out).
     pub row: serde_json::Map<String, Value>,
     /// The columns in which this version differs from the one that replaced
-    /// it (all of them for a deletion), in the table's column order.
+    /// it (all of them for a deletion; for a conflict's loser, from the
+    /// version that won), in the table's column order.
     pub changed: Vec<String>,
 }
 
@@ -68,9 +105,8 @@ pub struct RowHistory {
     pub current: Option<serde_json::Map<String, Value>>,
     /// Earlier versions, newest first.
     pub versions: Vec<RowVersion>,
-    /// Open conflicts on the row whose losing version is not in `versions`
-    /// (it never reached the server's table): restore them with
-    /// `conflicts resolve`.
+    /// The row's open conflicts (their losing versions are among
+    /// `versions`, as [`Replaced::LostConflict`]).
     pub conflicts: Vec<uuid::Uuid>,
 }
 
@@ -97,14 +133,15 @@ pub async fn history(conn: &mut PgConnection, target: &ServerTarget, spec: &Tabl
         newer = Some(version.row.clone());
         versions.push(version);
     }
-    let conflicts = sqlx::query_scalar(
-        "SELECT conflict_id FROM noesis_sync.conflicts WHERE table_name = $1 AND row_id = $2 AND resolution IS NULL ORDER BY created_at",
-    )
-    .bind(spec.name)
-    .bind(id)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(|e| target.classify(e))?;
+    let mut conflicts = Vec::new();
+    for loser in conflict_losers(conn, target, spec, id).await? {
+        if loser.open {
+            conflicts.push(loser.version.conflict.unwrap_or_default());
+        }
+        versions.push(loser.version);
+    }
+    // One story, newest first: kept versions and conflict losers by time.
+    versions.sort_by(|a, b| b.replaced_at.cmp(&a.replaced_at).then(b.version.cmp(&a.version)));
     Ok(RowHistory { table: spec.name.into(), row_id: id.into(), current, versions, conflicts })
 }
 
@@ -138,32 +175,102 @@ pub async fn trash(conn: &mut PgConnection, target: &ServerTarget, specs: &[&Tab
 }
 
 /// Puts version `version` of row `id` back, as a local edit of this device
-/// (the caller then syncs). A deleted row comes back as it was deleted.
+/// (the caller then syncs). A deleted row comes back as it was deleted; a
+/// conflict's losing version resolves the conflict if it is still open.
 pub async fn restore(
     cache: &Cache,
     conn: &mut PgConnection,
     target: &ServerTarget,
     spec: &TableSpec,
     id: &str,
-    version: i64,
+    version: VersionRef,
 ) -> Result<RowVersion> {
     require_history(conn, target, spec).await?;
+    let no_such = || {
+        Error::Invalid {
+        detail: format!(
+            "{} {id} has no version {version}: list its versions with `noesis-sync history {} {id}` (versions older than the server's history_days are pruned)",
+            spec.name, spec.name
+        ),
+    }
+    };
+    let number = match version {
+        VersionRef::Kept(n) => n,
+        VersionRef::ConflictLoser(conflict) => {
+            let loser = conflict_losers(conn, target, spec, id).await?.into_iter().find(|l| l.version.conflict == Some(conflict));
+            let loser = loser.ok_or_else(no_such)?;
+            if loser.open {
+                super::conflicts::resolve(cache, conn, target, conflict, super::conflicts::Keep::Losing).await?;
+            } else {
+                cache::write_row(cache.connection(), spec, &loser.version.row)
+                    .map_err(|e| cache.error("restoring a conflict's losing version", e))?;
+            }
+            return Ok(loser.version);
+        }
+    };
     let row = sqlx::query(sqlx::AssertSqlSafe(version_sql("v.table_name = $1 AND v.row_id = $2 AND v.version_id = $3")))
         .bind(spec.name)
         .bind(id)
-        .bind(version)
+        .bind(number)
         .fetch_optional(&mut *conn)
         .await
         .map_err(|e| target.classify(e))?
-        .ok_or_else(|| Error::Invalid {
-            detail: format!(
-                "{} {id} has no version {version}: list its versions with `noesis-sync history {} {id}` (versions older than the server's history_days are pruned)",
-                spec.name, spec.name
-            ),
-        })?;
+        .ok_or_else(no_such)?;
     let version = decode(spec, &row, target)?;
     cache::write_row(cache.connection(), spec, &version.row).map_err(|e| cache.error("restoring an earlier version", e))?;
     Ok(version)
+}
+
+/// A conflict's losing version, and whether the conflict is still open.
+struct ConflictLoser {
+    version: RowVersion,
+    open: bool,
+}
+
+/// The losing versions the conflicts of row `id` kept (deletions that lost
+/// have no version to show).
+async fn conflict_losers(conn: &mut PgConnection, target: &ServerTarget, spec: &TableSpec, id: &str) -> Result<Vec<ConflictLoser>> {
+    let rows = sqlx::query(
+        "SELECT c.conflict_id, c.losing_version, c.winning_version, c.losing_device, c.created_at, c.resolution IS NULL AS open,
+                coalesce(nullif(d.name, ''), c.losing_device) AS name
+         FROM noesis_sync.conflicts c LEFT JOIN noesis_sync.devices d ON d.device_id = c.losing_device
+         WHERE c.table_name = $1 AND c.row_id = $2 AND c.losing_version IS NOT NULL",
+    )
+    .bind(spec.name)
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(|e| target.classify(e))?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let get_err = |e| target.classify(e);
+        let losing: PgJson = r.try_get("losing_version").map_err(get_err)?;
+        let winning: Option<PgJson> = r.try_get("winning_version").map_err(get_err)?;
+        let device_id: String = r.try_get("losing_device").map_err(get_err)?;
+        let name: String = r.try_get("name").map_err(get_err)?;
+        let row = row_from_json(spec, losing.0).unwrap_or_default();
+        let winner = winning.and_then(|w| row_from_json(spec, w.0));
+        let changed = match &winner {
+            Some(w) => changed_columns(spec, &row, w),
+            None => spec.columns.iter().map(|c| c.name.to_string()).collect(),
+        };
+        out.push(ConflictLoser {
+            version: RowVersion {
+                version: 0,
+                conflict: Some(r.try_get("conflict_id").map_err(get_err)?),
+                table: spec.name.into(),
+                row_id: id.into(),
+                replaced: Replaced::LostConflict,
+                replaced_at: r.try_get("created_at").map_err(get_err)?,
+                by: if device_id.is_empty() { NO_DEVICE.to_string() } else { name },
+                device_id,
+                row,
+                changed,
+            },
+            open: r.try_get("open").map_err(get_err)?,
+        });
+    }
+    Ok(out)
 }
 
 /// Restores a deleted row as it was when deleted (its latest version).
@@ -185,7 +292,7 @@ pub async fn undelete(cache: &Cache, conn: &mut PgConnection, target: &ServerTar
             ),
         });
     };
-    restore(cache, conn, target, spec, id, deleted.version).await
+    restore(cache, conn, target, spec, id, VersionRef::Kept(deleted.version)).await
 }
 
 /// The SELECT of versions with the replacing device's name, for a condition
@@ -206,6 +313,7 @@ fn decode(spec: &TableSpec, r: &sqlx::postgres::PgRow, target: &ServerTarget) ->
     let data: PgJson = r.try_get("row_data").map_err(get_err)?;
     Ok(RowVersion {
         version: r.try_get("version_id").map_err(get_err)?,
+        conflict: None,
         table: spec.name.into(),
         row_id: r.try_get("row_id").map_err(get_err)?,
         replaced: if op == "D" { Replaced::Deleted } else { Replaced::Edited },

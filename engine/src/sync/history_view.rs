@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::history::{self, Replaced, RowHistory, RowVersion};
+use super::history::{self, Replaced, RowHistory, RowVersion, VersionRef};
 use crate::cache::Cache;
 use crate::central::ServerTarget;
 use crate::error::{Error, ErrorCode, Result};
@@ -27,11 +27,12 @@ pub struct VersionField {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct VersionView {
-    /// Its number, to restore it (decimal text: it can exceed a JS number's
-    /// exact range on a long-lived server).
+    /// What to restore it by: its number (decimal text: it can exceed a JS
+    /// number's exact range on a long-lived server), or `conflict:ID` for a
+    /// conflict's losing version.
     pub version: String,
-    /// `true`: the row was deleted as it was here; `false`: an edit replaced it.
-    pub deleted: bool,
+    /// Edited after it, deleted as it was, or set aside by a conflict.
+    pub kind: Replaced,
     /// When (ISO-8601 UTC).
     pub replaced_at: String,
     /// Which device did it, or "Noesis server / another program".
@@ -155,8 +156,8 @@ pub fn spec_of(name: &str) -> Result<&'static TableSpec> {
 }
 
 /// Parses a [`VersionView::version`].
-pub fn parse_version(text: &str) -> Result<i64> {
-    text.parse().map_err(|_| Error::Invalid { detail: format!("`{text}` is not a version number.") })
+pub fn parse_version(text: &str) -> Result<VersionRef> {
+    VersionRef::parse(text).ok_or_else(|| Error::Invalid { detail: format!("`{text}` is not a version (a number, or conflict:ID).") })
 }
 
 impl HistoryView {
@@ -176,8 +177,11 @@ impl HistoryView {
 fn version_view(spec: &TableSpec, v: &RowVersion) -> VersionView {
     let value = |name: &str| v.row.get(name).cloned().unwrap_or(serde_json::Value::Null);
     VersionView {
-        version: v.version.to_string(),
-        deleted: v.replaced == Replaced::Deleted,
+        version: match v.conflict {
+            Some(id) => VersionRef::ConflictLoser(id).to_string(),
+            None => VersionRef::Kept(v.version).to_string(),
+        },
+        kind: v.replaced,
         replaced_at: v.replaced_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         by: v.by.clone(),
         title: title_of(&v.row).unwrap_or_else(|| v.row_id.clone()),
@@ -187,7 +191,7 @@ fn version_view(spec: &TableSpec, v: &RowVersion) -> VersionView {
             .map(|c| VersionField {
                 field: c.name.to_string(),
                 value: value(c.name).to_string(),
-                changed: v.replaced == Replaced::Edited && v.changed.iter().any(|f| f == c.name),
+                changed: v.replaced != Replaced::Deleted && v.changed.iter().any(|f| f == c.name),
             })
             .collect(),
     }
@@ -227,6 +231,7 @@ mod tests {
         let spec = tables::by_name("memory_cards").unwrap();
         let v = RowVersion {
             version: 7,
+            conflict: None,
             table: "memory_cards".into(),
             row_id: "c1".into(),
             replaced: Replaced::Edited,

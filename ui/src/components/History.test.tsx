@@ -12,10 +12,10 @@ import { HistoryPanel } from "./History";
 
 const mocked = api as unknown as Record<string, ReturnType<typeof vi.fn>>;
 
-function version(n: string, text: string, changed: string[], deleted = false, by = "Mac Studio"): VersionView {
+function version(n: string, text: string, changed: string[], kind: VersionView["kind"] = "edited", by = "Mac Studio"): VersionView {
   return {
     version: n,
-    deleted,
+    kind,
     replaced_at: "2026-12-01T10:00:00Z",
     by,
     title: text,
@@ -32,7 +32,7 @@ const story: HistoryView = {
   row_id: "c1",
   deleted: false,
   versions: [
-    version("12", "Prefers concise answers", ["text", "approval"], false, "Noesis server / another program"),
+    version("12", "Prefers concise answers", ["text", "approval"], "edited", "Noesis server / another program"),
     version("7", "Prefers short answers", ["text"]),
   ],
   open_conflicts: 0,
@@ -82,5 +82,20 @@ describe("HistoryPanel", () => {
     render(<HistoryPanel table="memory_cards" id="c1" onClose={() => {}} />);
     fireEvent.click((await screen.findAllByTestId("history-restore"))[0]);
     await waitFor(() => expect(screen.getByTestId("history-message").textContent).toBe("No server is configured"));
+  });
+});
+
+describe("HistoryPanel with a conflict", () => {
+  it("shows the conflict's losing version in the same list, and restoring it names the conflict", async () => {
+    const loser = version("conflict:6f1c0c3e-0000-4000-8000-000000000001", "Typed on the laptop", ["text"], "lost_conflict");
+    mocked.rowHistory.mockReset().mockResolvedValue({ ...story, versions: [loser, ...story.versions], open_conflicts: 1 });
+    mocked.restoreVersion.mockReset().mockResolvedValue(null);
+    render(<HistoryPanel table="memory_cards" id="c1" onClose={() => {}} />);
+    const versions = await screen.findAllByTestId("history-version");
+    expect(versions[0].textContent).toContain("Lost a conflict");
+    expect(screen.getByTestId("history-conflicts").textContent).toContain("A conflict on this item is open");
+    fireEvent.click(versions[0].querySelector("[data-testid=history-restore]")!);
+    await waitFor(() => expect(mocked.restoreVersion).toHaveBeenCalledWith("memory_cards", "c1", loser.version));
+    await waitFor(() => expect(screen.getByTestId("history-message").textContent).toContain("The conflict's losing version restored"));
   });
 });

@@ -9,6 +9,13 @@ import { formatDate, showValue } from "../lib/format";
 import { useAsync } from "../lib/useAsync";
 import { ErrorState, Loading } from "./States";
 
+/** How each kind of version is labelled. */
+const KIND: Record<VersionView["kind"], { label: string; pill: string }> = {
+  edited: { label: "Edited", pill: "pill" },
+  deleted: { label: "Deleted", pill: "pill rejected" },
+  lost_conflict: { label: "Lost a conflict", pill: "pill pending" },
+};
+
 function Version(props: { v: VersionView; onRestore: () => void; restoring: boolean; offline: boolean }) {
   const { v } = props;
   const [open, setOpen] = useState(false);
@@ -17,7 +24,7 @@ function Version(props: { v: VersionView; onRestore: () => void; restoring: bool
   return (
     <li class="version" data-testid="history-version" data-version={v.version}>
       <div class="version-head">
-        <span class={v.deleted ? "pill rejected" : "pill"}>{v.deleted ? "Deleted" : "Edited"}</span>
+        <span class={KIND[v.kind].pill}>{KIND[v.kind].label}</span>
         <span class="muted">
           {formatDate(v.replaced_at)} · {v.by}
         </span>
@@ -33,13 +40,13 @@ function Version(props: { v: VersionView; onRestore: () => void; restoring: bool
         </button>
       </div>
       <div class="version-title">{v.title}</div>
-      {v.deleted ? (
-        <div class="muted">Deleted as it was here.</div>
-      ) : (
-        <div class="muted">
-          Changed after this version: {changed.length ? changed.map((f) => f.field).join(", ") : "nothing visible"}
-        </div>
-      )}
+      <div class="muted">
+        {v.kind === "deleted"
+          ? "Deleted as it was here."
+          : `${v.kind === "lost_conflict" ? "Differs from the version sync kept in" : "Changed after this version"}: ${
+              changed.length ? changed.map((f) => f.field).join(", ") : "nothing visible"
+            }`}
+      </div>
       {shown.length > 0 && (
         <dl class="version-fields">
           {shown.map((f) => (
@@ -68,7 +75,7 @@ export function HistoryPanel(props: { table: string; id: string; onClose: () => 
     setMessage(null);
     try {
       await api.restoreVersion(props.table, props.id, version);
-      setMessage(`Version ${version} restored; it syncs now.`);
+      setMessage(`${version.startsWith("conflict:") ? "The conflict's losing version" : `Version ${version}`} restored; it syncs now.`);
       props.onRestored?.();
       reload();
     } catch (e) {
@@ -104,7 +111,8 @@ export function HistoryPanel(props: { table: string; id: string; onClose: () => 
           )}
           {history.value.open_conflicts > 0 && (
             <div class="inline-note" data-testid="history-conflicts">
-              {history.value.open_conflicts} open conflict(s) on this item: its losing version is in the conflict centre.
+              {history.value.open_conflicts === 1 ? "A conflict on this item is open" : `${history.value.open_conflicts} conflicts on this item are open`}:
+              restoring its losing version below resolves it; the conflict centre shows it side by side.
             </div>
           )}
           {history.value.versions.length === 0 ? (

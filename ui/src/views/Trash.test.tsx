@@ -16,7 +16,7 @@ function item(table: string, id: string, title: string, by = "MacBook Air"): Tra
   return {
     table,
     row_id: id,
-    last: { version: "3", deleted: true, replaced_at: "2026-12-02T08:30:00Z", by, title, fields: [] },
+    last: { version: "3", kind: "deleted", replaced_at: "2026-12-02T08:30:00Z", by, title, fields: [] },
   };
 }
 
