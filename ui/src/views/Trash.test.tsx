@@ -57,6 +57,9 @@ describe("TrashView", () => {
     await waitFor(() => expect(screen.getByTestId("trash-message").textContent).toContain("Planning the trip"));
     expect(changed).toHaveBeenCalled();
     expect(mocked.listTrash).toHaveBeenCalledTimes(2);
+    // The server still lists it until the push arrives; the view does not.
+    expect(screen.getAllByTestId("trash-item").map((r) => r.getAttribute("data-row-id"))).toEqual(["c9"]);
+    expect(screen.getByTestId("trash-count").textContent).toBe("1 deleted item");
   });
 
   it("offline, shows the list read last and does not offer Restore", async () => {

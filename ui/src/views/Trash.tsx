@@ -24,10 +24,14 @@ export function TrashView({ onChanged }: { onChanged?: () => void }) {
   const [query, setQuery] = useState("");
   const [busy, setBusy] = useState<string | null>(null);
   const [message, setMessage] = useState<string | null>(null);
+  // Restored here: back in this device's cache at once, while the server
+  // still lists them until the agent's push reaches it.
+  const [restored, setRestored] = useState<ReadonlySet<string>>(new Set());
 
   if (trash.state === "loading") return <Loading label="Reading the trash…" />;
   if (trash.state === "error") return <ErrorState message={trash.message} onRetry={reload} />;
-  const { items, offline_since } = trash.value;
+  const { offline_since } = trash.value;
+  const items = trash.value.items.filter((i) => !restored.has(`${i.table}/${i.row_id}`));
   const shown = matching(items, query);
 
   const restore = async (item: TrashItem) => {
@@ -35,6 +39,7 @@ export function TrashView({ onChanged }: { onChanged?: () => void }) {
     setMessage(null);
     try {
       await api.undeleteRow(item.table, item.row_id);
+      setRestored((r) => new Set(r).add(`${item.table}/${item.row_id}`));
       setMessage(`Restored “${item.last.title}”; it syncs now.`);
       reload();
       onChanged?.();
