@@ -121,3 +121,63 @@ async fn the_reader_finds_a_row_the_server_could_not_load() {
     assert_eq!((failure["table"].as_str(), failure["id"].as_str()), (Some("memory_cards"), Some("made-in-psql")), "{read}");
     assert!(failure["error"].as_str().unwrap().contains("category"), "{read}");
 }
+
+#[tokio::test]
+async fn rows_brought_back_from_history_and_the_trash_are_ones_the_server_loads() {
+    let db = TestDb::new(Server::Pgvector).await;
+    db.setup().await;
+    let device = Device::new(&db.url);
+    device.sync();
+    let (card, entry) = {
+        let cache = Cache::open(device.dir.path()).unwrap();
+        let card = cache.create_card(&draft("preferences", "global", "Prefers answers with sources")).unwrap();
+        cache.set_card_approval(&card.id, Approval::Approved).unwrap();
+        let entry = cache.add_card_to_mindfile(&card.id).unwrap().expect("the card exists");
+        (card.id, entry.id)
+    };
+    run_psql(
+        &db.url,
+        "INSERT INTO documents (id, created_at, filename, filepath, file_type, file_size, file_hash, status, chunk_count, tags)
+         VALUES ('doc-1', now(), 'paper.pdf', '/data/paper.pdf', 'pdf', 1200, 'h1', 'indexed', 0, '{ml}');
+         INSERT INTO chat_sessions (id, title, created_at, updated_at, messages)
+         VALUES ('chat-1', 'Planning', now(), now(), '[{\"role\": \"assistant\", \"text\": \"hi\", \"model\": \"qwen\", \"processing_time\": 1.5}]');",
+    );
+    device.sync();
+    {
+        let cache = Cache::open(device.dir.path()).unwrap();
+        cache.update_card(&card, &draft("decision_heuristics", "project", "Sleep on big decisions")).unwrap();
+        cache.set_mindfile_note(&entry, "Said so in the planning chat").unwrap();
+        cache.update_document("doc-1", &["ml".into(), "to read".into()], "read on the train").unwrap();
+    }
+    device.sync();
+    // The Noesis server deletes them all; the device brings them back.
+    run_psql(
+        &db.url,
+        &format!(
+            "DELETE FROM mindfile_entries WHERE id = '{entry}'; DELETE FROM chat_sessions; DELETE FROM documents; DELETE FROM memory_cards WHERE id = '{card}';"
+        ),
+    );
+    device.sync();
+    for (table, id) in
+        [("memory_cards", card.as_str()), ("mindfile_entries", entry.as_str()), ("chat_sessions", "chat-1"), ("documents", "doc-1")]
+    {
+        let out = device.cli().args(["undelete", table, id]).output().unwrap();
+        assert!(out.status.success(), "undelete {table} {id}: {}", all_output(&out));
+    }
+    // And the card's first version, with its first category and scope.
+    let out = device.cli().args(["history", "memory_cards", &card, "--json"]).output().unwrap();
+    let story = stdout_json(&out);
+    let first = story["versions"].as_array().unwrap().iter().rev().find(|v| v["replaced"] == "edited").unwrap()["version"].to_string();
+    let out = device.cli().args(["restore", "memory_cards", &card, "--version", &first]).output().unwrap();
+    assert!(out.status.success(), "{}", all_output(&out));
+    assert_eq!(
+        run_psql(&db.url, &format!("SELECT category || '|' || scope || '|' || text FROM memory_cards WHERE id = '{card}'")).trim(),
+        "preferences|global|Prefers answers with sources"
+    );
+
+    let (read, all_loaded) = read_like_the_server(&db.url);
+    assert!(all_loaded, "the Noesis server cannot load a restored row: {}", read["failures"]);
+    for table in ["memory_cards", "mindfile_entries", "chat_sessions", "documents"] {
+        assert_eq!(read["loaded"][table].as_u64(), Some(1), "{table} came back: {read}");
+    }
+}
