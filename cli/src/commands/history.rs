@@ -91,7 +91,7 @@ pub async fn restore(ctx: &Context, args: RestoreArgs) -> anyhow::Result<()> {
 pub async fn trash(ctx: &Context, args: TrashArgs) -> anyhow::Result<()> {
     let specs: Vec<&TableSpec> = match &args.table {
         Some(name) => vec![table(name)?],
-        None => tables::EDITABLE.iter().copied().filter(|s| s.keeps_history).collect(),
+        None => tables::with_history(),
     };
     let (_, target) = server(ctx)?;
     let mut conn = target.connect().await?;
@@ -171,16 +171,8 @@ fn version_ref(text: &str) -> Result<VersionRef, String> {
 }
 
 fn table(name: &str) -> anyhow::Result<&'static TableSpec> {
-    match tables::by_name(name) {
-        Some(spec) if spec.keeps_history => Ok(spec),
-        _ => Err(Error::Invalid {
-            detail: format!(
-                "`{}` is not a table with history: choose memory_cards, mindfile_entries, chat_sessions or documents",
-                terminal_safe(name)
-            ),
-        }
-        .into()),
-    }
+    // The name is echoed in the message: escaped, as everything printed.
+    Ok(history::spec_of(&terminal_safe(name))?)
 }
 
 fn server(ctx: &Context) -> anyhow::Result<(noesis_engine::cache::Cache, ServerTarget)> {

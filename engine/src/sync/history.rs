@@ -110,6 +110,20 @@ pub struct RowHistory {
     pub conflicts: Vec<uuid::Uuid>,
 }
 
+/// The table called `name`, if the server keeps its history; otherwise a
+/// message naming the tables that do (the CLI's and the app's one rule).
+pub fn spec_of(name: &str) -> Result<&'static TableSpec> {
+    match crate::tables::by_name(name) {
+        Some(spec) if spec.keeps_history => Ok(spec),
+        _ => Err(not_kept(name)),
+    }
+}
+
+fn not_kept(name: &str) -> Error {
+    let names: Vec<&str> = crate::tables::with_history().iter().map(|t| t.name).collect();
+    Error::Invalid { detail: format!("`{name}` is not a table with history: choose {}", names.join(", ")) }
+}
+
 /// The versions the server kept of row `id` of `spec`, newest first, with
 /// the current row.
 pub async fn history(conn: &mut PgConnection, target: &ServerTarget, spec: &TableSpec, id: &str) -> Result<RowHistory> {
@@ -148,9 +162,9 @@ pub async fn history(conn: &mut PgConnection, target: &ServerTarget, spec: &Tabl
 /// Rows of `specs` deleted on the server and not back since, newest deletion
 /// first, each as it was when deleted (at most `limit`).
 pub async fn trash(conn: &mut PgConnection, target: &ServerTarget, specs: &[&TableSpec], limit: i64) -> Result<Vec<RowVersion>> {
+    require_history_schema(conn, target).await?;
     let mut out = Vec::new();
     for spec in specs.iter().filter(|s| s.keeps_history) {
-        require_history(conn, target, spec).await?;
         let condition = format!(
             "v.table_name = $1 AND v.op = 'D'
                AND v.version_id = (SELECT max(l.version_id) FROM noesis_sync.row_versions l
@@ -334,10 +348,13 @@ fn changed_columns(spec: &TableSpec, older: &serde_json::Map<String, Value>, new
 /// keeps none.
 async fn require_history(conn: &mut PgConnection, target: &ServerTarget, spec: &TableSpec) -> Result<()> {
     if !spec.keeps_history {
-        return Err(Error::Invalid {
-            detail: format!("{} keeps no history (derived data the server recomputes): choose memory_cards, mindfile_entries, chat_sessions or documents", spec.name),
-        });
+        return Err(not_kept(spec.name));
     }
+    require_history_schema(conn, target).await
+}
+
+/// Fails with "run setup" on a server that predates history (schema 7).
+async fn require_history_schema(conn: &mut PgConnection, target: &ServerTarget) -> Result<()> {
     let present: bool = sqlx::query_scalar("SELECT to_regclass('noesis_sync.row_versions') IS NOT NULL")
         .fetch_one(&mut *conn)
         .await

@@ -82,7 +82,8 @@ pub struct TrashItem {
 pub struct TrashView {
     /// The rows.
     pub items: Vec<TrashItem>,
-    /// As in [`HistoryView::offline_since`].
+    /// As in [`HistoryView::offline_since`]; `""` when this device never read
+    /// the Trash.
     pub offline_since: Option<String>,
 }
 
@@ -92,66 +93,84 @@ pub const TRASH_SHOWN: i64 = 500;
 /// The history of row `id` of `table`, from the server when it answers (and
 /// kept for offline use), else the last one this device read.
 pub async fn row_history(cache: &Cache, target: Option<&ServerTarget>, table: &str, id: &str) -> Result<HistoryView> {
-    let spec = spec_of(table)?;
-    let fresh = match target {
-        Some(target) => match target.connect().await {
-            Ok(mut conn) => Some(history::history(&mut conn, target, spec, id).await),
-            Err(e) if is_offline(&e) => None,
-            Err(e) => return Err(e),
-        },
-        None => None,
-    };
-    match fresh {
-        Some(Ok(story)) => {
-            let view = HistoryView::of(spec, &story);
-            cache.remember_history(spec.name, id, &to_json(&view))?;
-            Ok(view)
-        }
-        Some(Err(e)) if !is_offline(&e) => Err(e),
-        _ => match cache.seen_history(spec.name, id)? {
-            Some((json, seen_at)) => Ok(HistoryView { offline_since: Some(seen_at), ..from_json(&json)? }),
-            None => Err(Error::Invalid {
-                detail: "History is kept by the server, which cannot be reached now, and this device has not opened this item's history before: try again when online.".into(),
-            }),
-        },
+    let fetched = fetch_row_history(target, table, id).await?;
+    row_history_or_seen(cache, table, id, fetched)
+}
+
+/// The history of row `id` of `table` from the server; `None` when it cannot
+/// be reached (or none is configured). Touches no cache, so the app runs it
+/// off its cache connection and keeps the result with
+/// [`row_history_or_seen`] on that connection (a write by another connection
+/// would make every view reload).
+pub async fn fetch_row_history(target: Option<&ServerTarget>, table: &str, id: &str) -> Result<Option<HistoryView>> {
+    let spec = history::spec_of(table)?;
+    on_server(target, async |conn, target| Ok(HistoryView::of(spec, &history::history(conn, target, spec, id).await?))).await
+}
+
+/// `fetched` kept as the last history read of the row, or, when the server
+/// could not be reached (`None`), the last one kept, saying when.
+pub fn row_history_or_seen(cache: &Cache, table: &str, id: &str, fetched: Option<HistoryView>) -> Result<HistoryView> {
+    if let Some(view) = fetched {
+        cache.remember_history(table, id, &to_json(&view))?;
+        return Ok(view);
+    }
+    match cache.seen_history(table, id)? {
+        Some((json, seen_at)) => Ok(HistoryView { offline_since: Some(seen_at), ..from_json(&json)? }),
+        None => Err(Error::Invalid {
+            detail: "History is kept by the server, which cannot be reached now, and this device has not opened this item's history before: try again when online.".into(),
+        }),
     }
 }
 
 /// The Trash, from the server when it answers (kept for offline use), else
 /// the last one this device read.
 pub async fn trash(cache: &Cache, target: Option<&ServerTarget>) -> Result<TrashView> {
-    let specs: Vec<&TableSpec> = tables::EDITABLE.iter().copied().filter(|s| s.keeps_history).collect();
-    let fresh = match target {
-        Some(target) => match target.connect().await {
-            Ok(mut conn) => Some(history::trash(&mut conn, target, &specs, TRASH_SHOWN).await),
-            Err(e) if is_offline(&e) => None,
-            Err(e) => return Err(e),
-        },
-        None => None,
-    };
-    match fresh {
-        Some(Ok(deleted)) => {
-            let items = deleted
-                .iter()
-                .map(|v| Ok(TrashItem { table: v.table.clone(), row_id: v.row_id.clone(), last: version_view(spec_of(&v.table)?, v) }))
-                .collect::<Result<Vec<_>>>()?;
-            let view = TrashView { items, offline_since: None };
-            cache.remember_trash(&to_json(&view))?;
-            Ok(view)
-        }
-        Some(Err(e)) if !is_offline(&e) => Err(e),
-        _ => match cache.seen_trash()? {
-            Some((json, seen_at)) => Ok(TrashView { offline_since: Some(seen_at), ..from_json(&json)? }),
-            None => Ok(TrashView { items: Vec::new(), offline_since: Some(String::new()) }),
-        },
+    let fetched = fetch_trash(target).await?;
+    trash_or_seen(cache, fetched)
+}
+
+/// The Trash from the server; `None` when it cannot be reached (see
+/// [`fetch_row_history`]).
+pub async fn fetch_trash(target: Option<&ServerTarget>) -> Result<Option<TrashView>> {
+    on_server(target, async |conn, target| {
+        let deleted = history::trash(conn, target, &tables::with_history(), TRASH_SHOWN).await?;
+        let items = deleted
+            .iter()
+            .map(|v| Ok(TrashItem { table: v.table.clone(), row_id: v.row_id.clone(), last: version_view(history::spec_of(&v.table)?, v) }))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(TrashView { items, offline_since: None })
+    })
+    .await
+}
+
+/// `fetched` kept as the last Trash read, or the last one kept when the
+/// server could not be reached (empty, `offline_since` "", if none was).
+pub fn trash_or_seen(cache: &Cache, fetched: Option<TrashView>) -> Result<TrashView> {
+    if let Some(view) = fetched {
+        cache.remember_trash(&to_json(&view))?;
+        return Ok(view);
+    }
+    match cache.seen_trash()? {
+        Some((json, seen_at)) => Ok(TrashView { offline_since: Some(seen_at), ..from_json(&json)? }),
+        None => Ok(TrashView { items: Vec::new(), offline_since: Some(String::new()) }),
     }
 }
 
-/// The table of `name`, if it keeps history.
-pub fn spec_of(name: &str) -> Result<&'static TableSpec> {
-    match tables::by_name(name) {
-        Some(spec) if spec.keeps_history => Ok(spec),
-        _ => Err(Error::Invalid { detail: format!("`{name}` keeps no history.") }),
+/// `read` on a connection to `target`; `None` when there is no server or it
+/// cannot be reached, whether at connecting or while reading.
+async fn on_server<T>(
+    target: Option<&ServerTarget>,
+    read: impl AsyncFnOnce(&mut sqlx::PgConnection, &ServerTarget) -> Result<T>,
+) -> Result<Option<T>> {
+    let Some(target) = target else { return Ok(None) };
+    let result = match target.connect().await {
+        Ok(mut conn) => read(&mut conn, target).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(e) if is_offline(&e) => Ok(None),
+        Err(e) => Err(e),
     }
 }
 
@@ -251,7 +270,8 @@ mod tests {
 
     #[test]
     fn tables_without_history_are_refused_by_name() {
-        assert!(spec_of("document_chunks").is_err());
-        assert!(spec_of("chat_sessions").is_ok());
+        let refused = history::spec_of("document_chunks").unwrap_err().to_string();
+        assert!(refused.contains("choose memory_cards, chat_sessions, mindfile_entries, documents"), "{refused}");
+        assert!(history::spec_of("chat_sessions").is_ok());
     }
 }

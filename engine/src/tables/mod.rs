@@ -179,6 +179,11 @@ pub fn all_names() -> Vec<&'static str> {
     EDITABLE.iter().copied().chain([EMBEDDINGS]).map(|t| t.name).collect()
 }
 
+/// The tables whose replaced versions the server keeps (history and trash).
+pub fn with_history() -> Vec<&'static TableSpec> {
+    EDITABLE.iter().copied().filter(|t| t.keeps_history).collect()
+}
+
 /// Every synced table by name.
 pub fn by_name(name: &str) -> Option<&'static TableSpec> {
     EDITABLE.iter().copied().chain([EMBEDDINGS]).find(|t| t.name == name)
