@@ -16,10 +16,11 @@ cd "$(dirname "$0")/.."
 seconds="${1:-600}"
 seed="${2:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}"
 report="${NOESIS_FAULT_REPORT:-target/fault-run-$seed.json}"
+case "$report" in /*) ;; *) report="$PWD/$report" ;; esac
 mkdir -p "$(dirname "$report")"
 
 scripts/install-test-deps.sh
-export NOESIS_TEST_REQUIRE_SERVER=1 NOESIS_FAULT_SECONDS="$seconds" NOESIS_FAULT_SEED="$seed" NOESIS_FAULT_REPORT="$PWD/$report"
+export NOESIS_TEST_REQUIRE_SERVER=1 NOESIS_FAULT_SECONDS="$seconds" NOESIS_FAULT_SEED="$seed" NOESIS_FAULT_REPORT="$report"
 status=0
 scripts/with-test-postgres.sh cargo test -p noesis-sync --locked --test integration fault_injection:: -- --nocapture || status=$?
 if [ -f "$report" ]; then
