@@ -104,7 +104,11 @@ export const commands = {
 	 *  place, written as a local edit that syncs at once.
 	 */
 	resolveConflictMerged: (id: string, edits: FieldEdit[]) => typedError<null, CommandError>(__TAURI_INVOKE("resolve_conflict_merged", { id, edits })),
-	/**  A row's earlier versions, newest first (offline: the last ones read). */
+	/**
+	 *  A row's earlier versions, newest first (offline: the last ones read).
+	 *  Read from the server without the cache, then kept on the app's own cache
+	 *  connection, so keeping it does not make the views reload.
+	 */
 	rowHistory: (table: string, id: string) => typedError<HistoryView, CommandError>(__TAURI_INVOKE("row_history", { table, id })),
 	/**  The deleted rows, newest deletion first (offline: the last list read). */
 	listTrash: () => typedError<TrashView, CommandError>(__TAURI_INVOKE("list_trash")),
@@ -952,7 +956,10 @@ export type TrashItem = {
 export type TrashView = {
 	/**  The rows. */
 	items: TrashItem[],
-	/**  As in [`HistoryView::offline_since`]. */
+	/**
+	 *  As in [`HistoryView::offline_since`]; `""` when this device never read
+	 *  the Trash.
+	 */
 	offline_since: string | null,
 };
 
