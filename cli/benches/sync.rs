@@ -6,12 +6,17 @@
 //!    app or the sqlite3 shell would) to its arrival in device B's cache, with
 //!    both agents running; baseline: a bare INSERT seen through LISTEN/NOTIFY by
 //!    a second Postgres connection (the floor of any push-notify-pull design);
+//!    and the same for an edit of each synced card (an UPDATE on the server);
 //! 2. statements per minute sent by an idle agent, counted on the wire by a
 //!    proxy, next to the server's own transaction count for the bench
 //!    database over the same minutes (which includes autovacuum's work);
-//! 3. pull apply throughput for 100k changed rows, and a new device's first
-//!    sync of the same rows (a full snapshot); baseline: reading the same
-//!    rows from Postgres and inserting them into a bare SQLite table.
+//! 3. pull apply throughput for 100k changed rows, a new device's first
+//!    sync of the same rows (a full snapshot), and the same rows edited by one
+//!    central UPDATE; baseline: reading the same rows from Postgres and
+//!    inserting them into a bare SQLite table.
+//!
+//! `NOESIS_BENCH_HISTORY=off` runs it with the history triggers disabled: the
+//! baseline for what keeping history costs sync (run both, alternated).
 
 use std::time::{Duration, Instant};
 
@@ -45,6 +50,20 @@ async fn main() {
     let url = url.to_string();
     let target = ServerTarget::exact(DatabaseUrl::parse(&url).unwrap());
     central::setup(&target).await.unwrap();
+    // NOESIS_BENCH_HISTORY=off: the same run without the history triggers, the
+    // baseline of what keeping history costs sync.
+    let history = std::env::var("NOESIS_BENCH_HISTORY").map_or(true, |v| v != "off");
+    if !history {
+        for table in noesis_engine::tables::with_history() {
+            for trigger in ["noesis_history_updated", "noesis_history_deleted"] {
+                conn_to(&url)
+                    .await
+                    .execute(sqlx::AssertSqlSafe(format!("ALTER TABLE {} DISABLE TRIGGER {trigger}", table.name)))
+                    .await
+                    .unwrap();
+            }
+        }
+    }
 
     let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     for dir in [&dir_a, &dir_b] {
@@ -53,8 +72,8 @@ async fn main() {
 
     // NOESIS_BENCH_ONLY=pull skips the latency and idle parts (for profiling).
     let only_pull = std::env::var("NOESIS_BENCH_ONLY").is_ok_and(|v| v == "pull");
-    let (mut latencies, mut baseline, mut idle_qpm_per_agent) =
-        (vec![Duration::ZERO], (Duration::from_nanos(1), Duration::from_nanos(1)), f64::NAN);
+    let (mut latencies, mut edit_latencies, mut baseline, mut idle_qpm_per_agent) =
+        (vec![Duration::ZERO], vec![Duration::ZERO], (Duration::from_nanos(1), Duration::from_nanos(1)), f64::NAN);
     let (mut server_tpm, mut autovacuum_in_window) = (f64::NAN, 0);
     if !only_pull {
         // 1. Latency, with both agents running.
@@ -64,30 +83,22 @@ async fn main() {
         let writer = rusqlite::Connection::open(dir_a.path().join("cache.sqlite3")).unwrap();
         writer.busy_timeout(Duration::from_secs(10)).unwrap();
         let reader = rusqlite::Connection::open(dir_b.path().join("cache.sqlite3")).unwrap();
-        latencies = Vec::with_capacity(LATENCY_WRITES);
-        for i in 0..LATENCY_WRITES {
-            let id = format!("lat-{i}");
-            let start = Instant::now();
-            writer
-            .execute(
+        latencies = arrival_times(&writer, &reader, |i| {
+            format!(
                 "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
-                 VALUES (?1, '2025-01-01T00:00:00Z', 'preferences', 'global', 'latency probe', 'pending', '{\"reason\": \"written by a test\"}')",
-                [&id],
+                 VALUES ('lat-{i}', '2025-01-01T00:00:00Z', 'preferences', 'global', 'latency probe', 'pending', '{{\"reason\": \"written by a test\"}}')"
             )
-            .unwrap();
-            loop {
-                let seen: bool = reader.query_row("SELECT EXISTS (SELECT 1 FROM memory_cards WHERE id = ?1)", [&id], |r| r.get(0)).unwrap();
-                if seen {
-                    break;
-                }
-                if start.elapsed() > Duration::from_secs(30) {
-                    panic!("write {id} never arrived on device B");
-                }
-                tokio::time::sleep(Duration::from_micros(500)).await;
-            }
-            latencies.push(start.elapsed());
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        }, |i| format!("SELECT EXISTS (SELECT 1 FROM memory_cards WHERE id = 'lat-{i}')"))
+        .await;
+        // An edit of a synced card: on the server an UPDATE, which keeps the
+        // replaced version in the history.
+        edit_latencies = arrival_times(
+            &writer,
+            &reader,
+            |i| format!("UPDATE memory_cards SET text = 'edited probe {i}' WHERE id = 'lat-{i}'"),
+            |i| format!("SELECT EXISTS (SELECT 1 FROM memory_cards WHERE id = 'lat-{i}' AND text = 'edited probe {i}')"),
+        )
+        .await;
         agent_a.stop().await;
         agent_b.stop().await;
         baseline = notify_baseline(&url).await;
@@ -150,6 +161,13 @@ async fn main() {
     let first_secs = start.elapsed().as_secs_f64();
     assert!(first.pull.snapshot && first.pull.applied as usize >= PULL_ROWS, "{first:?}");
     let first_rate = first.pull.applied as f64 / first_secs;
+    // The same rows edited centrally in one statement (a re-tagging pass of
+    // the Python server): every replaced version goes to the history.
+    central_conn.execute("UPDATE memory_cards SET approval = 'approved', approved_at = now() WHERE id LIKE 'bulk-%'").await.unwrap();
+    let start = Instant::now();
+    let edited = sync_once(&mut cache_b, &target, DEFAULT_SETTLE_WAIT).await.unwrap();
+    let edited_rate = edited.pull.applied as f64 / start.elapsed().as_secs_f64();
+    assert_eq!(edited.pull.applied as usize, PULL_ROWS, "{edited:?}");
     let cpu_start = cpu_secs();
     let baseline_rate = copy_baseline(&mut central_conn).await;
     let baseline_cpu = cpu_secs() - cpu_start;
@@ -160,7 +178,11 @@ async fn main() {
         v[((v.len() as f64 - 1.0) * q).round() as usize]
     };
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    println!("sync benchmark (loopback, {} CPUs)", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    println!(
+        "sync benchmark (loopback, {} CPUs, history {})",
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        if history { "kept" } else { "triggers disabled" }
+    );
     println!("{:<44} {:>12} {:>12} {:>8} {:>10}", "measure", "noesis", "baseline", "ratio", "goal");
     println!(
         "{:<44} {:>9.1} ms {:>9.1} ms {:>8.1} {:>10}",
@@ -178,6 +200,14 @@ async fn main() {
         ms(p(0.95)) / ms(baseline.1),
         "< 500 ms"
     );
+    let q = |v: &[Duration], q: f64| {
+        let mut v = v.to_vec();
+        v.sort();
+        v[((v.len() as f64 - 1.0) * q).round() as usize]
+    };
+    for (what, at) in [("edit in A -> cache B, p50", 0.5), ("edit in A -> cache B, p95", 0.95)] {
+        println!("{:<44} {:>9.1} ms {:>12} {:>8} {:>10}", what, ms(q(&edit_latencies, at)), "-", "-", "-");
+    }
     println!(
         "{:<44} {:>12.0} {:>12.0} {:>8.2} {:>10}",
         "pull apply, rows/s (100k changed rows)",
@@ -192,6 +222,14 @@ async fn main() {
         first_rate,
         baseline_rate,
         first_rate / baseline_rate,
+        "-"
+    );
+    println!(
+        "{:<44} {:>12.0} {:>12.0} {:>8.2} {:>10}",
+        "pull apply, rows/s (100k edited rows)",
+        edited_rate,
+        baseline_rate,
+        edited_rate / baseline_rate,
         "-"
     );
     // CPU time of this process (all threads; not the server's): steadier than
@@ -217,6 +255,32 @@ async fn main() {
         "  (server: {server_tpm:.1} transactions/minute in the bench database over the same window, 2 agents + background work; autovacuum/autoanalyze runs: {autovacuum_in_window})"
     );
     let _ = conn.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE {name} WITH (FORCE)"))).await;
+}
+
+/// How long each of LATENCY_WRITES writes made by `write(i)` in device A's
+/// cache takes to show in device B's cache (`seen(i)` returns true).
+async fn arrival_times(
+    writer: &rusqlite::Connection,
+    reader: &rusqlite::Connection,
+    write: impl Fn(usize) -> String,
+    seen: impl Fn(usize) -> String,
+) -> Vec<Duration> {
+    let mut times = Vec::with_capacity(LATENCY_WRITES);
+    for i in 0..LATENCY_WRITES {
+        let start = Instant::now();
+        writer.execute(&write(i), []).unwrap();
+        while !reader.query_row(&seen(i), [], |r| r.get::<_, bool>(0)).unwrap() {
+            assert!(start.elapsed() < Duration::from_secs(30), "write {i} never arrived on device B");
+            tokio::time::sleep(Duration::from_micros(500)).await;
+        }
+        times.push(start.elapsed());
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    times
+}
+
+async fn conn_to(url: &str) -> PgConnection {
+    PgConnection::connect(url).await.unwrap()
 }
 
 /// p50 and p95 of a bare INSERT on one connection seen through NOTIFY on another.

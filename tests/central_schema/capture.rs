@@ -148,3 +148,46 @@ async fn capture_attached_to_a_table_that_is_not_synced_refuses_to_record() {
         .unwrap();
     assert_eq!(count(&mut owner, "SELECT count(*) FROM noesis_sync.changelog WHERE row_id = 'c1'").await, 1);
 }
+
+#[tokio::test]
+async fn a_large_update_after_small_ones_on_the_same_connection_finishes() {
+    // The Python server and the agent keep a connection open and write row by
+    // row; a re-embedding or clean-up pass on that connection then updates
+    // thousands of rows in one statement. The capture triggers once kept the
+    // plan made for the first one-row statement and matched old and new rows
+    // pair by pair: 5,000 cards or 2,000 embeddings ran for many minutes. The
+    // timeout bounds the kind of work (seconds, not minutes), not its speed.
+    let db = TestDb::with_schema().await;
+    let mut conn = db.connect().await;
+    conn.execute(
+        "INSERT INTO memory_cards (id, created_at, category, scope, text, approval, provenance)
+             SELECT 'c' || i, now(), 'preferences', 'global', 'card ' || i, 'pending', '{\"reason\": \"written by a test\"}'
+             FROM generate_series(1, 5000) i;
+         INSERT INTO embeddings (doc_id, embedding, text, source_type)
+             SELECT 'e' || i, array_fill(0.1::real, ARRAY[768])::vector, 'chunk ' || i, 'memory_card' FROM generate_series(1, 2000) i;",
+    )
+    .await
+    .unwrap();
+    for i in 1..=6 {
+        conn.execute(sqlx::AssertSqlSafe(format!(
+            "UPDATE memory_cards SET approval = 'approved' WHERE id = 'c{i}';
+             UPDATE embeddings SET text = 're-embedded' WHERE doc_id = 'e{i}';"
+        )))
+        .await
+        .unwrap();
+    }
+    conn.execute("SET statement_timeout = '60s'").await.unwrap();
+    conn.execute("UPDATE memory_cards SET text = text || ' (reviewed)'").await.expect("a 5,000-card UPDATE finishes");
+    conn.execute("UPDATE embeddings SET metadata = '{\"model\": \"nomic-embed-text\"}'").await.expect("a 2,000-embedding UPDATE finishes");
+
+    let card_changes = count(&mut conn, "SELECT count(*) FROM noesis_sync.changelog WHERE table_name = 'memory_cards' AND op = 'U'").await;
+    assert_eq!(card_changes, 5006, "every card's update is recorded");
+    let versions = count(&mut conn, "SELECT count(*) FROM noesis_sync.row_versions WHERE table_name = 'memory_cards'").await;
+    assert_eq!(versions, 5006, "every replaced card version is kept");
+    let clocks =
+        count(&mut conn, "SELECT count(*) FROM noesis_sync.field_clocks WHERE table_name = 'memory_cards' AND field = 'text'").await;
+    assert_eq!(clocks, 5000, "every card's text has its field clock");
+    let embedding_changes =
+        count(&mut conn, "SELECT count(*) FROM noesis_sync.changelog WHERE table_name = 'embeddings' AND op = 'U'").await;
+    assert_eq!(embedding_changes, 2006, "every embedding's update is recorded");
+}
