@@ -51,7 +51,9 @@ describe("HistoryPanel", () => {
     expect(versions.map((v) => v.getAttribute("data-version"))).toEqual(["12", "7"]);
     expect(versions[0].textContent).toContain("Noesis server / another program");
     const changed = [...versions[0].querySelectorAll("[data-changed=true] dt")].map((d) => d.textContent);
-    expect(changed).toEqual(["text", "approval"]);
+    expect(changed).toEqual(["Text", "Approval"]);
+    expect(versions[0].textContent).toContain("Pending"); // the approval as the app labels it, not "pending"
+    expect(versions[0].textContent).not.toContain("pending");
     expect(versions[1].querySelectorAll("[data-changed=true]").length).toBe(1);
     expect(versions[1].textContent).not.toContain("c1"); // unchanged fields hidden until asked
     fireEvent.click(versions[1].querySelector("button.link")!);

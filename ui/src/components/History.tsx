@@ -6,6 +6,7 @@ import { useState } from "preact/hooks";
 import { api, messageOf } from "../lib/api";
 import type { VersionView } from "../lib/api";
 import { formatDate, showValue } from "../lib/format";
+import { fieldLabel, fieldValueLabel } from "../lib/labels";
 import { useAsync } from "../lib/useAsync";
 import { ErrorState, Loading } from "./States";
 
@@ -16,7 +17,7 @@ const KIND: Record<VersionView["kind"], { label: string; pill: string }> = {
   lost_conflict: { label: "Lost a conflict", pill: "pill pending" },
 };
 
-function Version(props: { v: VersionView; onRestore: () => void; restoring: boolean; offline: boolean }) {
+function Version(props: { table: string; v: VersionView; onRestore: () => void; restoring: boolean; offline: boolean }) {
   const { v } = props;
   const [open, setOpen] = useState(false);
   const changed = v.fields.filter((f) => f.changed);
@@ -44,15 +45,15 @@ function Version(props: { v: VersionView; onRestore: () => void; restoring: bool
         {v.kind === "deleted"
           ? "Deleted as it was here."
           : `${v.kind === "lost_conflict" ? "Differs from the version sync kept in" : "Changed after this version"}: ${
-              changed.length ? changed.map((f) => f.field).join(", ") : "nothing visible"
+              changed.length ? changed.map((f) => fieldLabel(f.field)).join(", ") : "nothing visible"
             }`}
       </div>
       {shown.length > 0 && (
         <dl class="version-fields">
           {shown.map((f) => (
             <div key={f.field} class={f.changed ? "field changed" : "field"} data-changed={f.changed ? "true" : "false"}>
-              <dt>{f.field}</dt>
-              <dd>{showValue(f.value)}</dd>
+              <dt>{fieldLabel(f.field)}</dt>
+              <dd>{fieldValueLabel(props.table, f.field, showValue(f.value))}</dd>
             </div>
           ))}
         </dl>
@@ -124,6 +125,7 @@ export function HistoryPanel(props: { table: string; id: string; onClose: () => 
               {history.value.versions.map((v) => (
                 <Version
                   key={v.version}
+                  table={props.table}
                   v={v}
                   restoring={restoring}
                   offline={history.value.offline_since !== null}

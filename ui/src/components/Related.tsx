@@ -3,6 +3,7 @@
 // Hidden behind one line saying why when the server cannot answer (offline,
 // no server, no pgvector, not embedded yet).
 import { api } from "../lib/api";
+import { readable } from "../lib/labels";
 import { useAsync } from "../lib/useAsync";
 import "../sync.css";
 
@@ -33,7 +34,7 @@ export function Related({ id }: { id: string }) {
         <ol class="related-list">
           {related.value.items.map((item) => (
             <li key={item.doc_id} data-testid="related-item" data-doc-id={item.doc_id}>
-              <span class="related-kind">{KIND[item.source_type] ?? item.source_type}</span>
+              <span class="related-kind">{KIND[item.source_type] ?? readable(item.source_type)}</span>
               <span class="related-text">{item.text}</span>
               <span class="related-score" title="Similarity (inner product)">
                 {(item.score ?? 0).toFixed(2)}

@@ -12,22 +12,15 @@ import { useCacheRevision, useHeldRevision } from "../lib/useCacheRevision";
 import { ErrorState, Loading } from "../components/States";
 import { Related } from "../components/Related";
 import { ServerCannotRead } from "../components/ServerProblem";
-import { VOCABULARIES } from "../bindings";
 import { useHistoryPanel } from "../components/History";
+import { choices, isKnown, label } from "../lib/labels";
 
 /**
  * The Noesis server's `MemoryCategory` and `MemoryScope` values with their
- * labels, generated into the bindings from the engine's one declaration
- * (engine/src/tables/contract.rs): the server refuses any other value, so the
- * form offers only these.
+ * labels: the server refuses any other value, so the form offers only these.
  */
-export const CATEGORIES: ReadonlyArray<readonly [string, string]> = VOCABULARIES.MemoryCategory;
-export const SCOPES: ReadonlyArray<readonly [string, string]> = VOCABULARIES.MemoryScope;
-
-/** The label of a server value, or the value itself when it is none of them. */
-export function labelOf(choices: ReadonlyArray<readonly [string, string]>, value: string): string {
-  return choices.find(([v]) => v === value)?.[1] ?? value;
-}
+const CATEGORIES = choices("MemoryCategory");
+const SCOPES = choices("MemoryScope");
 
 /**
  * The options of one select: the server's values, plus a stored value that is
@@ -65,9 +58,7 @@ function CardForm(props: {
   useEffect(() => text.current?.focus(), []);
 
   const valid =
-    draft.text.trim() !== "" &&
-    CATEGORIES.some(([v]) => v === draft.category) &&
-    SCOPES.some(([v]) => v === draft.scope);
+    draft.text.trim() !== "" && isKnown("MemoryCategory", draft.category) && isKnown("MemoryScope", draft.scope);
   const submit = async (event?: Event) => {
     event?.preventDefault();
     if (!valid || saving) return;
@@ -175,10 +166,10 @@ export function CardDetail(props: { id: string; onChanged: (c: MemoryCard) => vo
       <ServerCannotRead table="memory_cards" id={c.id} what="card" />
       <div class="detail-head">
         <span class={`pill ${c.approval}`} data-testid="card-approval">
-          {labelOf(VOCABULARIES.MemoryApproval, c.approval)}
+          {label("MemoryApproval", c.approval)}
         </span>
         <span class="muted">
-          {labelOf(CATEGORIES, c.category)} · {labelOf(SCOPES, c.scope)}
+          {label("MemoryCategory", c.category)} · {label("MemoryScope", c.scope)}
         </span>
         <span class="spacer" />
         {history.button}
@@ -233,7 +224,7 @@ export function CardDetail(props: { id: string; onChanged: (c: MemoryCard) => vo
                 onClick={() =>
                   act(async () => {
                     const entry = await api.addCardToMindfile(c.id);
-                    setInMindfile(`In the mind file under ${labelOf(CATEGORIES, entry.category)}`);
+                    setInMindfile(`In the mind file under ${label("MemoryCategory", entry.category)}`);
                   })
                 }
               >

@@ -104,6 +104,29 @@ describe("CardsView", () => {
     ]);
   });
 
+  it("names a card's category, scope and approval in words, in the list, the filters and the detail", async () => {
+    const framed: MemoryCard = { ...card, category: "cognitive_framing", scope: "project", approval: "approved" };
+    mocked.listCards.mockResolvedValue({ cards: [framed], next: null });
+    mocked.countCards.mockResolvedValue(1);
+    mocked.getCard.mockResolvedValue(framed);
+    mocked.cardFacets.mockResolvedValue({
+      categories: [{ value: "cognitive_framing", count: 1 }],
+      scopes: [{ value: "project", count: 1 }],
+      approvals: [{ value: "approved", count: 1 }],
+    });
+    render(<CardsView />);
+    const row = (await screen.findByText("Miso is the cat")).closest("[data-testid=card-row]")!;
+    expect(row.textContent).toContain("Cognitive framing");
+    expect(row.textContent).toContain("This project");
+    expect(row.querySelector(".pill")!.textContent).toBe("Approved");
+    expect(row.textContent).not.toMatch(/cognitive_framing|approved/);
+    await waitFor(() => expect(screen.getByText("Cognitive framing (1)")).toBeTruthy());
+    expect(screen.getByText("Approved (1)")).toBeTruthy();
+    fireEvent.mouseDown(row);
+    expect((await screen.findByTestId("card-approval")).textContent).toBe("Approved");
+    expect(screen.getByTestId("card-detail").textContent).toContain("Cognitive framing · This project");
+  });
+
   it("marks a stored value the server does not accept and will not save it unchanged", async () => {
     const typedInPsql: MemoryCard = { ...card, category: "fact" };
     mocked.listCards.mockResolvedValue({ cards: [typedInPsql], next: null });

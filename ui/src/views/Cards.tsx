@@ -12,14 +12,16 @@ import { useAsync, useDebounced } from "../lib/useAsync";
 import { useCacheRevision } from "../lib/useCacheRevision";
 import { VirtualList } from "../components/VirtualList";
 import { Empty, ErrorState, Loading } from "../components/States";
-import { CardDetail, CATEGORIES, labelOf, NewCard, SCOPES } from "./CardDetail";
+import { CardDetail, NewCard } from "./CardDetail";
+import { label } from "../lib/labels";
+import type { Vocabulary } from "../lib/labels";
 
-/** What a filter menu shows for a stored value: the server's label. */
-function facetLabel(field: "categories" | "scopes" | "approvals", value: string): string {
-  if (field === "categories") return labelOf(CATEGORIES, value);
-  if (field === "scopes") return labelOf(SCOPES, value);
-  return value;
-}
+/** The server enum behind each filter menu, whose labels the menu shows. */
+const FACET_VOCABULARY: Record<"categories" | "scopes" | "approvals", Vocabulary> = {
+  categories: "MemoryCategory",
+  scopes: "MemoryScope",
+  approvals: "MemoryApproval",
+};
 
 /** Cards per IPC call: a few screens, small enough to arrive in milliseconds. */
 const PAGE_SIZE = 200;
@@ -163,7 +165,7 @@ export function CardsView({ focusCardId }: { focusCardId?: string | null }) {
     facets.state === "ready"
       ? facets.value[field].map((f) => (
           <option key={f.value} value={f.value}>
-            {facetLabel(field, f.value)} ({f.count.toLocaleString("en-US")})
+            {label(FACET_VOCABULARY[field], f.value)} ({f.count.toLocaleString("en-US")})
           </option>
         ))
       : null;
@@ -238,10 +240,10 @@ export function CardsView({ focusCardId }: { focusCardId?: string | null }) {
               <div class="card-row" data-testid="card-row">
                 <div class="card-row-text">{card.text}</div>
                 <div class="card-row-meta">
-                  <span class={`pill ${card.approval}`}>{card.approval}</span>
-                  <span>{labelOf(CATEGORIES, card.category)}</span>
+                  <span class={`pill ${card.approval}`}>{label("MemoryApproval", card.approval)}</span>
+                  <span>{label("MemoryCategory", card.category)}</span>
                   <span class="dim">·</span>
-                  <span>{labelOf(SCOPES, card.scope)}</span>
+                  <span>{label("MemoryScope", card.scope)}</span>
                   <span class="spacer" />
                   <span class="dim">{formatRelative(card.created_at)}</span>
                 </div>

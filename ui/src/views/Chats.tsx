@@ -11,6 +11,7 @@ import { useCacheRevision } from "../lib/useCacheRevision";
 import { VirtualList } from "../components/VirtualList";
 import { Empty, ErrorState, Loading } from "../components/States";
 import { useHistoryPanel } from "../components/History";
+import { label } from "../lib/labels";
 
 /** Sessions listed: years of daily chats fit; the list is windowed anyway. */
 const SESSION_LIMIT = 20000;
@@ -166,9 +167,9 @@ function ChatDetail(props: { id: string; onRenamed: (s: ChatSessionSummary) => v
         {s.messages.length === 0 && <Empty title="This session has no messages" />}
         {s.messages.map((m, i) => (
           <div key={i} class={`message ${m.role === "user" ? "mine" : "theirs"}`}>
-            <div class="message-role">
-              {m.role || "message"}
-              {m.model && <span class="dim"> · {m.model}</span>}
+            <div class="message-role" data-testid="message-role">
+              {m.role ? label("ChatRole", m.role) : "Message"}
+              {m.model && <span class="dim message-model"> · {m.model}</span>}
             </div>
             <div class="message-text">{m.text}</div>
           </div>

@@ -51,6 +51,25 @@ describe("ConflictsView", () => {
     expect(screen.getByTestId("field-id")).toBeTruthy();
   });
 
+  it("names the fields and the server's values in words, and keeps free text as typed", async () => {
+    mocked.listConflicts.mockResolvedValue([
+      {
+        ...conflict,
+        fields: [
+          { field: "category", mine: '"cognitive_framing"', theirs: '"principles_values"', differs: true },
+          { field: "text", mine: '"approved"', theirs: '"Typed in psql"', differs: true },
+        ],
+      },
+    ]);
+    render(<ConflictsView />);
+    const row = await screen.findByTestId("field-category");
+    expect(row.querySelector("th")!.textContent).toBe("Category");
+    expect(row.querySelector("[data-testid=mine]")!.textContent).toBe("Cognitive framing");
+    expect(row.querySelector("[data-testid=theirs]")!.textContent).toBe("Principles & values");
+    expect(screen.getByTestId("field-text").querySelector("[data-testid=mine]")!.textContent).toBe("approved");
+    expect(screen.getByTestId("conflict-detail").textContent).toContain("Memory card c1");
+  });
+
   it("keeps mine or theirs", async () => {
     render(<ConflictsView />);
     fireEvent.click(await screen.findByTestId("keep-mine"));

@@ -8,6 +8,7 @@ import type { ConflictField, ConflictView } from "../lib/api";
 import { useAsync } from "../lib/useAsync";
 import { Empty, ErrorState, Loading } from "../components/States";
 import { formatRelative, tableLabel } from "../lib/format";
+import { fieldLabel, fieldValueLabel } from "../lib/labels";
 import "../sync.css";
 
 import { showValue } from "../lib/format";
@@ -136,7 +137,7 @@ function ConflictDetail({ conflict, onDone }: { conflict: ConflictView; onDone: 
   return (
     <section class="conflict-detail" data-testid="conflict-detail" aria-label="Conflict">
       <p class="muted small">
-        {conflict.table} <code>{conflict.row_id}</code>
+        {tableLabel(conflict.table)} <code>{conflict.row_id}</code>
       </p>
       <p data-testid="conflict-outcome">{outcome(conflict)}</p>
       <form onSubmit={saveMerged}>
@@ -161,6 +162,7 @@ function ConflictDetail({ conflict, onDone }: { conflict: ConflictView; onDone: 
             {fields.map((f) => (
               <FieldRow
                 key={f.field}
+                table={conflict.table}
                 field={f}
                 merging={merging}
                 draft={drafts[f.field]}
@@ -211,11 +213,13 @@ function ConflictDetail({ conflict, onDone }: { conflict: ConflictView; onDone: 
 }
 
 function FieldRow({
+  table,
   field,
   merging,
   draft,
   onDraft,
 }: {
+  table: string;
   field: ConflictField;
   merging: boolean;
   draft: string | undefined;
@@ -223,25 +227,25 @@ function FieldRow({
 }) {
   return (
     <tr class={field.differs ? "differs" : ""} data-testid={`field-${field.field}`}>
-      <th scope="row">{field.field}</th>
+      <th scope="row">{fieldLabel(field.field)}</th>
       <td class="side mine" data-testid="mine">
-        {showValue(field.mine)}
+        {fieldValueLabel(table, field.field, showValue(field.mine))}
       </td>
       <td class="side theirs" data-testid="theirs">
-        {showValue(field.theirs)}
+        {fieldValueLabel(table, field.field, showValue(field.theirs))}
       </td>
       {merging && (
         <td>
           {field.differs ? (
             <textarea
-              aria-label={`Merged ${field.field}`}
+              aria-label={`Merged ${fieldLabel(field.field).toLowerCase()}`}
               data-testid={`merged-${field.field}`}
               value={draft ?? ""}
               rows={3}
               onInput={(e) => onDraft((e.currentTarget as HTMLTextAreaElement).value)}
             />
           ) : (
-            <span class="muted">{showValue(field.mine)}</span>
+            <span class="muted">{fieldValueLabel(table, field.field, showValue(field.mine))}</span>
           )}
         </td>
       )}

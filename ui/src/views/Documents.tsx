@@ -4,8 +4,7 @@
 // The list and the chunks reload in place when the cache changes underneath;
 // tags and notes being edited are kept.
 import { useState } from "preact/hooks";
-import { VOCABULARIES } from "../bindings";
-import { labelOf } from "./CardDetail";
+import { label } from "../lib/labels";
 import { ServerCannotRead } from "../components/ServerProblem";
 import { api, messageOf } from "../lib/api";
 import type { Document, DocumentChunk } from "../lib/api";
@@ -50,10 +49,10 @@ export function DocumentsView() {
               <div class="card-row" data-testid="document-row">
                 <div class="row-title">
                   <span class="ellipsis">{d.filename}</span>
-                  <span class={`pill status-${d.status}`}>{labelOf(VOCABULARIES.DocumentStatus, d.status)}</span>
+                  <span class={`pill status-${d.status}`}>{label("DocumentStatus", d.status)}</span>
                 </div>
                 <div class="card-row-meta">
-                  <span>{labelOf(VOCABULARIES.DocumentType, d.file_type)}</span>
+                  <span>{label("DocumentType", d.file_type)}</span>
                   <span class="dim">·</span>
                   <span>{formatBytes(d.file_size)}</span>
                   <span class="dim">·</span>
@@ -121,13 +120,13 @@ function DocumentDetail({ doc, onSaved }: { doc: Document; onSaved: (d: Document
       <dl class="meta">
         <dt>Status</dt>
         <dd>
-          <span class={`pill status-${doc.status}`}>{labelOf(VOCABULARIES.DocumentStatus, doc.status)}</span>
+          <span class={`pill status-${doc.status}`}>{label("DocumentStatus", doc.status)}</span>
           {doc.error_message && <span class="inline-error"> {doc.error_message}</span>}
         </dd>
         <dt>Size</dt>
         <dd>{formatBytes(doc.file_size)}</dd>
         <dt>Type</dt>
-        <dd>{labelOf(VOCABULARIES.DocumentType, doc.file_type)}</dd>
+        <dd>{label("DocumentType", doc.file_type)}</dd>
         <dt>Added</dt>
         <dd>{formatDate(doc.created_at)}</dd>
         <dt>Path</dt>

@@ -11,7 +11,7 @@ import { useAsync } from "../lib/useAsync";
 import { useCacheRevision } from "../lib/useCacheRevision";
 import { Empty, ErrorState, Loading } from "../components/States";
 import { ServerCannotReadReason, useServerUnreadable } from "../components/ServerProblem";
-import { CATEGORIES, labelOf } from "./CardDetail";
+import { label } from "../lib/labels";
 import { useHistoryPanel } from "../components/History";
 
 export function MindfileView({ onOpenCard }: { onOpenCard: (id: string) => void }) {
@@ -41,7 +41,7 @@ export function MindfileView({ onOpenCard }: { onOpenCard: (id: string) => void 
               <li key={c.value} role="option" aria-selected={category === c.value} tabIndex={0}
                 class={category === c.value ? "selected" : ""}
                 onClick={() => setCategory(c.value)} onKeyDown={(e) => e.key === "Enter" && setCategory(c.value)}>
-                <span class="ellipsis">{labelOf(CATEGORIES, c.value)}</span>
+                <span class="ellipsis">{label("MemoryCategory", c.value)}</span>
                 <span class="badge">{c.count}</span>
               </li>
             ))}
@@ -59,7 +59,7 @@ export function MindfileView({ onOpenCard }: { onOpenCard: (id: string) => void 
         {entries.state === "ready" &&
           groupByCategory(entries.value).map(([name, group]) => (
             <div key={name} class="group">
-              <h2 class="group-title">{labelOf(CATEGORIES, name)}</h2>
+              <h2 class="group-title">{label("MemoryCategory", name)}</h2>
               {group.map((entry) => (
                 <MindfileItem key={entry.id} entry={entry} onOpenCard={onOpenCard} serverProblem={unreadable.get(entry.id)} />
               ))}
