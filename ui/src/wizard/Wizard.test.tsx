@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { act, fireEvent, render, screen, waitFor } from "@testing-library/preact";
-import type { Diagnosis, LegacyScan, ServerForm, WizardProgress } from "./api";
+import type { Diagnosis, LegacyScan, SchemaPlan, ServerForm, WizardProgress } from "./api";
 
 let progress: ((e: WizardProgress) => void) | null = null;
 vi.mock("./api", () => ({
@@ -28,6 +28,7 @@ vi.mock("./api", () => ({
 import { wizardApi } from "./api";
 import { ServerStep } from "./ServerStep";
 import { LegacyStep } from "./LegacyStep";
+import { SchemaStep } from "./SchemaStep";
 import { MigrateStep, applyProgress } from "./MigrateStep";
 import { Wizard } from "./Wizard";
 
@@ -86,6 +87,88 @@ describe("server step", () => {
     fireEvent.input(screen.getByTestId("wz-host"), { target: { value: "10.0.0.2" } });
     expect(screen.queryByTestId("diagnosis")).toBeNull();
     expect((screen.getByTestId("wz-save") as HTMLButtonElement).disabled).toBe(true);
+  });
+});
+
+describe("schema step", () => {
+  const firstTime: SchemaPlan = {
+    current: false,
+    schema_version: null,
+    target_version: 21,
+    changes: [
+      { migration: "20261121000002 noesis sync", adds: "Schema noesis_sync (server info, changelog, conflicts, devices) and AFTER triggers." },
+      { migration: "20261121000005 changelog pruning", adds: "Changelog pruning: three columns on noesis_sync.server_info and a pruning function." },
+    ],
+    existing_tables: ["chat_sessions", "memory_cards"],
+    adds_embeddings: false,
+  };
+  const current: SchemaPlan = { ...firstTime, current: true, schema_version: 21, changes: [] };
+  /** What the step says outside the Details disclosure. */
+  const mainText = () => screen.getByTestId("schema-explain").textContent!;
+
+  it("says in plain words what applying adds, that the Python server is untouched, and who applies it", async () => {
+    mocked.schemaPlan.mockResolvedValue(firstTime);
+    render(<SchemaStep onNext={vi.fn()} />);
+    await screen.findByTestId("schema-explain");
+    const text = mainText();
+    expect(text).toContain("noesis_sync");
+    expect(text).toMatch(/sync, keep history and a trash, and resolve conflicts/);
+    expect(text).toContain("The Python server keeps working unchanged");
+    expect(text).toContain("Nothing is dropped or rewritten");
+    expect(text).toContain("Kept as they are: chat_sessions, memory_cards.");
+    expect(text).toContain("the database owner");
+    expect(text).toContain("noesis-sync setup");
+    // The migrations' technical summaries are not in the main text.
+    expect(text).not.toContain("pruning function");
+    expect(text).not.toContain("AFTER triggers");
+  });
+
+  it("keeps each migration's technical summary behind a Details disclosure, closed at first", async () => {
+    mocked.schemaPlan.mockResolvedValue(firstTime);
+    render(<SchemaStep onNext={vi.fn()} />);
+    const details = (await screen.findByTestId("schema-details")) as HTMLDetailsElement;
+    expect(details.open).toBe(false);
+    expect(details.querySelector("summary")!.textContent).toBe("Details");
+    const items = [...screen.getByTestId("schema-changes").querySelectorAll("li")].map((li) => li.textContent);
+    expect(items).toEqual(firstTime.changes.map((c) => c.adds));
+    expect(details.textContent).toContain("2 migrations to version 21");
+  });
+
+  it("names an upgrade by its versions, and says it creates the Noesis tables on an empty server", async () => {
+    mocked.schemaPlan.mockResolvedValue({ ...firstTime, schema_version: 19, existing_tables: [], adds_embeddings: true });
+    render(<SchemaStep onNext={vi.fn()} />);
+    await screen.findByTestId("schema-explain");
+    const text = mainText();
+    expect(text).toContain("version 19; this app needs version 21");
+    expect(text).toContain("creates them too, exactly as the Python server would");
+    expect(text).toContain("finding related items");
+    expect(screen.getByTestId("schema-changes").textContent).toContain("pgvector embeddings table");
+  });
+
+  it("shows why applying failed, and Check again finds the schema the owner applied meanwhile", async () => {
+    mocked.schemaPlan.mockResolvedValueOnce(firstTime).mockResolvedValueOnce(current);
+    mocked.applySchema.mockRejectedValue(new Error("user `laptop` lacks a privilege on 192.168.4.25:5433 (permission denied for database noesis): run `noesis-sync setup` as the database owner, or grant the privilege"));
+    const onNext = vi.fn();
+    render(<SchemaStep onNext={onNext} />);
+    expect(screen.queryByTestId("wz-schema-recheck")).toBeNull();
+    fireEvent.click(await screen.findByTestId("wz-apply"));
+    expect((await screen.findByRole("alert")).textContent).toContain("as the database owner");
+    expect((screen.getByTestId("wz-apply") as HTMLButtonElement).disabled).toBe(false);
+    fireEvent.click(screen.getByTestId("wz-schema-recheck"));
+    await waitFor(() => expect(screen.getByTestId("schema-plan").dataset.current).toBe("true"));
+    expect(screen.queryByRole("alert")).toBeNull();
+    fireEvent.click(screen.getByTestId("wz-schema-next"));
+    expect(onNext).toHaveBeenCalled();
+  });
+
+  it("applies the schema and then offers Continue", async () => {
+    mocked.schemaPlan.mockResolvedValue(firstTime);
+    mocked.applySchema.mockResolvedValue(current);
+    render(<SchemaStep onNext={vi.fn()} />);
+    fireEvent.click(await screen.findByTestId("wz-apply"));
+    await waitFor(() => expect(screen.getByTestId("schema-plan").dataset.current).toBe("true"));
+    expect(screen.getByTestId("schema-plan").textContent).toContain("The schema is current (version 21). Applied just now.");
+    expect(screen.queryByTestId("schema-details")).toBeNull();
   });
 });
 
