@@ -214,3 +214,31 @@ async fn a_push_cut_midway_is_retried_without_duplicates() {
     let (local, central) = laptop.checksums();
     assert_eq!(local, central);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_agent_tells_a_refused_port_from_a_server_that_does_not_answer() {
+    // A port nothing listens on: the refusal comes back at once, and the
+    // status must say so (it used to wait out the pool's 10 s and then say
+    // "no answer", sending the user to check the network instead of the port).
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let refused = Agent::start(&Device::new(&format!("postgres://noesis_user:pw@127.0.0.1:{closed}/noesis?connect_timeout=10")));
+    let offline = refused.wait_for_state("offline");
+    let message = offline["error"]["message"].as_str().unwrap();
+    assert!(message.contains("connection refused") && !message.contains("no answer"), "{offline}");
+    refused.kill();
+
+    // A machine that takes the connection and never answers (a stalled
+    // server, a half-open tunnel): "offline" is said early, while the attempt
+    // goes on, with that reason.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let held: Vec<_> = silent.incoming().map_while(Result::ok).collect();
+        drop(held);
+    });
+    let waiting = Agent::start(&Device::new(&format!("postgres://noesis_user:pw@127.0.0.1:{port}/noesis?connect_timeout=10")));
+    let offline = waiting.wait_for_state("offline");
+    let message = offline["error"]["message"].as_str().unwrap();
+    assert!(message.contains("no answer within 2 s; still trying for up to 10 s"), "{offline}");
+    waiting.kill();
+}

@@ -126,16 +126,26 @@ impl ServerTarget {
         }
     }
 
-    /// Opens a small pool (sync, migration).
+    /// Opens a small pool (the sync agent). Its first connection is opened
+    /// directly: the pool retries a refused connection until its timeout, so
+    /// a port with nothing behind it read as 10 s of silence ("no answer")
+    /// instead of the refusal it is.
     pub async fn pool(&self) -> Result<PgPool> {
-        self.check_no_cleartext_password().await?;
-        let options = self.options()?;
-        PgPoolOptions::new()
-            .max_connections(POOL_SIZE)
-            .acquire_timeout(self.connect_timeout())
-            .connect_with(options)
-            .await
-            .map_err(|e| self.classify(e))
+        let first = self.connect().await?;
+        let pool =
+            PgPoolOptions::new().max_connections(POOL_SIZE).acquire_timeout(self.connect_timeout()).connect_lazy_with(self.options()?);
+        let _ = first.close().await;
+        Ok(pool)
+    }
+
+    /// The error to show while a connection attempt has had no answer for
+    /// `waited` and goes on (up to its timeout): "offline" early, and why.
+    pub fn no_answer_yet(&self, waited: Duration) -> Error {
+        Error::Unreachable {
+            host: self.url.host().to_string(),
+            port: self.url.port(),
+            detail: format!("no answer within {} s; still trying for up to {} s", waited.as_secs(), self.connect_timeout().as_secs()),
+        }
     }
 
     /// Checks that a connection works and returns it closed (the wizard's
@@ -234,6 +244,10 @@ fn describe_io(io: &std::io::Error) -> String {
         ConnectionRefused => "connection refused: nothing listens on that port".into(),
         TimedOut => "the connection timed out".into(),
         HostUnreachable | NetworkUnreachable => "no route to the host".into(),
+        // getaddrinfo's failure, as the standard library words it.
+        _ if io.to_string().contains("failed to lookup address") => {
+            format!("unknown host: no machine of that name is known on this network ({io}); check the spelling, or use its IP address")
+        }
         _ => io.to_string(),
     }
 }
@@ -241,6 +255,17 @@ fn describe_io(io: &std::io::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_port_and_an_unknown_host_say_which_they_are() {
+        use std::io::{Error as Io, ErrorKind};
+        let target = ServerTarget::exact(DatabaseUrl::parse("postgres://noesis@axiom-core.local:5433/noesis").unwrap());
+        let refused = target.classify(sqlx::Error::Io(Io::from(ErrorKind::ConnectionRefused))).to_string();
+        assert!(refused.contains("connection refused: nothing listens on that port"), "{refused}");
+        let unknown = Io::other("failed to lookup address information: Name or service not known");
+        let unknown = target.classify(sqlx::Error::Io(unknown)).to_string();
+        assert!(unknown.contains("unknown host: no machine of that name"), "{unknown}");
+    }
 
     #[test]
     fn a_forwarder_with_no_server_behind_it_reads_as_unreachable() {

@@ -56,6 +56,11 @@ const WAITING_MAX: Duration = Duration::from_secs(10);
 /// pushing them together.
 const LOCAL_DEBOUNCE: Duration = Duration::from_millis(15);
 
+/// How long a connection attempt may go unanswered before the status says
+/// offline: refusals, unknown hosts, TLS and password failures come back well
+/// within it; silence (a sleeping network, a firewall that drops) does not.
+const NO_ANSWER_NOTICE: Duration = Duration::from_secs(2);
+
 /// What the agent needs.
 #[derive(Debug, Clone)]
 pub struct AgentConfig {
@@ -196,7 +201,7 @@ impl Agent {
     /// sync again until something fails or a stop is asked.
     async fn session(&mut self, backoff: &mut Backoff, mut local: Option<&mut mpsc::Receiver<()>>) -> Ended {
         let target = self.config.target.clone();
-        let pool = match target.pool().await {
+        let pool = match self.connect(&target).await {
             Ok(p) => p,
             Err(e) => return Ended::Failed(e),
         };
@@ -276,6 +281,20 @@ impl Agent {
                 },
             }
         }
+    }
+
+    /// Connects; when the server has not answered within [`NO_ANSWER_NOTICE`],
+    /// says "offline" (with the reason) while it goes on trying, so a silent
+    /// network is told within seconds and not only at the timeout.
+    async fn connect(&mut self, target: &ServerTarget) -> Result<PgPool> {
+        let attempt = target.pool();
+        tokio::pin!(attempt);
+        tokio::select! {
+            result = &mut attempt => return result,
+            _ = tokio::time::sleep(NO_ANSWER_NOTICE) => {}
+        }
+        self.publish(SyncState::Offline, Some(&target.no_answer_yet(NO_ANSWER_NOTICE)), None);
+        attempt.await
     }
 
     /// One cycle; `true` when changes wait behind an older open transaction.

@@ -26,6 +26,12 @@ const LABELS: Record<SyncState, string> = {
   local_only: "Local only",
 };
 
+/** The state in words, as the indicator's first line shows it (Settings
+ *  shows the same, so the two never disagree). */
+export function syncStateLabel(state: SyncState): string {
+  return LABELS[state];
+}
+
 /** One line under the state: what the user most needs to know. An error comes
  *  first; then changes not accepted, which wait for the user, before pending
  *  ones, which go by themselves. */

@@ -48,6 +48,15 @@ describe("SettingsView", () => {
     expect((await screen.findByTestId("server-warning")).textContent).toBe(warning);
   });
 
+  it("says offline and why, as the indicator does, when the server cannot be reached", async () => {
+    const reason = "cannot reach PostgreSQL at 192.168.4.25:5433 (connection refused: nothing listens on that port): check …";
+    mocked.getSettings.mockResolvedValue({ ...settings, server_url: "postgres://noesis_user@192.168.4.25:5433/noesis" });
+    const sync = { state: "offline" as const, pending: 1, last_sync: null, conflicts: 0, error_message: reason, not_accepted: 0, held_deletions: 0, unreadable_central: 0 };
+    render(<SettingsView sync={sync} />);
+    expect((await screen.findByTestId("settings-sync-status")).textContent).toBe("Offline · 1 change pending");
+    expect(screen.getByTestId("settings-sync-reason").textContent).toBe(reason);
+  });
+
   it("renames the device", async () => {
     mocked.setDeviceName.mockResolvedValue({ ...settings, device_name: "Laptop" });
     render(<SettingsView sync={null} />);

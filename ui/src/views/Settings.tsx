@@ -6,7 +6,7 @@ import { applyAppearance, loadAppearance } from "../lib/theme";
 import type { Appearance } from "../lib/theme";
 import { useAsync } from "../lib/useAsync";
 import { ErrorState, Loading } from "../components/States";
-import { syncSummary } from "../components/SyncIndicator";
+import { syncStateLabel, syncSummary } from "../components/SyncIndicator";
 import { openWizard } from "../wizard/gate";
 import { SyncSettings } from "../components/SyncSettings";
 
@@ -78,8 +78,15 @@ function SettingsForm({ settings, sync, onSaved }: { settings: Settings; sync: S
         )}
         <div class="setting-row">
           <span class="setting-label">Status</span>
-          <span>{sync ? syncSummary(sync) : "—"}</span>
+          <span data-testid="settings-sync-status">
+            {sync ? `${syncStateLabel(sync.state)} · ${syncSummary(sync)}` : "—"}
+          </span>
         </div>
+        {sync?.error_message && (sync.state === "offline" || sync.state === "error") && (
+          <p class="server-problem" role="status" data-testid="settings-sync-reason">
+            {sync.error_message}
+          </p>
+        )}
         {settings.server_url === null && (
           <p class="muted small">
             Everything you do is saved on this device. Set up a server to sync with your other machines and bring in your old
