@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { fireEvent, render, screen } from "@testing-library/preact";
+import { fireEvent, render, screen, waitFor } from "@testing-library/preact";
 import type { ChatMessage, ChatSession } from "../lib/api";
 
 vi.mock("../lib/api", async () => ({
@@ -16,7 +16,8 @@ vi.mock("../lib/api", async () => ({
 }));
 
 import { api } from "../lib/api";
-import { ChatsView } from "./Chats";
+import { fireCacheChanged } from "../lib/cacheEvents.testing";
+import { ChatsView, estimateMessageHeight } from "./Chats";
 
 const mocked = api as unknown as Record<string, ReturnType<typeof vi.fn>>;
 
@@ -58,5 +59,67 @@ describe("ChatDetail", () => {
     );
     const roles = (await screen.findAllByTestId("message-role")).map((r) => r.textContent);
     expect(roles).toEqual(["You", "Assistant · llama3.1:8b", "Message"]);
+  });
+});
+
+describe("a long chat", () => {
+  const long = (count: number, last = "The last word") =>
+    session(
+      Array.from({ length: count }, (_, i) => ({
+        role: i % 2 === 0 ? "user" : "assistant",
+        text: i === count - 1 ? last : `Message number ${i}`,
+        model: i % 2 === 0 ? null : "qwen2.5",
+      })),
+    );
+  const shown = () => screen.getAllByTestId("message").map((m) => Number(m.dataset.index));
+
+  it("opens a 5,000-message chat with only a window of it in the page", async () => {
+    await open(long(5000));
+    const indexes = shown();
+    expect(indexes[0]).toBe(0);
+    expect(indexes.length).toBeLessThan(60);
+    expect(screen.getByTestId("messages").getAttribute("aria-label")).toBe("Messages");
+    expect(screen.getByTestId("messages").textContent).not.toContain("The last word");
+  });
+
+  it("moves the window as the user scrolls, down to the last message", async () => {
+    await open(long(5000));
+    const list = screen.getByTestId("messages");
+    list.scrollTop = 3000 * estimateMessageHeight({ role: "user", text: "Message number 3000", model: null }, 700);
+    fireEvent.scroll(list);
+    expect(shown()).toContain(3000);
+    expect(shown()).not.toContain(0);
+    list.scrollTop = 10_000_000;
+    fireEvent.scroll(list);
+    expect(screen.getByTestId("messages").textContent).toContain("The last word");
+    expect(shown()).toContain(4999);
+    expect(shown().length).toBeLessThan(60);
+  });
+
+  it("keeps the reader's place when the chat reloads after a pull", async () => {
+    await open(long(5000));
+    const list = screen.getByTestId("messages");
+    list.scrollTop = 2500 * 63;
+    fireEvent.scroll(list);
+    const before = shown();
+    expect(before).toContain(2500);
+    mocked.getChatSession.mockResolvedValue(long(5001, "Pulled from the Mac Studio"));
+    fireCacheChanged();
+    await waitFor(() => expect(mocked.getChatSession).toHaveBeenCalledTimes(2));
+    await waitFor(() => expect(screen.getByText("5,001 messages", { exact: false })).toBeTruthy());
+    // The same list, at the same place, showing the same messages.
+    expect(screen.getByTestId("messages")).toBe(list);
+    expect(list.scrollTop).toBe(2500 * 63);
+    expect(shown()).toEqual(before);
+  });
+});
+
+describe("estimateMessageHeight", () => {
+  const message = (text: string): ChatMessage => ({ role: "user", text, model: null });
+  it("grows with the lines a message wraps to and with its line breaks", () => {
+    const one = estimateMessageHeight(message("Hi"), 700);
+    expect(estimateMessageHeight(message("a".repeat(2000)), 700)).toBeGreaterThan(5 * one);
+    expect(estimateMessageHeight(message("a\nb\nc"), 700)).toBe(estimateMessageHeight(message("abc"), 700) + 2 * 19);
+    expect(estimateMessageHeight(message("a".repeat(500)), 400)).toBeGreaterThan(estimateMessageHeight(message("a".repeat(500)), 1000));
   });
 });

@@ -1,20 +1,53 @@
 // Chat sessions: the list (title, last message, count), one session's
 // messages, rename in place, delete with confirmation. Both reload in place
-// when the cache changes underneath (a pull, another program).
+// when the cache changes underneath (a pull, another program). A session's
+// messages are windowed (VirtualMessages): a 5,000-message chat puts only the
+// messages in view in the page, and a reload leaves the reader where they were.
 import { useState } from "preact/hooks";
 import { ServerCannotRead } from "../components/ServerProblem";
 import { api, messageOf } from "../lib/api";
-import type { ChatSessionSummary } from "../lib/api";
+import type { ChatMessage, ChatSessionSummary } from "../lib/api";
 import { formatRelative, plural } from "../lib/format";
 import { useAsync } from "../lib/useAsync";
 import { useCacheRevision } from "../lib/useCacheRevision";
 import { VirtualList } from "../components/VirtualList";
+import { VirtualMessages } from "../components/VirtualMessages";
 import { Empty, ErrorState, Loading } from "../components/States";
 import { useHistoryPanel } from "../components/History";
 import { label } from "../lib/labels";
 
 /** Sessions listed: years of daily chats fit; the list is windowed anyway. */
 const SESSION_LIMIT = 20000;
+
+/** Pixels of a message around its text (padding, the role line, the gap to
+ *  the next) and per line of text, at the app's 13 px / 1.45 type. */
+const MESSAGE_CHROME_PX = 44;
+const MESSAGE_LINE_PX = 19;
+/** Average width of a character of the app's sans-serif at 13 px. */
+const CHAR_PX = 6.5;
+
+/** A message's height before it has been shown: its lines at the width a
+ *  bubble gets (78 % of the view, less padding). Only the scroll bar's
+ *  accuracy depends on it; the real height replaces it once shown. */
+export function estimateMessageHeight(m: ChatMessage, width: number): number {
+  const perLine = Math.max(20, Math.floor((width * 0.78 - 24) / CHAR_PX));
+  let lines = 1 + Math.floor(m.text.length / perLine);
+  for (let i = m.text.indexOf("\n"); i !== -1; i = m.text.indexOf("\n", i + 1)) lines++;
+  return MESSAGE_CHROME_PX + lines * MESSAGE_LINE_PX;
+}
+
+/** One message: who spoke (and the model, exactly as stored), then the text. */
+function renderMessage(m: ChatMessage, index: number) {
+  return (
+    <div class={`message ${m.role === "user" ? "mine" : "theirs"}`} data-testid="message" data-index={index}>
+      <div class="message-role" data-testid="message-role">
+        {m.role ? label("ChatRole", m.role) : "Message"}
+        {m.model && <span class="dim message-model"> · {m.model}</span>}
+      </div>
+      <div class="message-text">{m.text}</div>
+    </div>
+  );
+}
 
 export function ChatsView() {
   const revision = useCacheRevision();
@@ -163,18 +196,11 @@ function ChatDetail(props: { id: string; onRenamed: (s: ChatSessionSummary) => v
           {error}
         </div>
       )}
-      <div class="messages">
-        {s.messages.length === 0 && <Empty title="This session has no messages" />}
-        {s.messages.map((m, i) => (
-          <div key={i} class={`message ${m.role === "user" ? "mine" : "theirs"}`}>
-            <div class="message-role" data-testid="message-role">
-              {m.role ? label("ChatRole", m.role) : "Message"}
-              {m.model && <span class="dim message-model"> · {m.model}</span>}
-            </div>
-            <div class="message-text">{m.text}</div>
-          </div>
-        ))}
-      </div>
+      {s.messages.length === 0 ? (
+        <Empty title="This session has no messages" />
+      ) : (
+        <VirtualMessages items={s.messages} estimateHeight={estimateMessageHeight} renderItem={renderMessage} label="Messages" />
+      )}
     </article>
   );
 }
