@@ -49,12 +49,23 @@ async fn every_hostile_row_is_imported_with_its_change_reported_or_kept_verbatim
                         row.key,
                         row.what
                     );
-                    let samples = &legacy::table(&report, row.table)["change_samples"][name.as_str().unwrap()];
+                    let listed = &legacy::table(&report, row.table)["changed_rows"];
                     assert!(
-                        samples.as_array().unwrap().iter().any(|id| id == row.key.as_str()),
-                        "{} is not named as an example of its change: {samples}",
+                        listed.as_array().unwrap().iter().any(|c| c["id"] == row.key.as_str()
+                            && c["change"] == name
+                            && c["why"].as_str().is_some_and(|w| !w.is_empty())),
+                        "{} is not listed with its change and why: {listed}",
                         row.key
                     );
+                    let recorded = run_psql(
+                        &db.url,
+                        &format!(
+                            "SELECT count(*) FROM noesis_sync.legacy_changes WHERE table_name = '{}' AND row_key = '{key}' AND change = '{}'",
+                            row.table,
+                            name.as_str().unwrap()
+                        ),
+                    );
+                    assert_eq!(recorded.trim(), "1", "{} ({}): its change is recorded on the server for the report", row.key, row.what);
                 }
             }
         }

@@ -90,6 +90,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             wizard::wizard_start_migration,
             wizard::wizard_cancel_migration,
             wizard::wizard_rejects,
+            wizard::wizard_changed_rows,
         ])
         .events(collect_events![sync_status::SyncStatus, cache_changed::CacheChanged, wizard::WizardProgress])
         // The Noesis server's enums with the app's labels, from the engine's

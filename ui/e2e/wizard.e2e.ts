@@ -151,9 +151,15 @@ describe.skipIf(!ADMIN)("the first-run wizard against a real server", () => {
     await s.find("[data-testid=wizard][data-step=report]", 60_000);
   }, 300_000);
 
-  it("reports verification, rejects with reasons and conflicts", async () => {
+  it("reports verification, every row changed on the way, rejects with reasons and conflicts", async () => {
     const s = app.session;
     await s.find("[data-testid=report-verified][data-ok=true]");
+    // The hostile rows that were repaired are each named, whole, with what changed.
+    const changed = await s.waitForText("[data-testid=report-changed]", (t) => t.includes("NUL characters removed"), 20_000);
+    expect(changed).toContain("h-card-nul-json");
+    expect(changed).toContain("h-card-bad-utf8");
+    expect(changed).toContain("not valid UTF-8");
+    expect(await (await s.find("[data-testid=report-verified]")).text()).toContain("imported with a change");
     const table = await s.waitForText("[data-testid=report-table]", (t) => t.includes("memory_cards"));
     expect(table).toContain("✓");
     await s.waitForText("[data-testid=report-rejects]", (t) => t.includes("noesis_sync.legacy_rejects"), 20_000);

@@ -169,6 +169,11 @@ export const commands = {
 	wizardCancelMigration: () => typedError<null, CommandError>(__TAURI_INVOKE("wizard_cancel_migration")),
 	/**  Rows this device's migration kept aside, grouped by table and reason. */
 	wizardRejects: () => typedError<RejectGroup[], CommandError>(__TAURI_INVOKE("wizard_rejects")),
+	/**
+	 *  Rows this device's migrations imported with a change, grouped by table and
+	 *  kind of change: the report lists every one beside the rejects.
+	 */
+	wizardChangedRows: () => typedError<ChangeGroup[], CommandError>(__TAURI_INVOKE("wizard_changed_rows")),
 };
 
 /** Events */
@@ -247,6 +252,23 @@ export type CardPage = {
 	cards: MemoryCard[],
 	/**  Cursor of the next page; `None` at the end of the list. */
 	next: CardCursor | null,
+};
+
+/**  Legacy rows of one table imported with one kind of change. */
+export type ChangeGroup = {
+	/**  Central table name. */
+	table: string,
+	/**  The change's name, as in `migrate --json` (`nul_bytes_removed`, …). */
+	change: string,
+	/**  What was changed and why, in words. */
+	why: string,
+	/**  How many rows. */
+	rows: number,
+	/**
+	 *  Their ids, whole (the first 1,000; the rest are in
+	 *  `noesis_sync.legacy_changes`).
+	 */
+	ids: string[],
 };
 
 /**  One message of a session. */
@@ -741,7 +763,10 @@ export type RejectGroup = {
 	reason: string,
 	/**  How many. */
 	rows: number,
-	/**  A few of their legacy ids. */
+	/**
+	 *  Their legacy ids, whole (the first 1,000; the rest are in
+	 *  `noesis_sync.legacy_rejects`).
+	 */
 	sample_ids: string[],
 };
 

@@ -136,12 +136,11 @@ fn print_report(report: &MigrateReport) {
             println!("{:<18} rows up to rowid {} were already merged by an earlier run of this same store content", "", t.resumed_after);
         }
         for (note, n) in &t.changes {
-            let examples = t.change_samples.get(note).map(|ids| ids.join(", ")).unwrap_or_default();
-            println!(
-                "{:<18}   {n} imported with change: {} (e.g. {examples})",
-                "",
-                serde_json::to_value(note).unwrap_or_default().as_str().unwrap_or("?")
-            );
+            println!("{:<18}   {n} imported with a change: {}", "", note.explanation());
+            let ids: Vec<&str> = t.changed_rows.iter().filter(|c| c.note == *note).map(|c| c.id.as_str()).collect();
+            for line in ids.chunks(4) {
+                println!("{:<18}     {}", "", line.join("  "));
+            }
         }
     }
     let conflicts: u64 = report.tables.iter().map(|t| t.counts.conflicts_recorded).sum();

@@ -110,7 +110,8 @@ pub async fn create_device_role(target: &ServerTarget, name: &str, password: &Se
              -- A conflict's versions are a record: a device adds conflicts and
              -- resolves them, and may change nothing else of one.
              || format('REVOKE UPDATE ON noesis_sync.conflicts FROM %I; GRANT SELECT, INSERT, UPDATE (resolution, resolved_at, resolved_by) ON noesis_sync.conflicts TO %I; ', $1::text, $1::text)
-             || format('GRANT SELECT, INSERT, UPDATE ON noesis_sync.legacy_runs, noesis_sync.legacy_high_water, noesis_sync.legacy_rejects TO %I; ', $1::text)",
+             || format('GRANT SELECT, INSERT, UPDATE ON noesis_sync.legacy_runs, noesis_sync.legacy_high_water, noesis_sync.legacy_rejects TO %I; ', $1::text)
+             || format('GRANT SELECT, INSERT ON noesis_sync.legacy_changes TO %I; ', $1::text)",
     )
     .bind(name)
     .bind(&tables)

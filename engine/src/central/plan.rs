@@ -61,6 +61,7 @@ const SUMMARIES: &[(i64, &str)] = &[
     (20261204000019, "The first-run migration stages its batches in noesis_sync tables (each transaction sees only its own rows) instead of temporary tables, and setup takes from every login but the owner the right to create temporary tables."),
     (20261204000020, "History and trash: every edit or deletion of a card, mind-file entry, chat or document keeps the version it replaced (table noesis_sync.row_versions), whoever writes, so any of them can be restored; the Python server's writes are recorded, not changed."),
     (20261204000021, "Large updates stay fast on a connection that made small ones before: the change-capture and history triggers plan their work for each statement. What they record is unchanged."),
+    (20261204000022, "The first-run migration records each legacy row it imported with a change (a NUL removed, text repaired, a value respelled) in noesis_sync.legacy_changes, so its report names every one."),
 ];
 
 /// Reads the schema's state without changing anything.

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::tables::{self, TableSpec};
 
 /// The highest `noesis_sync.server_info.schema_version` this build understands.
-pub const CLIENT_SCHEMA_VERSION: i64 = 7;
+pub const CLIENT_SCHEMA_VERSION: i64 = 8;
 
 /// The lowest schema version this build can sync with: older servers need
 /// `noesis-sync setup` (changelog pruning arrived in schema 2, push receipts
@@ -17,8 +17,9 @@ pub const CLIENT_SCHEMA_VERSION: i64 = 7;
 /// field is later; the server identity in 5: without it a device moved to
 /// another server would continue from a position that means nothing there).
 /// Schema 6 (the migration's staging tables) is needed only to migrate
-/// ([`super::staging::require_staging`]), and 7 (history and trash) only to
-/// list or restore versions ([`crate::sync::history`]).
+/// ([`super::staging::require_staging`]), 7 (history and trash) only to
+/// list or restore versions ([`crate::sync::history`]), and 8 (the record of
+/// rows changed on the way) only to migrate.
 pub const REQUIRED_SCHEMA_VERSION: i64 = 5;
 
 /// The sync protocol this build speaks; a server whose `min_client_protocol` is

@@ -18,6 +18,10 @@ use crate::tables::TableSpec;
 /// an older server asks for `setup` instead of failing on a missing table.
 pub const STAGING_SCHEMA_VERSION: i64 = 6;
 
+/// The schema version that brought `noesis_sync.legacy_changes`, where a
+/// migration records the rows it changed on the way.
+pub const LEGACY_CHANGES_SCHEMA_VERSION: i64 = 8;
+
 /// The staging table of `spec`'s central table.
 pub fn stage_table(spec: &TableSpec) -> String {
     format!("noesis_sync.stage_{}", spec.name)
@@ -69,16 +73,19 @@ pub(crate) async fn public_has_temp(conn: &mut PgConnection, target: &ServerTarg
 }
 
 /// Fails with "run setup" when the server predates the staging tables of
-/// `spec` (schema 5 or a setup that has not been run since the upgrade), and
+/// `spec` or the record of changed rows (schema 5 or 7, or a setup that has
+/// not been run since the upgrade), and
 /// has them rebuilt when the central table's columns or CHECKs changed since.
 pub async fn require_staging(conn: &mut PgConnection, target: &ServerTarget, spec: &TableSpec) -> Result<()> {
-    let present: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL")
-        .bind(stage_table(spec))
-        .bind(dry_table(spec))
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(|e| target.classify(e))?;
-    if present {
+    let (present, changes_recorded): (bool, bool) = sqlx::query_as(
+        "SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL, to_regclass('noesis_sync.legacy_changes') IS NOT NULL",
+    )
+    .bind(stage_table(spec))
+    .bind(dry_table(spec))
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(|e| target.classify(e))?;
+    if present && changes_recorded {
         // Rebuilt, by the owner's function, if the central table changed
         // since setup: staging and the dry run meet today's constraints.
         sqlx::query("SELECT noesis_sync.follow_central_table(to_regclass($1))")
@@ -95,10 +102,6 @@ pub async fn require_staging(conn: &mut PgConnection, target: &ServerTarget, spe
         .await
         .map_err(|e| target.classify(e))?
         .unwrap_or(0);
-    Err(Error::SchemaOutdated {
-        host: target.url().host().into(),
-        port: target.url().port(),
-        server: server.min(STAGING_SCHEMA_VERSION - 1),
-        required: STAGING_SCHEMA_VERSION,
-    })
+    let required = if present { LEGACY_CHANGES_SCHEMA_VERSION } else { STAGING_SCHEMA_VERSION };
+    Err(Error::SchemaOutdated { host: target.url().host().into(), port: target.url().port(), server: server.min(required - 1), required })
 }

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use sqlx::Row;
 
+use super::fields::Note;
 use super::importer::Store;
 use super::snapshot::{open_source, sqlite_error};
 use crate::central::ServerTarget;
@@ -172,6 +173,11 @@ pub async fn recorded_runs(target: &ServerTarget, device_id: &str) -> Result<Vec
         .collect())
 }
 
+/// Ids a [`RejectGroup`] or [`ChangeGroup`] carries: every one for any store
+/// seen so far; past it the group says how many more there are and where
+/// they are kept.
+const IDS_SHOWN: i64 = 1000;
+
 /// Rejected rows of one table for one reason.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -182,7 +188,8 @@ pub struct RejectGroup {
     pub reason: String,
     /// How many.
     pub rows: u32,
-    /// A few of their legacy ids.
+    /// Their legacy ids, whole (the first 1,000; the rest are in
+    /// `noesis_sync.legacy_rejects`).
     pub sample_ids: Vec<String>,
 }
 
@@ -190,11 +197,12 @@ pub struct RejectGroup {
 pub async fn rejects(target: &ServerTarget, device_id: &str) -> Result<Vec<RejectGroup>> {
     let mut conn = target.connect().await?;
     let rows = sqlx::query(
-        "SELECT table_name, reason, count(*)::int8, (array_agg(row_key ORDER BY reject_id))[1:5]
+        "SELECT table_name, reason, count(*)::int8, (array_agg(row_key ORDER BY reject_id))[1:$2]
          FROM noesis_sync.legacy_rejects WHERE device_id = $1
          GROUP BY table_name, reason ORDER BY table_name, count(*) DESC",
     )
     .bind(device_id)
+    .bind(IDS_SHOWN)
     .fetch_all(&mut conn)
     .await
     .map_err(|e| target.classify(e))?;
@@ -205,6 +213,52 @@ pub async fn rejects(target: &ServerTarget, device_id: &str) -> Result<Vec<Rejec
             reason: r.get(1),
             rows: u32::try_from(r.get::<i64, _>(2)).unwrap_or(u32::MAX),
             sample_ids: r.get(3),
+        })
+        .collect())
+}
+
+/// Legacy rows of one table imported with one kind of change.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ChangeGroup {
+    /// Central table name.
+    pub table: String,
+    /// The change's name, as in `migrate --json` (`nul_bytes_removed`, …).
+    pub change: String,
+    /// What was changed and why, in words.
+    pub why: String,
+    /// How many rows.
+    pub rows: u32,
+    /// Their ids, whole (the first 1,000; the rest are in
+    /// `noesis_sync.legacy_changes`).
+    pub ids: Vec<String>,
+}
+
+/// Rows this device's migrations imported with a change, grouped by table and
+/// kind of change: the report lists them beside the rejects.
+pub async fn changes(target: &ServerTarget, device_id: &str) -> Result<Vec<ChangeGroup>> {
+    let mut conn = target.connect().await?;
+    let rows = sqlx::query(
+        "SELECT table_name, change, count(*)::int8, (array_agg(row_key ORDER BY row_key))[1:$2]
+         FROM noesis_sync.legacy_changes WHERE device_id = $1
+         GROUP BY table_name, change ORDER BY table_name, count(*) DESC, change",
+    )
+    .bind(device_id)
+    .bind(IDS_SHOWN)
+    .fetch_all(&mut conn)
+    .await
+    .map_err(|e| target.classify(e))?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let change: String = r.get(1);
+            ChangeGroup {
+                table: r.get(0),
+                why: Note::from_code(&change).map_or_else(|| change.replace('_', " "), |n| n.explanation().to_string()),
+                change,
+                rows: u32::try_from(r.get::<i64, _>(2)).unwrap_or(u32::MAX),
+                ids: r.get(3),
+            }
         })
         .collect())
 }

@@ -36,6 +36,55 @@ pub enum Note {
     TagConverted,
 }
 
+impl Note {
+    /// Every kind of change, to read one back from its name.
+    pub const ALL: [Note; 8] = [
+        Note::NulBytesRemoved,
+        Note::InvalidUtf8Replaced,
+        Note::UnknownEnumValueKept,
+        Note::ValueNormalised,
+        Note::UpdatedAtFromCreatedAt,
+        Note::TitleDefaulted,
+        Note::TypeConverted,
+        Note::TagConverted,
+    ];
+
+    /// The note of that name ([`Note::code`]), if it is one.
+    pub fn from_code(code: &str) -> Option<Note> {
+        Note::ALL.into_iter().find(|n| n.code() == code)
+    }
+
+    /// The note's name in reports and in `noesis_sync.legacy_changes`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Note::NulBytesRemoved => "nul_bytes_removed",
+            Note::InvalidUtf8Replaced => "invalid_utf8_replaced",
+            Note::UnknownEnumValueKept => "unknown_enum_value_kept",
+            Note::ValueNormalised => "value_normalised",
+            Note::UpdatedAtFromCreatedAt => "updated_at_from_created_at",
+            Note::TitleDefaulted => "title_defaulted",
+            Note::TypeConverted => "type_converted",
+            Note::TagConverted => "tag_converted",
+        }
+    }
+
+    /// What was changed and why, for the person reading the report.
+    pub fn explanation(self) -> &'static str {
+        match self {
+            Note::NulBytesRemoved => "NUL characters removed from its text: PostgreSQL cannot store them",
+            Note::InvalidUtf8Replaced => "bytes that were not valid UTF-8 replaced by \u{FFFD}: PostgreSQL text must be UTF-8",
+            Note::UnknownEnumValueKept => {
+                "a chat message role other than the usual ones, kept as written: the Noesis server accepts any role"
+            }
+            Note::ValueNormalised => "a value written another way (letter case, spaces) given the spelling the Noesis server reads",
+            Note::UpdatedAtFromCreatedAt => "no last-changed time: set to its creation time",
+            Note::TitleDefaulted => "no title: left empty (the app shows \u{201C}Untitled\u{201D})",
+            Note::TypeConverted => "a number stored as text, or text stored as a number, converted to the column's type",
+            Note::TagConverted => "a tag that was not text turned into its text",
+        }
+    }
+}
+
 /// Notes gathered while normalising one row.
 pub type Notes = Vec<Note>;
 
@@ -269,6 +318,15 @@ pub fn id(cell: &RawCell) -> Result<String, Reason> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_note_is_named_in_reports_as_serde_names_it_and_explained() {
+        for note in Note::ALL {
+            assert_eq!(serde_json::to_value(note).unwrap(), note.code(), "the JSON report and legacy_changes use one name");
+            assert_eq!(Note::from_code(note.code()), Some(note));
+            assert!(note.explanation().len() > 20, "{note:?} says what changed and why");
+        }
+    }
     use serde_json::json;
 
     #[test]

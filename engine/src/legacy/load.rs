@@ -198,7 +198,8 @@ async fn set_device(conn: &mut PgConnection, source: &BatchSource<'_>) -> sqlx::
     Ok(())
 }
 
-/// The rejects and the high-water mark, in the batch's transaction.
+/// The rejects, the rows changed on the way and the high-water mark, in the
+/// batch's transaction.
 async fn finish(conn: &mut PgConnection, spec: &TableSpec, source: &BatchSource<'_>, batch: &Batch) -> sqlx::Result<()> {
     // Rejects are few: one statement each keeps the per-cell arrays simple.
     for reject in &batch.rejects {
@@ -219,6 +220,20 @@ async fn finish(conn: &mut PgConnection, spec: &TableSpec, source: &BatchSource<
         .bind(reject.cells.iter().map(|(_, kind, _)| *kind).collect::<Vec<_>>())
         .bind(reject.cells.iter().map(|(_, _, bytes)| bytes.clone()).collect::<Vec<_>>())
         .bind(reject.refused_by_server)
+        .execute(&mut *conn)
+        .await?;
+    }
+    if !batch.changed.is_empty() {
+        sqlx::query(
+            "INSERT INTO noesis_sync.legacy_changes (device_id, source_file, table_name, row_key, change)
+             SELECT $1, $2, $3, k, c FROM unnest($4::text[], $5::text[]) AS u(k, c)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(source.device_id)
+        .bind(source.source_file)
+        .bind(spec.name)
+        .bind(batch.changed.iter().map(|c| c.id.as_str()).collect::<Vec<_>>())
+        .bind(batch.changed.iter().map(|c| c.note.code()).collect::<Vec<_>>())
         .execute(&mut *conn)
         .await?;
     }

@@ -14,7 +14,7 @@ use super::fields::Note;
 use super::importer::{Importer, Refs};
 use super::load::{self, BatchCounts, BatchSource, LoadFailure};
 use super::progress::{ProgressEvent, ProgressSink, Rate};
-use super::reader::{self, Batch, BatchLimits};
+use super::reader::{self, Batch, BatchLimits, ChangedRow};
 use super::runs;
 use super::snapshot::Snapshot;
 use crate::central::ServerTarget;
@@ -38,8 +38,9 @@ pub struct TableReport {
     pub counts: BatchCounts,
     /// Rows imported with a change, by kind of change.
     pub changes: BTreeMap<Note, u64>,
-    /// A few ids of such rows per kind of change.
-    pub change_samples: BTreeMap<Note, Vec<String>>,
+    /// Every row imported with a change, with what changed (also recorded on
+    /// the server, in `noesis_sync.legacy_changes`).
+    pub changed_rows: Vec<ChangedRow>,
     /// Of the rejected, rows that parsed but that the server itself refused (a
     /// constraint, a trigger, a limit): in a dry run, those it would refuse.
     pub refused_by_server: u64,
@@ -70,18 +71,15 @@ impl TableReport {
         c.legacy_won += counts.legacy_won;
         c.conflicts_recorded += counts.conflicts_recorded;
         c.rejected += counts.rejected;
-        for (note, n) in &batch.notes {
-            *self.changes.entry(*note).or_default() += n;
+        for changed in &batch.changed {
+            *self.changes.entry(changed.note).or_default() += 1;
         }
+        self.changed_rows.extend(batch.changed.iter().cloned());
         for reject in batch.rejects.iter().filter(|r| r.refused_by_server) {
             self.refused_by_server += 1;
             if self.refused_samples.len() < REFUSED_SAMPLES {
                 self.refused_samples.push(RefusedRow { id: reject.key.clone(), reason: reject.reason.clone() });
             }
-        }
-        for (note, ids) in &batch.note_samples {
-            let samples = self.change_samples.entry(*note).or_default();
-            samples.extend(ids.iter().take(reader::SAMPLES_PER_CHANGE.saturating_sub(samples.len())).cloned());
         }
     }
 

@@ -2,7 +2,6 @@
 //! normalised rows into batches ready for COPY (the parse side of the pipeline;
 //! it runs on a blocking thread while the previous batch is being loaded).
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use rusqlite::Connection;
@@ -13,10 +12,6 @@ use super::importer::{normalise_for_server, Importer, Outcome, Refs};
 use super::raw::{verbatim_sha256, RawCell, RawRow};
 use super::snapshot::{open_read_only, sqlite_error};
 use crate::error::Result;
-
-/// Ids kept per kind of change, per batch and per table report: enough to
-/// find examples without the report growing with the store.
-pub const SAMPLES_PER_CHANGE: usize = 5;
 
 /// A legacy row that goes to the rejects table.
 #[derive(Debug, Clone)]
@@ -61,6 +56,30 @@ impl Reject {
     }
 }
 
+/// A legacy row imported with a change (NUL bytes removed, text repaired, a
+/// value given the server's spelling): the report names it, with what changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangedRow {
+    /// Its rowid in the snapshot (batches split by it).
+    pub rowid: i64,
+    /// Its id, whole.
+    pub id: String,
+    /// What was changed.
+    pub note: Note,
+}
+
+/// In `migrate --json`: `{"id", "change", "why"}`.
+impl serde::Serialize for ChangedRow {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut row = serializer.serialize_struct("ChangedRow", 3)?;
+        row.serialize_field("id", &self.id)?;
+        row.serialize_field("change", self.note.code())?;
+        row.serialize_field("why", self.note.explanation())?;
+        row.end()
+    }
+}
+
 /// Consecutive rows of one table, normalised.
 #[derive(Debug, Default)]
 pub struct Batch {
@@ -76,10 +95,10 @@ pub struct Batch {
     pub row_ends: Vec<usize>,
     /// Rows that cannot be imported.
     pub rejects: Vec<Reject>,
-    /// Changes made, counted by kind.
-    pub notes: BTreeMap<Note, u64>,
-    /// A few ids of rows imported with each kind of change, to look at.
-    pub note_samples: BTreeMap<Note, Vec<String>>,
+    /// Every importable row changed on the way, once per kind of change, in
+    /// rowid order: the report lists them all, and the batch's transaction
+    /// records them in `noesis_sync.legacy_changes`.
+    pub changed: Vec<ChangedRow>,
     /// Rowid of the last row in the batch: the high-water mark once committed.
     pub last_rowid: i64,
     /// Bytes held (COPY text and rejected rows), for batch sizing.
@@ -110,8 +129,7 @@ impl Batch {
             bytes: late_copy.len() + late.iter().map(Reject::bytes).sum::<usize>(),
             copy: late_copy,
             rejects: late,
-            notes: BTreeMap::new(),
-            note_samples: BTreeMap::new(),
+            changed: self.changed.split_off(self.changed.partition_point(|c| c.rowid <= cut_rowid)),
             last_rowid: self.last_rowid,
         };
         self.importable = n as u64;
@@ -133,6 +151,7 @@ impl Batch {
         self.ids.clear();
         self.rowids.clear();
         self.row_ends.clear();
+        self.changed.retain(|c| c.rowid != row.rowid);
         self.importable = 0;
         self
     }
@@ -253,13 +272,11 @@ pub fn read_batches(
                 batch.row_ends.push(batch.copy.len());
                 batch.bytes += batch.copy.len() - before;
                 batch.importable += 1;
-                for note in notes {
-                    *batch.notes.entry(note).or_default() += 1;
-                    let samples = batch.note_samples.entry(note).or_default();
-                    if samples.len() < SAMPLES_PER_CHANGE && samples.last() != Some(&row.key()) {
-                        samples.push(row.key());
-                    }
-                }
+                let id = batch.ids.last().cloned().unwrap_or_default();
+                let mut notes = notes;
+                notes.sort_unstable();
+                notes.dedup();
+                batch.changed.extend(notes.into_iter().map(|note| ChangedRow { rowid: row.rowid, id: id.clone(), note }));
             }
             Outcome::Reject { reason } => {
                 let reject = Reject::of(&row, reason);

@@ -11,7 +11,7 @@ use tauri::{Manager, Runtime, State};
 use tauri_specta::Event;
 
 use noesis_engine::central::{self, Diagnosis, SchemaPlan, ServerForm, ServerTarget};
-use noesis_engine::legacy::discover::{self, LegacyFolder, RecordedRun, RejectGroup};
+use noesis_engine::legacy::discover::{self, ChangeGroup, LegacyFolder, RecordedRun, RejectGroup};
 use noesis_engine::legacy::summary::MigrationOutcome;
 use noesis_engine::legacy::{self, MigrateOptions, MigrationHandle, ProgressEvent};
 use noesis_engine::{credentials, DatabaseUrl, Secret};
@@ -361,6 +361,15 @@ pub async fn wizard_cancel_migration(session: State<'_, WizardSession>) -> Comma
         }
     }
     Ok(())
+}
+
+/// Rows this device's migrations imported with a change, grouped by table and
+/// kind of change: the report lists every one beside the rejects.
+#[tauri::command]
+#[specta::specta]
+pub async fn wizard_changed_rows(state: State<'_, AppState>, session: State<'_, WizardSession>) -> CommandResult<Vec<ChangeGroup>> {
+    let device_id = state.cache().device()?.id.to_string();
+    Ok(discover::changes(&saved_target(&state, &session)?, &device_id).await?)
 }
 
 /// Rows this device's migration kept aside, grouped by table and reason.

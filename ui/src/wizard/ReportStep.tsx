@@ -1,12 +1,16 @@
-// Step 6: the report: verification per table, rejected rows with their reasons
-// and where they are kept, and conflicts to review.
+// Step 6: the report: verification per table, every row imported with a
+// change (what changed and why), rejected rows with their reasons and where
+// they are kept, and conflicts to review. Ids are shown whole and can be copied.
 import { wizardApi } from "./api";
+import { IdList } from "./IdList";
 import type { MigrationOutcome } from "./api";
 import { useAsync } from "../lib/useAsync";
 import { count } from "./format";
 
 export function ReportStep({ outcome, onDone }: { outcome: MigrationOutcome; onDone: () => void }) {
   const [rejects] = useAsync(() => wizardApi.rejects(), []);
+  const [changed] = useAsync(() => wizardApi.changedRows(), []);
+  const changedRows = changed.state === "ready" ? changed.value.reduce((n, g) => n + g.rows, 0) : 0;
   const conflicts = outcome.tables.reduce((n, t) => n + t.conflicts_recorded, 0);
   return (
     <div class="wz-body">
@@ -16,6 +20,7 @@ export function ReportStep({ outcome, onDone }: { outcome: MigrationOutcome; onD
           {outcome.verified
             ? "Verified: every legacy row is on the server, set aside as a conflict, or kept as a reject."
             : "Verification found rows that are neither on the server nor kept aside: run the migration again (it resumes), or see the table below."}
+          {changedRows > 0 && ` ${count(changedRows)} of them were imported with a change, each listed below with what changed and why.`}
           {outcome.cache_rows != null && ` This device's cache now holds ${count(outcome.cache_rows)} rows.`}
         </div>
       </div>
@@ -54,6 +59,40 @@ export function ReportStep({ outcome, onDone }: { outcome: MigrationOutcome; onD
           <code>noesis_sync.conflicts</code>) and can be restored.
         </p>
       )}
+      <div data-testid="report-changed">
+        {changed.state === "loading" && <p class="muted small">Loading the rows changed on the way…</p>}
+        {changed.state === "error" && <p class="wz-bad small">{changed.message}</p>}
+        {changed.state === "ready" && changed.value.length === 0 && <p class="muted small">No row needed a change to be imported.</p>}
+        {changed.state === "ready" && changed.value.length > 0 && (
+          <>
+            <p>
+              <strong>Rows imported with a change:</strong> the server holds them as described; the old stores are untouched.
+            </p>
+            <table class="wz-table">
+              <thead>
+                <tr>
+                  <th>Table</th>
+                  <th>What changed, and why</th>
+                  <th class="num">Rows</th>
+                  <th>Ids</th>
+                </tr>
+              </thead>
+              <tbody>
+                {changed.value.map((g) => (
+                  <tr key={g.table + g.change} data-testid="report-changed-group" data-change={g.change}>
+                    <td>{g.table}</td>
+                    <td>{g.why}</td>
+                    <td class="num">{count(g.rows)}</td>
+                    <td>
+                      <IdList ids={g.ids} more={g.rows - g.ids.length} keptIn="noesis_sync.legacy_changes" />
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </>
+        )}
+      </div>
       <div data-testid="report-rejects">
         {rejects.state === "loading" && <p class="muted small">Loading rejected rows…</p>}
         {rejects.state === "error" && <p class="wz-bad small">{rejects.message}</p>}
@@ -70,7 +109,7 @@ export function ReportStep({ outcome, onDone }: { outcome: MigrationOutcome; onD
                   <th>Table</th>
                   <th>Reason</th>
                   <th class="num">Rows</th>
-                  <th>For example</th>
+                  <th>Ids</th>
                 </tr>
               </thead>
               <tbody>
@@ -79,8 +118,8 @@ export function ReportStep({ outcome, onDone }: { outcome: MigrationOutcome; onD
                     <td>{g.table}</td>
                     <td>{g.reason}</td>
                     <td class="num">{count(g.rows)}</td>
-                    <td class="ellipsis wz-ids" title={g.sample_ids.join(", ")}>
-                      {g.sample_ids.slice(0, 3).join(", ")}
+                    <td>
+                      <IdList ids={g.sample_ids} more={g.rows - g.sample_ids.length} keptIn="noesis_sync.legacy_rejects" />
                     </td>
                   </tr>
                 ))}

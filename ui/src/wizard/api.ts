@@ -29,6 +29,7 @@ export const wizardApi = {
   startMigration: (legacyDir: string) => unwrap(commands.wizardStartMigration(legacyDir)),
   cancelMigration: () => unwrap(commands.wizardCancelMigration()),
   rejects: () => unwrap(commands.wizardRejects()),
+  changedRows: () => unwrap(commands.wizardChangedRows()),
 };
 
 /** Calls `handler` with each `wizard://progress` event; returns the unsubscribe. */
