@@ -93,10 +93,11 @@ describe("a 5,000-message chat", () => {
       `long chat: opened in ${opened!.toFixed(0)} ms (the command's reply alone: ${reply?.toFixed(0)} ms); ` +
         `${messages} messages and ${nodes} nodes in the page`,
     );
-    // A debug build under Xvfb's software rendering, on a machine shared with
-    // builds: 170-750 ms here, about 130 of them the reply. Before windowing
-    // the open took 2.9 s, nearly all of it rendering every message.
-    expect(opened!, "ms from the click to the messages painted").toBeLessThan(1500);
+    // Logged, not asserted (speed is for measuring, not for tests): a debug
+    // build under Xvfb's software rendering, on a machine shared with builds,
+    // 170-750 ms, about 130 of them the reply. Before windowing the open took
+    // 2.9 s, nearly all of it rendering every message; what windowing
+    // changes, and what this test holds, is how much is in the page.
     expect(messages, "messages in the page").toBeLessThan(200);
     expect(nodes, "nodes in the whole page").toBeLessThan(2000);
     expect(await s.execute<string>("return document.querySelector('[data-testid=chat-detail]').textContent")).toContain(
@@ -135,9 +136,9 @@ describe("a 5,000-message chat", () => {
     const median = sorted[Math.floor(sorted.length / 2)];
     const worst = sorted[sorted.length - 1];
     console.log(`long chat: ${frames!.length} scroll frames, median ${median.toFixed(1)} ms, worst ${worst.toFixed(1)} ms`);
-    // Under Xvfb an idle frame takes 16 ms and the cards list, scrolled the
-    // same way, 33 ms; a new screen of messages every frame takes about 40.
-    expect(median, "median ms per frame while scrolling a screen per frame").toBeLessThan(80);
+    // Logged, not asserted: under Xvfb an idle frame takes 16 ms and the
+    // cards list, scrolled the same way, 33 ms; a new screen of messages
+    // every frame takes about 40.
     const midway = await s.execute<number[]>(
       "return [...document.querySelectorAll('[data-testid=message]')].map((m) => Number(m.dataset.index))",
     );
