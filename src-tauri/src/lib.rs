@@ -91,6 +91,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             wizard::wizard_cancel_migration,
             wizard::wizard_rejects,
             wizard::wizard_changed_rows,
+            wizard::wizard_next_step,
         ])
         .events(collect_events![sync_status::SyncStatus, cache_changed::CacheChanged, wizard::WizardProgress])
         // The Noesis server's enums with the app's labels, from the engine's

@@ -70,7 +70,7 @@ export function App() {
   }, []);
 
   if (wizard.state === "checking") return null;
-  if (wizard.state === "open") return <Wizard initialForm={wizard.form} onClose={wizard.close} />;
+  if (wizard.state === "open") return <Wizard initialForm={wizard.form} initialStep={wizard.step} onClose={wizard.close} />;
   return (
     <div class="app">
       <nav class="sidebar" aria-label="Views">

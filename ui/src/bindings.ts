@@ -174,6 +174,11 @@ export const commands = {
 	 *  kind of change: the report lists every one beside the rejects.
 	 */
 	wizardChangedRows: () => typedError<ChangeGroup[], CommandError>(__TAURI_INVOKE("wizard_changed_rows")),
+	/**
+	 *  What is left to do on the server just saved (from Settings): its schema,
+	 *  the legacy data (only if this device never migrated to it), or nothing.
+	 */
+	wizardNextStep: () => typedError<NextStep, CommandError>(__TAURI_INVOKE("wizard_next_step")),
 };
 
 /** Events */
@@ -652,6 +657,20 @@ export type MindfileEntry = {
 	/**  The user's note. */
 	note: string,
 };
+
+/**  The step that is left, if any. */
+export type NextStep = 
+/**  The sync schema is missing or older than this app's: apply it first. */
+{ step: "schema" } | 
+/**
+ *  This device never finished a migration to this server: offer to bring
+ *  its legacy data in (it may have none).
+ */
+{ step: "legacy" } | 
+/**  Nothing: this device's legacy data is on this server already. */
+{ step: "done"; 
+/**  The run that brought it. */
+run: RecordedRun };
 
 /**  A local change not accepted, as the sync details list it. */
 export type NotAcceptedChange = {

@@ -29,6 +29,7 @@ pub mod importer;
 pub mod load;
 pub mod memory_store;
 pub mod merge;
+pub mod next_step;
 pub mod pipeline;
 pub mod progress;
 pub mod raw;

@@ -12,6 +12,7 @@ use tauri_specta::Event;
 
 use noesis_engine::central::{self, Diagnosis, SchemaPlan, ServerForm, ServerTarget};
 use noesis_engine::legacy::discover::{self, ChangeGroup, LegacyFolder, RecordedRun, RejectGroup};
+use noesis_engine::legacy::next_step::{self, NextStep};
 use noesis_engine::legacy::summary::MigrationOutcome;
 use noesis_engine::legacy::{self, MigrateOptions, MigrationHandle, ProgressEvent};
 use noesis_engine::{credentials, DatabaseUrl, Secret};
@@ -163,6 +164,15 @@ pub async fn wizard_save_server(
     }
     (session.start_agent)();
     Ok(SavedServer { server_url: url.to_string(), password_stored_in: stored_in })
+}
+
+/// What is left to do on the server just saved (from Settings): its schema,
+/// the legacy data (only if this device never migrated to it), or nothing.
+#[tauri::command]
+#[specta::specta]
+pub async fn wizard_next_step(state: State<'_, AppState>, session: State<'_, WizardSession>) -> CommandResult<NextStep> {
+    let device_id = state.cache().device()?.id.to_string();
+    Ok(next_step::next_step(&saved_target(&state, &session)?, &device_id).await?)
 }
 
 /// The central schema's state and what applying it would add.

@@ -9,6 +9,7 @@ import { ErrorState, Loading } from "../components/States";
 import { syncStateLabel, syncSummary } from "../components/SyncIndicator";
 import { openWizard } from "../wizard/gate";
 import { SyncSettings } from "../components/SyncSettings";
+import { ServerChange } from "../components/ServerChange";
 
 /** The text shown where a server would be when none is configured. */
 export const LOCAL_ONLY = "Local only — no server configured";
@@ -17,12 +18,15 @@ export function SettingsView({ sync }: { sync: SyncStatus | null }) {
   const [settings, reload, setSettings] = useAsync(() => api.getSettings(), []);
   if (settings.state === "loading") return <Loading label="Loading settings…" />;
   if (settings.state === "error") return <ErrorState message={settings.message} onRetry={reload} />;
-  return <SettingsForm settings={settings.value} sync={sync} onSaved={setSettings} />;
+  return <SettingsForm settings={settings.value} sync={sync} onSaved={setSettings} onServerChanged={reload} />;
 }
 
-function SettingsForm({ settings, sync, onSaved }: { settings: Settings; sync: SyncStatus | null; onSaved: (s: Settings) => void }) {
+function SettingsForm(props: { settings: Settings; sync: SyncStatus | null; onSaved: (s: Settings) => void; onServerChanged: () => void }) {
+  const { settings, sync, onSaved } = props;
   const [name, setName] = useState(settings.device_name);
   const [message, setMessage] = useState<string | null>(null);
+  const [changingServer, setChangingServer] = useState(false);
+  const [serverMessage, setServerMessage] = useState<string | null>(null);
   const [appearance, setAppearance] = useState<Appearance>(loadAppearance());
 
   const saveName = async (event: Event) => {
@@ -67,10 +71,35 @@ function SettingsForm({ settings, sync, onSaved }: { settings: Settings; sync: S
         <div class="setting-row">
           <span class="setting-label">Server</span>
           <span data-testid="server-url">{settings.server_url ?? LOCAL_ONLY}</span>
-          <button type="button" data-testid="open-wizard" onClick={openWizard}>
-            {settings.server_url ? "Change…" : "Set up…"}
-          </button>
+          {settings.server_url ? (
+            <button type="button" data-testid="change-server" disabled={changingServer}
+              onClick={() => {
+                setServerMessage(null);
+                setChangingServer(true);
+              }}>
+              Change…
+            </button>
+          ) : (
+            <button type="button" data-testid="open-wizard" onClick={() => openWizard()}>
+              Set up…
+            </button>
+          )}
         </div>
+        {changingServer && (
+          <ServerChange
+            onCancel={() => setChangingServer(false)}
+            onDone={(done) => {
+              setChangingServer(false);
+              setServerMessage(done);
+              props.onServerChanged();
+            }}
+          />
+        )}
+        {serverMessage && (
+          <p class="muted small" role="status" data-testid="server-change-done">
+            {serverMessage}
+          </p>
+        )}
         {settings.server_warning && (
           <p class="server-problem" role="alert" data-testid="server-warning">
             {settings.server_warning}

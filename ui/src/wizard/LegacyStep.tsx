@@ -32,7 +32,23 @@ function FolderCounts({ folder }: { folder: LegacyFolder }) {
   );
 }
 
-function RunNotice({ runs }: { runs: RecordedRun[] }) {
+function RunNotice({ runs, onNoData }: { runs: RecordedRun[]; onNoData: () => void }) {
+  const mine = runs.find((r) => r.this_device && r.status === "completed");
+  if (mine) {
+    return (
+      <div class="wz-finding ok" data-testid="this-device-migrated">
+        <span class="wz-mark" aria-hidden="true">✓</span>
+        <div>
+          This device already brought its legacy data from <code>{mine.legacy_dir}</code> to this server on{" "}
+          {new Date(mine.finished_at ?? mine.started_at).toLocaleString()}: nothing more to do. Migrate again only to bring in rows
+          added to the old stores since.{" "}
+          <button type="button" class="primary" data-testid="wz-already-migrated" onClick={onNoData}>
+            Done
+          </button>
+        </div>
+      </div>
+    );
+  }
   const other = runs.find((r) => !r.this_device && r.status === "completed");
   if (!other) return null;
   return (
@@ -99,7 +115,7 @@ export function LegacyStep({
 
   return (
     <div class="wz-body">
-      <RunNotice runs={runs} />
+      <RunNotice runs={runs} onNoData={onNoData} />
       {interrupted && (
         <div class="wz-finding warn" data-testid="resume-notice">
           <span class="wz-mark" aria-hidden="true">↻</span>

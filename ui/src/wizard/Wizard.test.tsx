@@ -206,6 +206,17 @@ describe("legacy step", () => {
     expect(onPreview).toHaveBeenCalledWith("/data/old");
   });
 
+  it("knows when this device already migrated to this server and lets the user finish", async () => {
+    const migrated = { device_name: "Laptop", this_device: true, legacy_dir: "/home/me/noesis", status: "completed", started_at: "2026-11-02T10:00:00Z", finished_at: "2026-11-02T10:04:00Z" };
+    mocked.scanLegacy.mockResolvedValue({ ...scan, runs: [migrated] });
+    const onNoData = vi.fn();
+    render(<LegacyStep onPreview={vi.fn()} onResume={vi.fn()} onNoData={onNoData} />);
+    expect((await screen.findByTestId("this-device-migrated")).textContent).toContain("already brought its legacy data from /home/me/noesis");
+    expect(screen.queryByTestId("resume-notice")).toBeNull();
+    fireEvent.click(screen.getByTestId("wz-already-migrated"));
+    expect(onNoData).toHaveBeenCalled();
+  });
+
   it("'Choose folder…' puts the chosen folder in the field and checks it like a typed one", async () => {
     mocked.scanLegacy.mockResolvedValue({ ...scan, runs: [] });
     const onPreview = vi.fn();

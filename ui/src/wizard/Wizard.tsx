@@ -23,8 +23,8 @@ const STEPS: { name: StepName; label: string; title: string }[] = [
   { name: "report", label: "Report", title: "Migration report" },
 ];
 
-export function Wizard({ initialForm, onClose }: { initialForm: ServerForm; onClose: () => void }) {
-  const [step, setStep] = useState<StepName>("server");
+export function Wizard({ initialForm, initialStep = "server", onClose }: { initialForm: ServerForm; initialStep?: StepName; onClose: () => void }) {
+  const [step, setStep] = useState<StepName>(initialStep);
   const [stored, setStored] = useState<string | null>(null);
   const [legacyDir, setLegacyDir] = useState<string | null>(null);
   const [tableNames, setTableNames] = useState<string[]>([]);

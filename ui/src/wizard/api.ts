@@ -30,6 +30,7 @@ export const wizardApi = {
   cancelMigration: () => unwrap(commands.wizardCancelMigration()),
   rejects: () => unwrap(commands.wizardRejects()),
   changedRows: () => unwrap(commands.wizardChangedRows()),
+  nextStep: () => unwrap(commands.wizardNextStep()),
 };
 
 /** Calls `handler` with each `wizard://progress` event; returns the unsubscribe. */
