@@ -36,6 +36,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             cards::list_cards,
             cards::count_cards,
             cards::search_cards,
+            cards::count_card_matches,
             cards::card_facets,
             cards::get_card,
             cards::create_card,

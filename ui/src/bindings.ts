@@ -14,6 +14,8 @@ export const commands = {
 	countCards: (filter: CardFilter) => typedError<number, CommandError>(__TAURI_INVOKE("count_cards", { filter })),
 	/**  Cards matching what the user typed, best first. */
 	searchCards: (text: string, filter: CardFilter, limit: number) => typedError<MemoryCard[], CommandError>(__TAURI_INVOKE("search_cards", { text, filter, limit })),
+	/**  How many cards match what the user typed (all of them, not the page shown). */
+	countCardMatches: (text: string, filter: CardFilter) => typedError<number, CommandError>(__TAURI_INVOKE("count_card_matches", { text, filter })),
 	/**  The values the filter menus offer. */
 	cardFacets: () => typedError<CardFacets, CommandError>(__TAURI_INVOKE("card_facets")),
 	/**  One card, for the detail pane. */

@@ -225,6 +225,22 @@ impl Cache {
         Ok(cards)
     }
 
+    /// How many cards [`Cache::search_cards`] would find without its limit:
+    /// the count the list shows, so "200 matches" is never a page length.
+    pub fn count_card_matches(&self, text: &str, filter: &CardFilter) -> Result<u32> {
+        let Some(query) = super::search::fts_query(text) else { return Ok(0) };
+        let context = "counting matching memory cards";
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT count(*) FROM memory_cards_fts JOIN memory_cards c ON c.rowid = memory_cards_fts.rowid \
+                 WHERE memory_cards_fts MATCH ?1 \
+                   AND (?2 IS NULL OR c.category = ?2) AND (?3 IS NULL OR c.scope = ?3) AND (?4 IS NULL OR c.approval = ?4)",
+            )
+            .map_err(|e| self.error(context, e))?;
+        stmt.query_row(params![query, filter.category, filter.scope, filter.approval], |r| r.get(0)).map_err(|e| self.error(context, e))
+    }
+
     /// One card.
     pub fn card(&self, id: &str) -> Result<Option<MemoryCard>> {
         self.conn
@@ -376,12 +392,28 @@ mod tests {
     }
 
     #[test]
+    fn the_match_count_is_every_match_not_the_page_shown() {
+        let (_dir, cache) = cache();
+        for i in 0..5 {
+            cache.create_card(&draft("preferences", &format!("Answer latency budget {i}: keep replies short"))).unwrap();
+        }
+        cache.create_card(&draft("vocabulary", "latency: the delay before an answer starts")).unwrap();
+        cache.create_card(&draft("vocabulary", "throughput")).unwrap();
+        assert_eq!(cache.search_cards("latency", &CardFilter::default(), 2).unwrap().len(), 2, "one page of matches");
+        assert_eq!(cache.count_card_matches("latency", &CardFilter::default()).unwrap(), 6, "and the true number of them");
+        let words = CardFilter { category: Some("vocabulary".into()), ..Default::default() };
+        assert_eq!(cache.count_card_matches("laten", &words).unwrap(), 1, "within the filter, the last word a prefix");
+        assert_eq!(cache.count_card_matches("  ", &words).unwrap(), 0);
+    }
+
+    #[test]
     fn edits_approval_and_delete_land_in_the_cache() {
         let (_dir, cache) = cache();
         let card = cache.create_card(&draft("vocabulary", "old text")).unwrap();
         let edited = cache.update_card(&card.id, &draft("preferences", "new text")).unwrap().unwrap();
         assert_eq!((edited.category.as_str(), edited.text.as_str()), ("preferences", "new text"));
         assert!(cache.search_cards("old", &CardFilter::default(), 10).unwrap().is_empty(), "old words no longer match");
+        assert_eq!(cache.count_card_matches("old", &CardFilter::default()).unwrap(), 0);
 
         let approved = cache.set_card_approval(&card.id, Approval::Approved).unwrap().unwrap();
         assert_eq!(approved.approval, "approved");

@@ -29,6 +29,13 @@ pub async fn search_cards(state: State<'_, AppState>, text: String, filter: Card
     Ok(state.cache().search_cards(&text, &filter, limit)?)
 }
 
+/// How many cards match what the user typed (all of them, not the page shown).
+#[tauri::command]
+#[specta::specta]
+pub async fn count_card_matches(state: State<'_, AppState>, text: String, filter: CardFilter) -> CommandResult<u32> {
+    Ok(state.cache().count_card_matches(&text, &filter)?)
+}
+
 /// The values the filter menus offer.
 #[tauri::command]
 #[specta::specta]

@@ -29,6 +29,7 @@ export const api = {
   listCards: (...a: Parameters<typeof commands.listCards>) => unwrap(commands.listCards(...a)),
   countCards: (...a: Parameters<typeof commands.countCards>) => unwrap(commands.countCards(...a)),
   searchCards: (...a: Parameters<typeof commands.searchCards>) => unwrap(commands.searchCards(...a)),
+  countCardMatches: (...a: Parameters<typeof commands.countCardMatches>) => unwrap(commands.countCardMatches(...a)),
   cardFacets: () => unwrap(commands.cardFacets()),
   getCard: (id: string) => unwrap(commands.getCard(id)),
   createCard: (...a: Parameters<typeof commands.createCard>) => unwrap(commands.createCard(...a)),

@@ -14,6 +14,7 @@ vi.mock("../lib/api", async () => {
       listCards: vi.fn(),
       countCards: vi.fn(),
       searchCards: vi.fn(),
+      countCardMatches: vi.fn(),
       cardFacets: vi.fn(),
       getCard: vi.fn(),
       createCard: vi.fn(),
@@ -166,12 +167,23 @@ describe("CardsView", () => {
 
   it("searches as the user types", async () => {
     mocked.searchCards.mockResolvedValue([card]);
+    mocked.countCardMatches.mockResolvedValue(1);
     render(<CardsView />);
     await screen.findByText("No memory cards yet");
     fireEvent.input(screen.getByTestId("card-search"), { target: { value: "mis" } });
     await waitFor(() => expect(mocked.searchCards).toHaveBeenCalledWith("mis", expect.anything(), 200));
     expect(await screen.findByText("Miso is the cat")).toBeTruthy();
     expect(screen.getByTestId("card-count").textContent).toBe("1 match");
+  });
+
+  it("counts every match, not the page of them it shows", async () => {
+    mocked.searchCards.mockResolvedValue([card]);
+    mocked.countCardMatches.mockResolvedValue(3209);
+    render(<CardsView />);
+    await screen.findByText("No memory cards yet");
+    fireEvent.input(screen.getByTestId("card-search"), { target: { value: "latency" } });
+    await waitFor(() => expect(mocked.countCardMatches).toHaveBeenCalledWith("latency", expect.anything()));
+    await waitFor(() => expect(screen.getByTestId("card-count").textContent).toBe("3,209 matches, the best 200 shown"));
   });
 });
 

@@ -61,10 +61,12 @@ export function CardsView({ focusCardId }: { focusCardId?: string | null }) {
       setList((l) => (l.state === "ready" ? l : { state: "loading" }));
       try {
         if (search) {
+          const counting = api.countCardMatches(search, filter);
           const cards = await api.searchCards(search, filter, SEARCH_LIMIT);
+          const total = await counting;
           if (id === generation.current) {
             setList({ state: "ready", cards, next: null, loadingMore: false });
-            setCount(cards.length);
+            setCount(total);
           }
         } else {
           const counting = api.countCards(filter);
@@ -206,7 +208,11 @@ export function CardsView({ focusCardId }: { focusCardId?: string | null }) {
           </select>
         </div>
         <div class="list-count" data-testid="card-count">
-          {count === null ? "\u00a0" : search ? `${plural(count, "match", "matches")}` : plural(count, "card")}
+          {count === null
+            ? "\u00a0"
+            : search
+              ? `${plural(count, "match", "matches")}${count > SEARCH_LIMIT ? `, the best ${SEARCH_LIMIT} shown` : ""}`
+              : plural(count, "card")}
         </div>
         {list.state === "loading" && <Loading label="Loading cards…" />}
         {list.state === "error" && <ErrorState message={list.message} onRetry={() => void load()} />}
