@@ -54,13 +54,10 @@ async fn main() {
     // baseline of what keeping history costs sync.
     let history = std::env::var("NOESIS_BENCH_HISTORY").map_or(true, |v| v != "off");
     if !history {
+        let mut bench_db = PgConnection::connect(&url).await.unwrap();
         for table in noesis_engine::tables::with_history() {
             for trigger in ["noesis_history_updated", "noesis_history_deleted"] {
-                conn_to(&url)
-                    .await
-                    .execute(sqlx::AssertSqlSafe(format!("ALTER TABLE {} DISABLE TRIGGER {trigger}", table.name)))
-                    .await
-                    .unwrap();
+                bench_db.execute(sqlx::AssertSqlSafe(format!("ALTER TABLE {} DISABLE TRIGGER {trigger}", table.name))).await.unwrap();
             }
         }
     }
@@ -172,11 +169,13 @@ async fn main() {
     let baseline_rate = copy_baseline(&mut central_conn).await;
     let baseline_cpu = cpu_secs() - cpu_start;
 
-    let p = |q: f64| {
-        let mut v = latencies.clone();
+    // The q-quantile of some latencies.
+    let quantile = |v: &[Duration], q: f64| {
+        let mut v = v.to_vec();
         v.sort();
         v[((v.len() as f64 - 1.0) * q).round() as usize]
     };
+    let p = |q: f64| quantile(&latencies, q);
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!(
         "sync benchmark (loopback, {} CPUs, history {})",
@@ -200,13 +199,8 @@ async fn main() {
         ms(p(0.95)) / ms(baseline.1),
         "< 500 ms"
     );
-    let q = |v: &[Duration], q: f64| {
-        let mut v = v.to_vec();
-        v.sort();
-        v[((v.len() as f64 - 1.0) * q).round() as usize]
-    };
     for (what, at) in [("edit in A -> cache B, p50", 0.5), ("edit in A -> cache B, p95", 0.95)] {
-        println!("{:<44} {:>9.1} ms {:>12} {:>8} {:>10}", what, ms(q(&edit_latencies, at)), "-", "-", "-");
+        println!("{:<44} {:>9.1} ms {:>12} {:>8} {:>10}", what, ms(quantile(&edit_latencies, at)), "-", "-", "-");
     }
     println!(
         "{:<44} {:>12.0} {:>12.0} {:>8.2} {:>10}",
@@ -277,10 +271,6 @@ async fn arrival_times(
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     times
-}
-
-async fn conn_to(url: &str) -> PgConnection {
-    PgConnection::connect(url).await.unwrap()
 }
 
 /// p50 and p95 of a bare INSERT on one connection seen through NOTIFY on another.

@@ -2,13 +2,16 @@
 // change (what changed and why), rejected rows with their reasons and where
 // they are kept, and conflicts to review. Ids are shown whole and can be copied.
 import { wizardApi } from "./api";
-import { IdList } from "./IdList";
+import { RowGroups } from "./RowGroups";
 import type { MigrationOutcome } from "./api";
 import { useAsync } from "../lib/useAsync";
 import { count } from "./format";
 
 export function ReportStep({ outcome, onDone }: { outcome: MigrationOutcome; onDone: () => void }) {
-  const [rejects] = useAsync(() => wizardApi.rejects(), []);
+  const [rejects] = useAsync(
+    () => wizardApi.rejects().then((groups) => groups.map((g) => ({ table: g.table, why: g.reason, rows: g.rows, ids: g.sample_ids }))),
+    [],
+  );
   const [changed] = useAsync(() => wizardApi.changedRows(), []);
   const changedRows = changed.state === "ready" ? changed.value.reduce((n, g) => n + g.rows, 0) : 0;
   const conflicts = outcome.tables.reduce((n, t) => n + t.conflicts_recorded, 0);
@@ -60,73 +63,34 @@ export function ReportStep({ outcome, onDone }: { outcome: MigrationOutcome; onD
         </p>
       )}
       <div data-testid="report-changed">
-        {changed.state === "loading" && <p class="muted small">Loading the rows changed on the way…</p>}
-        {changed.state === "error" && <p class="wz-bad small">{changed.message}</p>}
-        {changed.state === "ready" && changed.value.length === 0 && <p class="muted small">No row needed a change to be imported.</p>}
-        {changed.state === "ready" && changed.value.length > 0 && (
-          <>
-            <p>
+        <RowGroups
+          groups={changed}
+          loading="Loading the rows changed on the way…"
+          empty="No row needed a change to be imported."
+          intro={
+            <>
               <strong>Rows imported with a change:</strong> the server holds them as described; the old stores are untouched.
-            </p>
-            <table class="wz-table">
-              <thead>
-                <tr>
-                  <th>Table</th>
-                  <th>What changed, and why</th>
-                  <th class="num">Rows</th>
-                  <th>Ids</th>
-                </tr>
-              </thead>
-              <tbody>
-                {changed.value.map((g) => (
-                  <tr key={g.table + g.change} data-testid="report-changed-group" data-change={g.change}>
-                    <td>{g.table}</td>
-                    <td>{g.why}</td>
-                    <td class="num">{count(g.rows)}</td>
-                    <td>
-                      <IdList ids={g.ids} more={g.rows - g.ids.length} keptIn="noesis_sync.legacy_changes" />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </>
-        )}
+            </>
+          }
+          whyHeading="What changed, and why"
+          keptIn="noesis_sync.legacy_changes"
+          rowTestId="report-changed-group"
+        />
       </div>
       <div data-testid="report-rejects">
-        {rejects.state === "loading" && <p class="muted small">Loading rejected rows…</p>}
-        {rejects.state === "error" && <p class="wz-bad small">{rejects.message}</p>}
-        {rejects.state === "ready" && rejects.value.length === 0 && <p class="muted small">No rows were rejected.</p>}
-        {rejects.state === "ready" && rejects.value.length > 0 && (
-          <>
-            <p>
-              <strong>Rejected rows</strong> are kept verbatim on the server in <code>noesis_sync.legacy_rejects</code>, with the reason, so they
-              can be repaired and restored:
-            </p>
-            <table class="wz-table">
-              <thead>
-                <tr>
-                  <th>Table</th>
-                  <th>Reason</th>
-                  <th class="num">Rows</th>
-                  <th>Ids</th>
-                </tr>
-              </thead>
-              <tbody>
-                {rejects.value.map((g) => (
-                  <tr key={g.table + g.reason}>
-                    <td>{g.table}</td>
-                    <td>{g.reason}</td>
-                    <td class="num">{count(g.rows)}</td>
-                    <td>
-                      <IdList ids={g.sample_ids} more={g.rows - g.sample_ids.length} keptIn="noesis_sync.legacy_rejects" />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </>
-        )}
+        <RowGroups
+          groups={rejects}
+          loading="Loading rejected rows…"
+          empty="No rows were rejected."
+          intro={
+            <>
+              <strong>Rejected rows</strong> are kept verbatim on the server in <code>noesis_sync.legacy_rejects</code>, with the reason, so
+              they can be repaired and restored:
+            </>
+          }
+          whyHeading="Reason"
+          keptIn="noesis_sync.legacy_rejects"
+        />
       </div>
       <div class="wz-actions">
         <button type="button" class="primary" data-testid="wz-finish" onClick={onDone} autoFocus>
