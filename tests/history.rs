@@ -207,3 +207,39 @@ async fn a_version_that_lost_a_conflict_is_in_the_same_history_and_restoring_it_
     let out = b.cli().args(["restore", "memory_cards", "c1", "--version", "conflict:nope"]).output().unwrap();
     assert!(!out.status.success() && all_output(&out).contains("is not a version"), "{}", all_output(&out));
 }
+
+#[tokio::test]
+async fn a_restore_that_races_a_concurrent_edit_merges_like_any_edit() {
+    // A puts an earlier text back while B, not yet seen by A, approves the
+    // card: the restore is an edit of the text only, so both survive.
+    let db = TestDb::with_schema().await;
+    let (a, b) = (Device::new(&db.url), Device::new(&db.url));
+    a.sync();
+    b.sync();
+    a.sqlite(&card_sql("c1", "first words"));
+    a.sync();
+    a.sqlite("UPDATE memory_cards SET text = 'second thoughts' WHERE id = 'c1'");
+    a.sync();
+    b.sync();
+    b.sqlite("UPDATE memory_cards SET approval = 'approved' WHERE id = 'c1'");
+    b.sync();
+    assert_eq!(a.sqlite("SELECT approval FROM memory_cards WHERE id = 'c1'").trim(), "pending", "A has not seen B's edit yet");
+
+    let story = history(&a, "memory_cards", "c1");
+    let first =
+        story["versions"].as_array().unwrap().iter().find(|v| v["row"]["text"] == "first words").expect("the first version is kept");
+    let version = first["version"].as_i64().unwrap().to_string();
+    let out = a.cli().args(["restore", "memory_cards", "c1", "--version", &version]).output().unwrap();
+    assert!(out.status.success(), "restore failed: {}", all_output(&out));
+    a.sync();
+    b.sync();
+    for (who, text) in [
+        ("the server", run_psql(&db.url, "SELECT text || '/' || approval FROM memory_cards WHERE id = 'c1'")),
+        ("device A", a.sqlite("SELECT text || '/' || approval FROM memory_cards WHERE id = 'c1'")),
+        ("device B", b.sqlite("SELECT text || '/' || approval FROM memory_cards WHERE id = 'c1'")),
+    ] {
+        assert_eq!(text.trim(), "first words/approved", "{who}: the restored text and B's approval are both kept");
+    }
+    let conflicts = run_psql(&db.url, "SELECT count(*) FROM noesis_sync.conflicts WHERE row_id = 'c1'");
+    assert_eq!(conflicts.trim(), "0", "edits of different fields do not conflict");
+}
